@@ -1,0 +1,118 @@
+"""`init`, `db …`, `backup`, `check`, `audit …`: looking after the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from zhijin_training.cli.common import console, context, opt_date, print_json, print_table, settings
+from zhijin_training.db import Database, migrate
+from zhijin_training.services import audit, maintenance, roster, seeding
+from zhijin_training.timeutil import format_local
+
+db_app = typer.Typer(help="数据库 Database schema and migrations.", no_args_is_help=True)
+audit_app = typer.Typer(help="操作记录 The audit log (read-only).", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(db_app, name="db")
+    app.add_typer(audit_app, name="audit")
+    app.command("init")(init)
+    app.command("backup")(backup)
+    app.command("check")(check)
+
+
+def init(
+    demo: bool = typer.Option(False, "--demo", help="add a fictional roster and a year of sessions"),
+    units: str = typer.Option("2012", help="2012 (32 townships of the programme) or current (official list)"),
+) -> None:
+    """Create or upgrade the database and load seed data (safe to run again)."""
+    ctx = context(check_schema=False)
+    report = seeding.init_database(ctx, units=units, demo=demo)
+    console.print(
+        f"database {ctx.db.url} at revision {report.revision_after}; units +{report.units_added} "
+        f"~{report.units_updated} -{report.units_deactivated}, departments +{report.departments_added}"
+        + (f"; demo: {report.cadres} cadres, {report.sessions} sessions" if report.demo else ""),
+        markup=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations (the database is never rebuilt)."""
+    db = Database(settings().db_url)
+    before = migrate.current_revision(db)
+    migrate.upgrade(db)
+    console.print(f"schema {before or '(empty)'} -> {migrate.current_revision(db)}", markup=False)
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database and of this program."""
+    db = Database(settings().db_url)
+    console.print(
+        f"database: {migrate.current_revision(db) or '(empty)'}; program: {migrate.head_revision(db)}; "
+        f"from {settings().db_source}",
+        markup=False,
+    )
+
+
+def backup(file: Path = typer.Argument(..., help="where to write the copy")) -> None:
+    """Take a consistent copy of the database while others keep working."""
+    target = maintenance.backup(context().db, file)
+    console.print(f"backup written to {target}", markup=False)
+
+
+def check() -> None:
+    """Verify integrity, migrations and file permissions."""
+    report = maintenance.check(Database(settings().db_url))
+    console.print(f"integrity: {report.integrity}", markup=False)
+    console.print(f"schema: {report.revision} (program {report.head})", markup=False)
+    if report.permissions:
+        console.print(f"permissions: {report.permissions}", markup=False)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("list")
+def audit_list(
+    session: int = typer.Option(None),
+    cadre: str = typer.Option(None),
+    from_: str = typer.Option(None, "--from"),
+    to: str = typer.Option(None, "--to"),
+    limit: int = typer.Option(200),
+    json_: bool = typer.Option(False, "--json"),
+) -> None:
+    """Who changed what and when, newest first."""
+    ctx = context()
+    cadre_id = roster.resolve_cadre(ctx, cadre).id if cadre else None
+    entries = audit.list_entries(
+        ctx,
+        session_id=session,
+        cadre_id=cadre_id,
+        start=opt_date(from_, "--from"),
+        end=opt_date(to, "--to"),
+        limit=limit,
+    )
+    if json_:
+        print_json(entries)
+        return
+    print_table(
+        "操作记录 Audit",
+        ["#", "时间 when", "用户 user", "操作 action", "对象 entity", "场次", "干部", "变化 changes"],
+        [
+            (
+                e.id,
+                format_local(e.at, "%Y-%m-%d %H:%M:%S"),
+                e.user,
+                e.action,
+                f"{e.entity}#{e.entity_id}",
+                e.session_id or "",
+                e.cadre_id or "",
+                "; ".join(f"{k}: {b!s:.20} → {a!s:.20}" for k, (b, a) in list(e.changes.items())[:4])
+                + (f" ({e.reason})" if e.reason else ""),
+            )
+            for e in entries
+        ],
+    )

@@ -1,0 +1,43 @@
+"""Message catalogues: Simplified Chinese by default, English on request.
+
+Catalogues live in `locale/<lang>.json`. A missing key falls back to Chinese, then to the key itself,
+so a forgotten translation shows up as readable text rather than a crash.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+LANGS = ("zh", "en")
+_current = "zh"
+
+
+@cache
+def _catalogue(lang: str) -> dict[str, str]:
+    text = resources.files("zhijin_training.locale").joinpath(f"{lang}.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def set_lang(lang: str) -> None:
+    global _current
+    _current = lang if lang in LANGS else "zh"
+
+
+def get_lang() -> str:
+    return _current
+
+
+def t(key: str, lang: str | None = None, **kwargs: Any) -> str:
+    lang = lang or _current
+    text = _catalogue(lang).get(key) or _catalogue("zh").get(key) or key
+    return text.format(**kwargs) if kwargs else text
+
+
+def label(kind: str, value: str | None, lang: str | None = None) -> str:
+    """The display name of an enumeration value, e.g. label("status", "on_leave") -> 请假."""
+    if value is None:
+        return t(f"{kind}.none", lang)
+    return t(f"{kind}.{value}", lang)

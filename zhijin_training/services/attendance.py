@@ -1,0 +1,300 @@
+"""Taking attendance (考勤): one by one, or "everyone present, then the exceptions".
+
+Every change is audited with before and after. Correcting a status recorded earlier (by someone else, or
+more than an hour ago) needs a reason: the figures feed each cadre's annual assessment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from zhijin_training.models import (
+    AttendanceStatus,
+    Cadre,
+    Participant,
+    Programme,
+    SessionStatus,
+    TrainingSession,
+    Unit,
+)
+from zhijin_training.services import audit
+from zhijin_training.services.context import Context
+from zhijin_training.services.errors import ConflictError, NotFoundError, ValidationError
+from zhijin_training.services.rates import Counts, count_columns, counts_from_row
+from zhijin_training.services.roster import find_cadre
+from zhijin_training.services.schedule import session_view
+from zhijin_training.services.validation import clean_text, parse_enum
+from zhijin_training.services.views import ParticipantView, SessionAttendance
+from zhijin_training.settings import AccessRole
+from zhijin_training.timeutil import local_midnight
+
+CORRECTION_GRACE = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One attendance entry as typed by the office."""
+
+    status: str
+    leave_reason: str = ""
+    approved_by: str = ""
+    deputy_name: str = ""
+    venue: str | None = None  # None keeps the venue already recorded
+    note: str = ""
+    correction_reason: str = ""
+    expected_version: int | None = None
+
+
+def _participant_view(p: Participant, cadre: Cadre, unit_name: str | None) -> ParticipantView:
+    return ParticipantView(
+        id=p.id or 0,
+        session_id=p.session_id,
+        cadre_id=p.cadre_id,
+        cadre_name=cadre.name,
+        cadre_ref=cadre.ref,
+        unit_id=p.unit_id,
+        unit_name=unit_name or "",
+        post_title=cadre.post_title,
+        role=cadre.role,
+        status=p.status,
+        leave_reason=p.leave_reason,
+        approved_by=p.approved_by,
+        deputy_name=p.deputy_name,
+        venue=p.venue,
+        note=p.note,
+        recorded_by=p.recorded_by,
+        recorded_at=p.recorded_at,
+        version=p.version,
+    )
+
+
+def session_attendance(ctx: Context, session_id: int) -> SessionAttendance:
+    """The participant list of a session, ordered by unit, with running counts."""
+    with ctx.db.read() as s:
+        row = s.get(TrainingSession, session_id)
+        if row is None:
+            raise NotFoundError(f"session #{session_id} does not exist")
+        rows = s.exec(
+            select(Participant, Cadre, Unit.name)
+            .join(Cadre, col(Participant.cadre_id) == Cadre.id)
+            .join(Unit, col(Participant.unit_id) == Unit.id, isouter=True)
+            .where(Participant.session_id == session_id)
+            .order_by(
+                sa.nulls_last(col(Unit.kind).desc()), col(Unit.sort_order), col(Cadre.role), col(Cadre.id)
+            )
+        ).all()
+        participants = tuple(_participant_view(p, c, u) for p, c, u in rows)
+        view = session_view(s, row, counts=(len(participants), sum(1 for p in participants if p.status)))
+        return SessionAttendance(view, participants, _counts_of(participants, row.status))
+
+
+def _counts_of(participants: Sequence[ParticipantView], session_status: str) -> Counts:
+    if session_status == SessionStatus.CANCELLED.value:
+        return Counts()
+    tally = {s.value: 0 for s in AttendanceStatus}
+    not_taken = 0
+    for p in participants:
+        if p.status is None:
+            not_taken += 1
+        else:
+            tally[p.status] = tally.get(p.status, 0) + 1
+    return Counts(
+        expected=len(participants) - not_taken,
+        present=tally["present"],
+        late=tally["late"],
+        left_early=tally["left_early"],
+        on_leave=tally["on_leave"],
+        absent=tally["absent"],
+        deputy=tally["deputy"],
+        not_taken=not_taken,
+    )
+
+
+def _validate(mark: Mark) -> tuple[AttendanceStatus, dict[str, str]]:
+    status = parse_enum(AttendanceStatus, mark.status, "status", "status")
+    values = {
+        "leave_reason": clean_text(mark.leave_reason, "leave reason", max_len=500),
+        "approved_by": clean_text(mark.approved_by, "approved by", max_len=100),
+        "deputy_name": clean_text(mark.deputy_name, "deputy", max_len=100),
+        "note": clean_text(mark.note, "note", max_len=1000),
+    }
+    if mark.venue is not None:
+        values["venue"] = clean_text(mark.venue, "venue", max_len=200)
+    if status is AttendanceStatus.ON_LEAVE and not values["leave_reason"]:
+        raise ValidationError("on leave: a leave reason is required")
+    if status is AttendanceStatus.DEPUTY and not values["deputy_name"]:
+        raise ValidationError("attended by deputy: say who attended")
+    if status is not AttendanceStatus.ON_LEAVE:
+        values["leave_reason"], values["approved_by"] = "", ""
+    if status is not AttendanceStatus.DEPUTY:
+        values["deputy_name"] = ""
+    return status, values
+
+
+def _apply(ctx: Context, s: Session, p: Participant, row: TrainingSession, mark: Mark) -> bool:
+    """Write one mark onto a participant row. Returns False when nothing changed."""
+    status, values = _validate(mark)
+    if mark.expected_version is not None and p.version != mark.expected_version:
+        raise ConflictError("attendance", p.id or 0, p.recorded_by, p.recorded_at)
+    before = audit.snapshot(p)
+    is_correction = (
+        p.status is not None
+        and p.status != status.value
+        and (
+            p.recorded_by != ctx.actor.user
+            or p.recorded_at is None
+            or ctx.now() - p.recorded_at > CORRECTION_GRACE
+        )
+    )
+    reason = clean_text(mark.correction_reason, "correction reason", max_len=500)
+    if is_correction and not reason:
+        raise ValidationError(
+            f"attendance of cadre #{p.cadre_id} was recorded as {p.status} by {p.recorded_by}: "
+            "a correction needs a reason"
+        )
+    p.status = status.value
+    for key, value in values.items():
+        setattr(p, key, value)
+    after = audit.snapshot(p)
+    if not audit.changed_fields(before, after):
+        return False
+    p.recorded_by = ctx.actor.user
+    p.recorded_at = ctx.now()
+    p.version += 1
+    s.add(p)
+    audit.record(
+        ctx,
+        s,
+        action="update" if before and before.get("status") else "create",
+        entity="attendance",
+        entity_id=p.id,
+        session_id=p.session_id,
+        cadre_id=p.cadre_id,
+        before=before,
+        after=audit.snapshot(p),
+        reason=reason,
+    )
+    return True
+
+
+def _load_session(s: Session, session_id: int) -> TrainingSession:
+    row = s.get(TrainingSession, session_id)
+    if row is None:
+        raise NotFoundError(f"session #{session_id} does not exist")
+    if row.status == SessionStatus.CANCELLED.value:
+        raise ValidationError(f"session #{session_id} is cancelled: no attendance is taken")
+    return row
+
+
+def _mark_held(ctx: Context, s: Session, row: TrainingSession) -> None:
+    if row.status == SessionStatus.SCHEDULED.value and row.starts_at <= ctx.now():
+        before = audit.snapshot(row)
+        row.status = SessionStatus.HELD.value
+        row.version += 1
+        row.updated_at = ctx.now()
+        row.updated_by = ctx.actor.user
+        s.add(row)
+        audit.record(
+            ctx,
+            s,
+            action="update",
+            entity="session",
+            entity_id=row.id,
+            session_id=row.id,
+            before=before,
+            after=audit.snapshot(row),
+            reason="attendance taken",
+        )
+
+
+def mark(ctx: Context, session_id: int, cadre: int | str, entry: Mark) -> ParticipantView:
+    """Record one cadre's attendance. `cadre` is an id or a reference (#id, person number, name@unit)."""
+    ctx.actor.require(AccessRole.EDITOR, "take attendance")
+    with ctx.db.write() as s:
+        row = _load_session(s, session_id)
+        person = s.get(Cadre, cadre) if isinstance(cadre, int) else find_cadre(s, cadre)
+        if person is None:
+            raise NotFoundError(f"cadre #{cadre} does not exist")
+        p = s.exec(
+            select(Participant).where(Participant.session_id == session_id, Participant.cadre_id == person.id)
+        ).first()
+        if p is None:
+            raise ValidationError(
+                f"{person.name} (#{person.id}) is not a participant of session #{session_id}"
+            )
+        if _apply(ctx, s, p, row, entry):
+            _mark_held(ctx, s, row)
+        unit = s.get(Unit, p.unit_id) if p.unit_id else None
+        return _participant_view(p, person, unit.name if unit else None)
+
+
+def mark_many(ctx: Context, session_id: int, marks: Mapping[int, Mark]) -> int:
+    """Save several marks at once, all or nothing. Returns how many records changed."""
+    ctx.actor.require(AccessRole.EDITOR, "take attendance")
+    with ctx.db.write() as s:
+        row = _load_session(s, session_id)
+        parts = {
+            p.cadre_id: p for p in s.exec(select(Participant).where(Participant.session_id == session_id))
+        }
+        missing = [c for c in marks if c not in parts]
+        if missing:
+            raise ValidationError(f"cadre #{missing[0]} is not a participant of session #{session_id}")
+        changed = sum(1 for cadre_id, entry in marks.items() if _apply(ctx, s, parts[cadre_id], row, entry))
+        if changed:
+            _mark_held(ctx, s, row)
+        return changed
+
+
+def mark_remaining_present(ctx: Context, session_id: int, *, venue: str | None = None) -> int:
+    """Everyone without a status yet becomes present; then record the exceptions."""
+    with ctx.db.read() as s:
+        remaining = s.exec(
+            select(Participant.cadre_id).where(
+                Participant.session_id == session_id, col(Participant.status).is_(None)
+            )
+        ).all()
+    return mark_many(ctx, session_id, {c: Mark("present", venue=venue) for c in remaining})
+
+
+# ---------------------------------------------------------------- summaries
+def cadre_counts(
+    ctx: Context, cadre_id: int, *, start: date | None = None, end: date | None = None
+) -> Counts:
+    """A cadre's attendance over a period (local days, inclusive), computed in the database."""
+    stmt = (
+        select(*count_columns(col(Participant.status)))
+        .select_from(Participant)
+        .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
+        .where(Participant.cadre_id == cadre_id, TrainingSession.status != SessionStatus.CANCELLED.value)
+    )
+    if start:
+        stmt = stmt.where(TrainingSession.starts_at >= local_midnight(start))
+    if end:
+        stmt = stmt.where(TrainingSession.starts_at < local_midnight(end + timedelta(days=1)))
+    with ctx.db.read() as s:
+        return counts_from_row(s.exec(stmt).one())
+
+
+def cadre_history(
+    ctx: Context, cadre_id: int, *, start: date | None = None, end: date | None = None, limit: int = 500
+) -> list[tuple[str, str, object, str | None]]:
+    """(session title, programme kind, starts_at, status) for the drill-down behind a cadre's figures."""
+    stmt = (
+        select(TrainingSession, Programme, Participant.status)
+        .join(Participant, col(Participant.session_id) == TrainingSession.id)
+        .join(Programme, col(TrainingSession.programme_id) == Programme.id)
+        .where(Participant.cadre_id == cadre_id)
+        .order_by(col(TrainingSession.starts_at).desc())
+        .limit(limit)
+    )
+    if start:
+        stmt = stmt.where(TrainingSession.starts_at >= local_midnight(start))
+    if end:
+        stmt = stmt.where(TrainingSession.starts_at < local_midnight(end + timedelta(days=1)))
+    with ctx.db.read() as s:
+        return [(r.title or p.title, p.kind, r.starts_at, status) for r, p, status in s.exec(stmt).all()]

@@ -1,0 +1,58 @@
+"""What every service call needs: the database, who is acting, and the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from zhijin_training.db.engine import Database
+from zhijin_training.services.errors import PermissionDenied
+from zhijin_training.settings import AccessRole, Settings
+from zhijin_training.timeutil import utcnow
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: str
+    role: str = AccessRole.ADMIN
+
+    def require(self, need: str, what: str) -> None:
+        """Roles are enforced here, in the services, not merely hidden in the UI."""
+        if not AccessRole.at_least(self.role, need):
+            raise PermissionDenied(f"{self.user} ({self.role}) may not {what}: needs the {need} role")
+
+
+@dataclass(frozen=True)
+class Context:
+    db: Database
+    actor: Actor
+    settings: Settings | None = None
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @property
+    def uid_domain(self) -> str:
+        return self.settings.uid_domain if self.settings else "zhijin-training.example.cn"
+
+
+def open_context(settings: Settings, *, check_schema: bool = True) -> Context:
+    from zhijin_training.db import migrate
+    from zhijin_training.services.errors import SchemaOutOfDate
+
+    db = Database(settings.db_url)
+    if check_schema:
+        current = migrate.current_revision(db)
+        if current is None:
+            raise SchemaOutOfDate(
+                f"database {settings.db_url} is not initialised: run `zhijin-training --db "
+                f"{db.path or settings.db_url} init`"
+            )
+        if current != migrate.head_revision(db):
+            raise SchemaOutOfDate(
+                f"database schema {current} is older than this program ({migrate.head_revision(db)}): "
+                f"run `zhijin-training --db {db.path or settings.db_url} db upgrade`"
+            )
+    return Context(db=db, actor=Actor(settings.user, settings.role), settings=settings)

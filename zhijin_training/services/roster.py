@@ -1,0 +1,533 @@
+"""Units and cadres: the roster that changes every year, with post history kept.
+
+A cadre's current unit and post live on the cadre row for quick listing; every post they held lives in
+`post` with dates, so unit figures can use who held the post on the day of each session.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from zhijin_training.models import Cadre, Participant, Post, Role, Unit, UnitKind
+from zhijin_training.services import audit
+from zhijin_training.services.context import Context
+from zhijin_training.services.errors import (
+    AmbiguousError,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+)
+from zhijin_training.services.validation import clean_phone, clean_text, parse_enum
+from zhijin_training.services.views import CadreView, PostView, UnitView
+from zhijin_training.settings import AccessRole
+
+
+# ---------------------------------------------------------------- units
+def _unit_view(u: Unit) -> UnitView:
+    return UnitView(
+        id=u.id or 0,
+        name=u.name,
+        kind=u.kind,
+        subkind=u.subkind,
+        code=u.code,
+        sort_order=u.sort_order,
+        active=u.active,
+        version=u.version,
+    )
+
+
+def list_units(
+    ctx: Context, *, kind: str | None = None, active_only: bool = False, search: str | None = None
+) -> list[UnitView]:
+    stmt = select(Unit)
+    if kind:
+        stmt = stmt.where(Unit.kind == kind)
+    if active_only:
+        stmt = stmt.where(col(Unit.active).is_(True))
+    if search:
+        stmt = stmt.where(col(Unit.name).contains(search.strip()))
+    stmt = stmt.order_by(Unit.kind.desc(), Unit.sort_order, Unit.id)  # type: ignore[attr-defined]
+    with ctx.db.read() as s:
+        return [_unit_view(u) for u in s.exec(stmt).all()]
+
+
+def find_unit(s: Session, ref: str | int) -> Unit:
+    """A unit by id (`12` or `#12`), official code, exact name, or a unique part of its name."""
+    text = str(ref).strip()
+    if not text:
+        raise NotFoundError("unit: empty reference")
+    digits = text.lstrip("#")
+    if digits.isdigit() and len(digits) < 9:
+        unit = s.get(Unit, int(digits))
+        if unit:
+            return unit
+    by_code = s.exec(select(Unit).where(Unit.code == text)).first()
+    if by_code:
+        return by_code
+    exact = s.exec(select(Unit).where(Unit.name == text)).all()
+    if len(exact) == 1:
+        return exact[0]
+    matches = exact or s.exec(select(Unit).where(col(Unit.name).contains(text))).all()
+    active = [u for u in matches if u.active]
+    if len(active) == 1:
+        return active[0]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise NotFoundError(f"unit: no unit matches '{text}'")
+    names = "、".join(u.name for u in matches[:6])
+    raise AmbiguousError(f"unit: '{text}' matches {len(matches)} units ({names}); use the code or #id")
+
+
+def resolve_unit(ctx: Context, ref: str | int) -> UnitView:
+    with ctx.db.read() as s:
+        return _unit_view(find_unit(s, ref))
+
+
+def add_unit(
+    ctx: Context,
+    *,
+    name: str,
+    kind: str,
+    subkind: str = "",
+    code: str | None = None,
+    sort_order: int | None = None,
+) -> UnitView:
+    ctx.actor.require(AccessRole.ADMIN, "add units")
+    name = clean_text(name, "unit name", max_len=100, required=True)
+    kind_value = parse_enum(UnitKind, kind, "unit kind", "unit_kind").value
+    code = clean_text(code, "unit code", max_len=20) or None
+    with ctx.db.write() as s:
+        if code and s.exec(select(Unit).where(Unit.code == code)).first():
+            raise ValidationError(f"unit code {code} is already used")
+        if s.exec(select(Unit).where(Unit.name == name, col(Unit.active).is_(True))).first():
+            raise ValidationError(f"unit '{name}' already exists")
+        if sort_order is None:
+            sort_order = (s.exec(select(sa.func.max(Unit.sort_order))).one() or 0) + 1
+        unit = Unit(
+            name=name,
+            kind=kind_value,
+            subkind=clean_text(subkind, "subkind", max_len=10),
+            code=code,
+            sort_order=sort_order,
+        )
+        s.add(unit)
+        s.flush()
+        audit.record(ctx, s, action="create", entity="unit", entity_id=unit.id, after=audit.snapshot(unit))
+        return _unit_view(unit)
+
+
+def set_unit_active(
+    ctx: Context, unit_id: int, active: bool, *, expected_version: int | None = None
+) -> UnitView:
+    """Units are never deleted while history refers to them: they are deactivated."""
+    ctx.actor.require(AccessRole.ADMIN, "change units")
+    with ctx.db.write() as s:
+        unit = s.get(Unit, unit_id)
+        if unit is None:
+            raise NotFoundError(f"unit #{unit_id} does not exist")
+        check_version(unit, expected_version, "unit", "")
+        before = audit.snapshot(unit)
+        unit.active = active
+        unit.version += 1
+        unit.updated_at = ctx.now()
+        s.add(unit)
+        audit.record(
+            ctx,
+            s,
+            action="update",
+            entity="unit",
+            entity_id=unit.id,
+            before=before,
+            after=audit.snapshot(unit),
+        )
+        return _unit_view(unit)
+
+
+def delete_unit(ctx: Context, unit_id: int) -> None:
+    ctx.actor.require(AccessRole.ADMIN, "delete units")
+    with ctx.db.write() as s:
+        unit = s.get(Unit, unit_id)
+        if unit is None:
+            raise NotFoundError(f"unit #{unit_id} does not exist")
+        used = (
+            s.exec(select(sa.func.count()).select_from(Cadre).where(Cadre.unit_id == unit_id)).one()
+            + s.exec(select(sa.func.count()).select_from(Post).where(Post.unit_id == unit_id)).one()
+            + s.exec(
+                select(sa.func.count()).select_from(Participant).where(Participant.unit_id == unit_id)
+            ).one()
+        )
+        if used:
+            raise ValidationError(
+                f"unit '{unit.name}' is referenced by {used} records: deactivate it instead"
+            )
+        audit.record(ctx, s, action="delete", entity="unit", entity_id=unit.id, before=audit.snapshot(unit))
+        s.delete(unit)
+
+
+def check_version(row: Any, expected: int | None, entity: str, changed_by: str) -> None:
+    if expected is not None and row.version != expected:
+        raise ConflictError(
+            entity, row.id, changed_by or getattr(row, "updated_by", ""), getattr(row, "updated_at", None)
+        )
+
+
+# ---------------------------------------------------------------- cadres
+def _cadre_view(c: Cadre, unit_name: str | None) -> CadreView:
+    return CadreView(
+        id=c.id or 0,
+        ref=c.ref,
+        name=c.name,
+        unit_id=c.unit_id,
+        unit_name=unit_name or "",
+        post_title=c.post_title,
+        role=c.role,
+        phone=c.phone,
+        active=c.active,
+        note=c.note,
+        version=c.version,
+    )
+
+
+def _cadre_query(search: str | None, unit_id: int | None, role: str | None, active_only: bool) -> Any:
+    stmt = select(Cadre, Unit.name).join(Unit, col(Cadre.unit_id) == Unit.id, isouter=True)
+    if active_only:
+        stmt = stmt.where(col(Cadre.active).is_(True))
+    if unit_id is not None:
+        stmt = stmt.where(Cadre.unit_id == unit_id)
+    if role:
+        stmt = stmt.where(Cadre.role == role)
+    for word in (search or "").split():
+        like = f"%{_escape_like(word)}%"
+        stmt = stmt.where(
+            sa.or_(
+                col(Cadre.name).like(like, escape="\\"),
+                col(Unit.name).like(like, escape="\\"),
+                col(Cadre.post_title).like(like, escape="\\"),
+                col(Cadre.ref).like(like, escape="\\"),
+                col(Cadre.phone).like(like, escape="\\"),
+            )
+        )
+    return stmt
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_cadres(
+    ctx: Context,
+    *,
+    search: str | None = None,
+    unit_id: int | None = None,
+    role: str | None = None,
+    active_only: bool = True,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[CadreView]:
+    """Search by name, unit, post, person number or phone (every word must match somewhere)."""
+    stmt = _cadre_query(search, unit_id, role, active_only).order_by(
+        sa.nulls_last(col(Unit.kind).desc()), col(Unit.sort_order), col(Cadre.role), col(Cadre.id)
+    )
+    stmt = stmt.offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    with ctx.db.read() as s:
+        return [_cadre_view(c, unit_name) for c, unit_name in s.exec(stmt).all()]
+
+
+def count_cadres(
+    ctx: Context,
+    *,
+    search: str | None = None,
+    unit_id: int | None = None,
+    role: str | None = None,
+    active_only: bool = True,
+) -> int:
+    stmt = _cadre_query(search, unit_id, role, active_only).with_only_columns(sa.func.count(col(Cadre.id)))
+    with ctx.db.read() as s:
+        return int(s.exec(stmt).one())
+
+
+def find_cadre(s: Session, ref: str | int) -> Cadre:
+    """A cadre by `#id`, person number, or name — a shared name must be told apart (e.g. 张伟@猫场)."""
+    text = str(ref).strip()
+    if not text:
+        raise NotFoundError("cadre: empty reference")
+    if (text.startswith("#") and text[1:].isdigit()) or (text.isdigit() and len(text) < 9):
+        cadre = s.get(Cadre, int(text.lstrip("#")))
+        if cadre:
+            return cadre
+        raise NotFoundError(f"cadre: no cadre #{text.lstrip('#')}")
+    by_ref = s.exec(select(Cadre).where(Cadre.ref == text)).first()
+    if by_ref:
+        return by_ref
+    name, _, unit_part = text.partition("@")
+    stmt = select(Cadre).where(Cadre.name == name.strip())
+    candidates = list(s.exec(stmt).all())
+    if unit_part:
+        unit = find_unit(s, unit_part)
+        candidates = [c for c in candidates if c.unit_id == unit.id]
+    if len(candidates) > 1:
+        active = [c for c in candidates if c.active]
+        if len(active) == 1:
+            return active[0]
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise NotFoundError(f"cadre: nobody called '{text}'")
+    units = {
+        u.id: u.name for u in s.exec(select(Unit).where(col(Unit.id).in_([c.unit_id for c in candidates])))
+    }
+    options = "; ".join(f"#{c.id} {c.name}@{units.get(c.unit_id, '?')}" for c in candidates[:6])
+    raise AmbiguousError(f"cadre: '{text}' is {len(candidates)} people ({options}): give #id or name@unit")
+
+
+def resolve_cadre(ctx: Context, ref: str | int) -> CadreView:
+    with ctx.db.read() as s:
+        cadre = find_cadre(s, ref)
+        unit = s.get(Unit, cadre.unit_id) if cadre.unit_id else None
+        return _cadre_view(cadre, unit.name if unit else "")
+
+
+def get_cadre(ctx: Context, cadre_id: int) -> CadreView:
+    return resolve_cadre(ctx, f"#{cadre_id}")
+
+
+def add_cadre(
+    ctx: Context,
+    *,
+    name: str,
+    unit: str | int | None,
+    post_title: str = "",
+    role: str = Role.OTHER.value,
+    phone: str = "",
+    note: str = "",
+    ref: str | None = None,
+    since: date | None = None,
+) -> CadreView:
+    ctx.actor.require(AccessRole.ADMIN, "change the roster")
+    name = clean_text(name, "name", max_len=100, required=True)
+    post_title = clean_text(post_title, "post", max_len=200)
+    role_value = parse_enum(Role, role, "role", "role").value
+    phone = clean_phone(phone)
+    note = clean_text(note, "note", max_len=2000)
+    ref = clean_text(ref, "person number", max_len=40) or None
+    with ctx.db.write() as s:
+        unit_row = find_unit(s, unit) if unit not in (None, "") else None
+        if ref and s.exec(select(Cadre).where(Cadre.ref == ref)).first():
+            raise ValidationError(f"person number {ref} is already used")
+        cadre = Cadre(
+            name=name,
+            unit_id=unit_row.id if unit_row else None,
+            post_title=post_title,
+            role=role_value,
+            phone=phone,
+            note=note,
+            ref=ref,
+        )
+        s.add(cadre)
+        s.flush()
+        assert cadre.id is not None
+        s.add(
+            Post(
+                cadre_id=cadre.id,
+                unit_id=cadre.unit_id,
+                post_title=post_title,
+                role=role_value,
+                start_date=since or _today(ctx),
+            )
+        )
+        audit.record(
+            ctx,
+            s,
+            action="create",
+            entity="cadre",
+            entity_id=cadre.id,
+            cadre_id=cadre.id,
+            after=audit.snapshot(cadre),
+        )
+        return _cadre_view(cadre, unit_row.name if unit_row else "")
+
+
+def update_cadre(
+    ctx: Context,
+    cadre_id: int,
+    *,
+    expected_version: int | None = None,
+    name: str | None = None,
+    phone: str | None = None,
+    note: str | None = None,
+    ref: str | None = None,
+) -> CadreView:
+    """Change a cadre's personal details (not the post: use `move_cadre` so history is kept)."""
+    ctx.actor.require(AccessRole.ADMIN, "change the roster")
+    with ctx.db.write() as s:
+        cadre = s.get(Cadre, cadre_id)
+        if cadre is None:
+            raise NotFoundError(f"cadre #{cadre_id} does not exist")
+        check_version(cadre, expected_version, "cadre", "")
+        before = audit.snapshot(cadre)
+        if name is not None:
+            cadre.name = clean_text(name, "name", max_len=100, required=True)
+        if phone is not None:
+            cadre.phone = clean_phone(phone)
+        if note is not None:
+            cadre.note = clean_text(note, "note", max_len=2000)
+        if ref is not None:
+            new_ref = clean_text(ref, "person number", max_len=40) or None
+            if new_ref and new_ref != cadre.ref and s.exec(select(Cadre).where(Cadre.ref == new_ref)).first():
+                raise ValidationError(f"person number {new_ref} is already used")
+            cadre.ref = new_ref
+        return _save_cadre(ctx, s, cadre, before)
+
+
+def _save_cadre(ctx: Context, s: Session, cadre: Cadre, before: dict[str, Any] | None) -> CadreView:
+    after = audit.snapshot(cadre)
+    if audit.changed_fields(before, after):
+        cadre.version += 1
+        cadre.updated_at = ctx.now()
+        s.add(cadre)
+        audit.record(
+            ctx,
+            s,
+            action="update",
+            entity="cadre",
+            entity_id=cadre.id,
+            cadre_id=cadre.id,
+            before=before,
+            after=audit.snapshot(cadre),
+        )
+    unit = s.get(Unit, cadre.unit_id) if cadre.unit_id else None
+    return _cadre_view(cadre, unit.name if unit else "")
+
+
+def move_cadre(
+    ctx: Context,
+    cadre_id: int,
+    *,
+    unit: str | int | None,
+    post_title: str,
+    role: str,
+    effective: date,
+    expected_version: int | None = None,
+) -> CadreView:
+    """Promotion or transfer: the current post ends the day before `effective`, a new one begins."""
+    ctx.actor.require(AccessRole.ADMIN, "change the roster")
+    post_title = clean_text(post_title, "post", max_len=200)
+    role_value = parse_enum(Role, role, "role", "role").value
+    with ctx.db.write() as s:
+        cadre = s.get(Cadre, cadre_id)
+        if cadre is None:
+            raise NotFoundError(f"cadre #{cadre_id} does not exist")
+        check_version(cadre, expected_version, "cadre", "")
+        unit_row = find_unit(s, unit) if unit not in (None, "") else None
+        current = _open_post(s, cadre_id)
+        if current and effective <= current.start_date:
+            raise ValidationError(
+                f"effective date {effective} must be after the current post's start {current.start_date}"
+            )
+        before = audit.snapshot(cadre)
+        if current:
+            current.end_date = effective - timedelta(days=1)
+            s.add(current)
+        s.add(
+            Post(
+                cadre_id=cadre_id,
+                unit_id=unit_row.id if unit_row else None,
+                post_title=post_title,
+                role=role_value,
+                start_date=effective,
+            )
+        )
+        cadre.unit_id = unit_row.id if unit_row else None
+        cadre.post_title = post_title
+        cadre.role = role_value
+        return _save_cadre(ctx, s, cadre, before)
+
+
+def set_cadre_active(
+    ctx: Context, cadre_id: int, active: bool, *, expected_version: int | None = None, on: date | None = None
+) -> CadreView:
+    """Deactivating (retired, left the county) closes the open post; history stays."""
+    ctx.actor.require(AccessRole.ADMIN, "change the roster")
+    with ctx.db.write() as s:
+        cadre = s.get(Cadre, cadre_id)
+        if cadre is None:
+            raise NotFoundError(f"cadre #{cadre_id} does not exist")
+        check_version(cadre, expected_version, "cadre", "")
+        before = audit.snapshot(cadre)
+        cadre.active = active
+        current = _open_post(s, cadre_id)
+        if not active and current:
+            current.end_date = max(on or _today(ctx), current.start_date)
+            s.add(current)
+        return _save_cadre(ctx, s, cadre, before)
+
+
+def _open_post(s: Session, cadre_id: int) -> Post | None:
+    return s.exec(
+        select(Post)
+        .where(Post.cadre_id == cadre_id, col(Post.end_date).is_(None))
+        .order_by(col(Post.start_date).desc())
+    ).first()
+
+
+def post_history(ctx: Context, cadre_id: int) -> list[PostView]:
+    with ctx.db.read() as s:
+        rows = s.exec(
+            select(Post, Unit.name)
+            .join(Unit, col(Post.unit_id) == Unit.id, isouter=True)
+            .where(Post.cadre_id == cadre_id)
+            .order_by(col(Post.start_date))
+        ).all()
+        return [
+            PostView(
+                id=p.id or 0,
+                cadre_id=p.cadre_id,
+                unit_id=p.unit_id,
+                unit_name=unit_name or "",
+                post_title=p.post_title,
+                role=p.role,
+                start_date=p.start_date,
+                end_date=p.end_date,
+            )
+            for p, unit_name in rows
+        ]
+
+
+def units_on(s: Session, cadre_ids: list[int], day: date) -> dict[int, int | None]:
+    """The unit each cadre's post belonged to on `day` (falling back to the current unit)."""
+    if not cadre_ids:
+        return {}
+    result: dict[int, int | None] = {}
+    for chunk_start in range(0, len(cadre_ids), 500):
+        chunk = cadre_ids[chunk_start : chunk_start + 500]
+        posts = s.exec(
+            select(Post.cadre_id, Post.unit_id)
+            .where(
+                col(Post.cadre_id).in_(chunk),
+                Post.start_date <= day,
+                sa.or_(col(Post.end_date).is_(None), col(Post.end_date) >= day),
+            )
+            .order_by(col(Post.start_date))
+        ).all()
+        for cadre_id, unit_id in posts:
+            result[cadre_id] = unit_id
+        missing = [c for c in chunk if c not in result]
+        if missing:
+            for cadre_id, unit_id in s.exec(
+                select(Cadre.id, Cadre.unit_id).where(col(Cadre.id).in_(missing))
+            ):
+                result[cadre_id or 0] = unit_id
+    return result
+
+
+def _today(ctx: Context) -> date:
+    from zhijin_training.timeutil import local_date
+
+    return local_date(ctx.now())

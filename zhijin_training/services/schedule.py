@@ -1,0 +1,884 @@
+"""Scheduling: single sessions, recurring lecture series, study trips, secondments; edit, reschedule, cancel.
+
+Every write checks the version the user loaded (a second editor gets a ConflictError), raises the session's
+iCalendar SEQUENCE when anything a calendar shows changes, and leaves an audit entry in the same transaction.
+Before saving, the planner is warned (ScheduleWarning) when a participant would be in two places at once or
+a session falls on a public holiday; passing `force=True` saves anyway.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from dateutil.rrule import rrulestr
+from sqlmodel import Session, col, select
+
+from zhijin_training.models import (
+    ItineraryItem,
+    Participant,
+    Programme,
+    ProgrammeKind,
+    Series,
+    SessionStatus,
+    TrainingSession,
+)
+from zhijin_training.services import audit
+from zhijin_training.services.conflicts import find_conflicts
+from zhijin_training.services.context import Context
+from zhijin_training.services.errors import DomainError, NotFoundError, ValidationError
+from zhijin_training.services.holidays import coverage_warning, day_info
+from zhijin_training.services.programmes import audience_cadre_ids, find_programme
+from zhijin_training.services.roster import check_version, units_on
+from zhijin_training.services.validation import clean_text
+from zhijin_training.services.views import ConflictView, ItineraryView, SessionView
+from zhijin_training.settings import AccessRole
+from zhijin_training.timeutil import LOCAL_TZ, local_date, local_midnight, to_local, to_utc
+
+MAX_SERIES_OCCURRENCES = 400
+# fields whose change a calendar client must see (raises SEQUENCE)
+_CALENDAR_FIELDS = {
+    "title",
+    "topic",
+    "speaker",
+    "location",
+    "branch_venues",
+    "broadcast_at",
+    "starts_at",
+    "ends_at",
+    "all_day",
+    "status",
+    "note",
+    "itinerary",
+}
+
+
+class ScheduleWarning(DomainError):
+    """The change is valid but deserves a second look: double-booked cadres, public holidays."""
+
+    def __init__(self, conflicts: Sequence[ConflictView], holidays: Sequence[tuple[date, str]]) -> None:
+        parts = []
+        if conflicts:
+            people = "、".join(sorted({c.cadre_name for c in conflicts})[:8])
+            parts.append(
+                f"{len({c.cadre_id for c in conflicts})} participant(s) already booked then ({people})"
+            )
+        if holidays:
+            parts.append("on public holiday " + "、".join(f"{d.isoformat()} {n}" for d, n in holidays[:5]))
+        super().__init__("; ".join(parts) + " — save anyway with force")
+        self.conflicts = list(conflicts)
+        self.holidays = list(holidays)
+
+
+@dataclass(frozen=True)
+class ItineraryStop:
+    day: date
+    place: str
+    activity: str = ""
+
+
+@dataclass(frozen=True)
+class SessionDraft:
+    """What a planner fills in. Instants are aware; all-day sessions give first and last day instead."""
+
+    programme: str | int
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    first_day: date | None = None  # all-day / multi-day (trips, secondments)
+    last_day: date | None = None  # inclusive
+    title: str = ""
+    topic: str = ""
+    speaker: str = ""
+    location: str = ""
+    branch_venues: tuple[str, ...] = ()
+    broadcast_at: datetime | None = None
+    note: str = ""
+    itinerary: tuple[ItineraryStop, ...] = ()
+    participants: tuple[int, ...] | None = None  # None: the programme's default audience
+    uid: str | None = None  # kept when importing from another calendar
+
+
+@dataclass(frozen=True)
+class SeriesRule:
+    """A recurrence: `rrule` in RFC 5545 syntax, e.g. FREQ=WEEKLY;INTERVAL=2;BYDAY=FR."""
+
+    rrule: str
+    until: date
+    skip_holidays: bool = True
+    skip_dates: tuple[date, ...] = ()
+
+
+@dataclass
+class _Times:
+    starts_at: datetime
+    ends_at: datetime
+    all_day: bool
+
+
+# ---------------------------------------------------------------- views
+def session_view(
+    s: Session,
+    row: TrainingSession,
+    programme: Programme | None = None,
+    *,
+    with_itinerary: bool = True,
+    counts: tuple[int, int] | None = None,
+) -> SessionView:
+    programme = programme or s.get(Programme, row.programme_id)
+    assert programme is not None
+    itinerary: tuple[ItineraryView, ...] = ()
+    if with_itinerary and programme.kind in (ProgrammeKind.STUDY_TRIP, ProgrammeKind.SECONDMENT):
+        itinerary = tuple(
+            ItineraryView(i.day, i.place, i.activity)
+            for i in s.exec(
+                select(ItineraryItem)
+                .where(ItineraryItem.session_id == row.id)
+                .order_by(col(ItineraryItem.day), col(ItineraryItem.sort_order))
+            ).all()
+        )
+    if counts is None:
+        total, recorded = s.exec(
+            select(sa.func.count(col(Participant.id)), sa.func.count(col(Participant.status))).where(
+                Participant.session_id == row.id
+            )
+        ).one()
+        counts = (int(total), int(recorded))
+    return SessionView(
+        id=row.id or 0,
+        programme_id=row.programme_id,
+        programme_title=programme.title,
+        programme_kind=programme.kind,
+        series_id=row.series_id,
+        recurrence_id=row.recurrence_id,
+        detached=row.detached,
+        title=row.title or programme.title,
+        topic=row.topic,
+        speaker=row.speaker,
+        location=row.location,
+        branch_venues=tuple(row.branch_venues or ()),
+        broadcast_at=row.broadcast_at,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        all_day=row.all_day,
+        status=row.status,
+        note=row.note,
+        uid=row.uid,
+        sequence=row.sequence,
+        version=row.version,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+        itinerary=itinerary,
+        participant_count=counts[0],
+        recorded_count=counts[1],
+    )
+
+
+def _snapshot(s: Session, row: TrainingSession) -> dict[str, Any]:
+    snap = audit.snapshot(row) or {}
+    snap["itinerary"] = [
+        [i.day.isoformat(), i.place, i.activity]
+        for i in s.exec(
+            select(ItineraryItem)
+            .where(ItineraryItem.session_id == row.id)
+            .order_by(col(ItineraryItem.day), col(ItineraryItem.sort_order))
+        ).all()
+    ]
+    return snap
+
+
+def get_session(ctx: Context, session_id: int) -> SessionView:
+    with ctx.db.read() as s:
+        row = s.get(TrainingSession, session_id)
+        if row is None:
+            raise NotFoundError(f"session #{session_id} does not exist")
+        return session_view(s, row)
+
+
+def list_sessions(
+    ctx: Context,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    programme_id: int | None = None,
+    kind: str | None = None,
+    topic: str | None = None,
+    cadre_id: int | None = None,
+    unit_id: int | None = None,
+    status: str | None = None,
+    include_cancelled: bool = True,
+    search: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    descending: bool = False,
+) -> list[SessionView]:
+    """Sessions overlapping [start, end] (local days, inclusive), in time order."""
+    stmt = select(TrainingSession, Programme).join(
+        Programme, col(TrainingSession.programme_id) == Programme.id
+    )
+    if start is not None:
+        stmt = stmt.where(TrainingSession.ends_at > local_midnight(start))
+    if end is not None:
+        stmt = stmt.where(TrainingSession.starts_at < local_midnight(end + timedelta(days=1)))
+    if programme_id is not None:
+        stmt = stmt.where(TrainingSession.programme_id == programme_id)
+    if kind:
+        stmt = stmt.where(Programme.kind == kind)
+    if topic:
+        stmt = stmt.where(col(TrainingSession.topic).contains(topic))
+    if status:
+        stmt = stmt.where(TrainingSession.status == status)
+    elif not include_cancelled:
+        stmt = stmt.where(TrainingSession.status != SessionStatus.CANCELLED.value)
+    if search:
+        like = f"%{search.strip()}%"
+        stmt = stmt.where(
+            sa.or_(
+                col(TrainingSession.title).like(like),
+                col(Programme.title).like(like),
+                col(TrainingSession.topic).like(like),
+                col(TrainingSession.speaker).like(like),
+                col(TrainingSession.location).like(like),
+            )
+        )
+    if cadre_id is not None or unit_id is not None:
+        sub = select(Participant.session_id)
+        if cadre_id is not None:
+            sub = sub.where(Participant.cadre_id == cadre_id)
+        if unit_id is not None:
+            sub = sub.where(Participant.unit_id == unit_id)
+        stmt = stmt.where(col(TrainingSession.id).in_(sub))
+    order = col(TrainingSession.starts_at)
+    stmt = stmt.order_by(order.desc() if descending else order, col(TrainingSession.id)).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    with ctx.db.read() as s:
+        rows = s.exec(stmt).all()
+        ids = [r.id for r, _ in rows]
+        counts = _participant_counts(s, [i for i in ids if i is not None])
+        return [session_view(s, r, p, counts=counts.get(r.id or 0, (0, 0))) for r, p in rows]
+
+
+def _participant_counts(s: Session, session_ids: list[int]) -> dict[int, tuple[int, int]]:
+    out: dict[int, tuple[int, int]] = {}
+    for i in range(0, len(session_ids), 500):
+        chunk = session_ids[i : i + 500]
+        for sid, total, recorded in s.exec(
+            select(
+                Participant.session_id,
+                sa.func.count(col(Participant.id)),
+                sa.func.count(col(Participant.status)),
+            )
+            .where(col(Participant.session_id).in_(chunk))
+            .group_by(col(Participant.session_id))
+        ).all():
+            out[sid] = (int(total), int(recorded))
+    return out
+
+
+def upcoming(ctx: Context, *, days: int = 14) -> list[SessionView]:
+    """Today and the next `days` days, including trips and secondments already under way."""
+    today = local_date(ctx.now())
+    return list_sessions(ctx, start=today, end=today + timedelta(days=days))
+
+
+def awaiting_attendance(ctx: Context, *, limit: int = 50) -> list[SessionView]:
+    """Sessions that have begun, are not cancelled, and still have participants with no status."""
+    now = ctx.now()
+    pending = select(Participant.session_id).where(col(Participant.status).is_(None))
+    with ctx.db.read() as s:
+        rows = s.exec(
+            select(TrainingSession, Programme)
+            .join(Programme, col(TrainingSession.programme_id) == Programme.id)
+            .where(
+                TrainingSession.starts_at <= now,
+                TrainingSession.status != SessionStatus.CANCELLED.value,
+                col(TrainingSession.id).in_(pending),
+            )
+            .order_by(col(TrainingSession.starts_at).desc())
+            .limit(limit)
+        ).all()
+        counts = _participant_counts(s, [r.id or 0 for r, _ in rows])
+        return [session_view(s, r, p, counts=counts.get(r.id or 0, (0, 0))) for r, p in rows]
+
+
+# ---------------------------------------------------------------- validation helpers
+def _times(draft: SessionDraft) -> _Times:
+    if draft.first_day is not None:
+        last = draft.last_day or draft.first_day
+        if last < draft.first_day:
+            raise ValidationError(f"last day {last} is before first day {draft.first_day}")
+        if (last - draft.first_day).days > 400:
+            raise ValidationError(f"{draft.first_day} to {last} is longer than 400 days")
+        return _Times(local_midnight(draft.first_day), local_midnight(last + timedelta(days=1)), True)
+    if draft.starts_at is None or draft.ends_at is None:
+        raise ValidationError("a session needs a start and an end (or a first and last day)")
+    starts, ends = to_utc(draft.starts_at), to_utc(draft.ends_at)
+    if ends <= starts:
+        raise ValidationError(
+            f"end {to_local(ends):%Y-%m-%d %H:%M} is not after start {to_local(starts):%Y-%m-%d %H:%M}"
+        )
+    if ends - starts > timedelta(days=2):
+        raise ValidationError("a timed session longer than two days should be all-day (first and last day)")
+    _check_year(starts)
+    return _Times(starts, ends, False)
+
+
+def _check_year(value: datetime) -> None:
+    if not 1990 <= to_local(value).year <= 2200:
+        raise ValidationError(f"date {to_local(value):%Y-%m-%d} is out of range (1990–2200)")
+
+
+def _clean_fields(draft: SessionDraft) -> dict[str, Any]:
+    return {
+        "title": clean_text(draft.title, "title", max_len=200),
+        "topic": clean_text(draft.topic, "topic", max_len=100),
+        "speaker": clean_text(draft.speaker, "speaker", max_len=200),
+        "location": clean_text(draft.location, "location", max_len=200),
+        "branch_venues": [
+            clean_text(v, "branch venue", max_len=200, required=True) for v in draft.branch_venues
+        ],
+        "broadcast_at": to_utc(draft.broadcast_at) if draft.broadcast_at else None,
+        "note": clean_text(draft.note, "note", max_len=5000),
+    }
+
+
+def _clean_itinerary(stops: Iterable[ItineraryStop], times: _Times) -> list[ItineraryStop]:
+    out = []
+    first, last = local_date(times.starts_at), local_date(times.ends_at - timedelta(seconds=1))
+    for stop in stops:
+        if not first <= stop.day <= last:
+            raise ValidationError(f"itinerary day {stop.day} is outside the trip ({first} to {last})")
+        out.append(
+            ItineraryStop(
+                stop.day,
+                clean_text(stop.place, "itinerary place", max_len=200, required=True),
+                clean_text(stop.activity, "itinerary activity", max_len=1000),
+            )
+        )
+    return sorted(out, key=lambda x: x.day)
+
+
+def _holidays_in(times: _Times) -> list[tuple[date, str]]:
+    out = []
+    day = local_date(times.starts_at)
+    last = local_date(times.ends_at - timedelta(seconds=1))
+    while day <= last and len(out) < 10:
+        info = day_info(day)
+        if info.holiday:
+            out.append((day, info.holiday))
+        day += timedelta(days=1)
+    return out
+
+
+def _new_uid(ctx: Context) -> str:
+    return f"{uuid.uuid4()}@{ctx.uid_domain}"
+
+
+def _check_warnings(
+    s: Session,
+    cadre_ids: Sequence[int],
+    times: _Times,
+    exclude: Iterable[int] = (),
+    *,
+    check_holidays: bool = True,
+) -> None:
+    conflicts = find_conflicts(s, cadre_ids, times.starts_at, times.ends_at, exclude_session_ids=exclude)
+    # multi-day trips and secondments naturally span weekends and holidays: only warn for timed sessions
+    holidays = _holidays_in(times) if check_holidays and not times.all_day else []
+    if conflicts or holidays:
+        raise ScheduleWarning(conflicts, holidays)
+
+
+# ---------------------------------------------------------------- create
+def create_session(ctx: Context, draft: SessionDraft, *, force: bool = False) -> SessionView:
+    ctx.actor.require(AccessRole.EDITOR, "schedule sessions")
+    times = _times(draft)
+    fields = _clean_fields(draft)
+    stops = _clean_itinerary(draft.itinerary, times)
+    with ctx.db.write() as s:
+        programme = find_programme(s, draft.programme)
+        cadre_ids = (
+            list(draft.participants)
+            if draft.participants is not None
+            else audience_cadre_ids(s, programme.id or 0)
+        )
+        _require_cadres(s, cadre_ids)
+        if not force:
+            _check_warnings(s, cadre_ids, times)
+        row = _insert_session(ctx, s, programme, draft, times, fields, stops, cadre_ids)
+        return session_view(s, row, programme)
+
+
+def _insert_session(
+    ctx: Context,
+    s: Session,
+    programme: Programme,
+    draft: SessionDraft,
+    times: _Times,
+    fields: dict[str, Any],
+    stops: list[ItineraryStop],
+    cadre_ids: Sequence[int],
+    *,
+    series_id: int | None = None,
+) -> TrainingSession:
+    topic = fields["topic"] or programme.default_topic
+    location = fields["location"] or (
+        programme.host_place if programme.kind == ProgrammeKind.SECONDMENT else ""
+    )
+    row = TrainingSession(
+        programme_id=programme.id or 0,
+        series_id=series_id,
+        recurrence_id=times.starts_at if series_id else None,
+        **(fields | {"topic": topic, "location": location}),
+        starts_at=times.starts_at,
+        ends_at=times.ends_at,
+        all_day=times.all_day,
+        uid=draft.uid or _new_uid(ctx),
+        updated_by=ctx.actor.user,
+        created_at=ctx.now(),
+        updated_at=ctx.now(),
+    )
+    s.add(row)
+    s.flush()
+    assert row.id is not None
+    for order, stop in enumerate(stops):
+        s.add(
+            ItineraryItem(
+                session_id=row.id, day=stop.day, place=stop.place, activity=stop.activity, sort_order=order
+            )
+        )
+    unit_of = units_on(s, list(cadre_ids), local_date(times.starts_at))
+    s.add_all(
+        Participant(session_id=row.id, cadre_id=c, unit_id=unit_of.get(c)) for c in dict.fromkeys(cadre_ids)
+    )
+    audit.record(
+        ctx,
+        s,
+        action="create",
+        entity="session",
+        entity_id=row.id,
+        session_id=row.id,
+        after=_snapshot(s, row) | {"participants": list(dict.fromkeys(cadre_ids))},
+    )
+    return row
+
+
+def _require_cadres(s: Session, cadre_ids: Sequence[int]) -> None:
+    from zhijin_training.models import Cadre
+
+    wanted = set(cadre_ids)
+    found: set[int] = set()
+    ids = list(wanted)
+    for i in range(0, len(ids), 500):
+        found.update(
+            x for x in s.exec(select(Cadre.id).where(col(Cadre.id).in_(ids[i : i + 500]))).all() if x
+        )
+    missing = sorted(wanted - found)
+    if missing:
+        raise NotFoundError(f"participants: no cadre #{', #'.join(map(str, missing[:10]))}")
+
+
+def expand_series(
+    first_start: datetime, duration: timedelta, rule: SeriesRule
+) -> tuple[list[datetime], list[date]]:
+    """Occurrence starts (UTC) of a rule in Shanghai wall time, and the dates skipped as holidays."""
+    text = rule.rrule.strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[6:]
+    if "COUNT=" in text.upper() or "UNTIL=" in text.upper():
+        raise ValidationError("recurrence: give the end with 'until', not COUNT or UNTIL in the rule")
+    local_first = to_local(first_start).replace(tzinfo=None)
+    if rule.until < local_first.date():
+        raise ValidationError(
+            f"recurrence: until {rule.until} is before the first session {local_first.date()}"
+        )
+    try:
+        parsed = rrulestr(text, dtstart=local_first, ignoretz=True)
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(f"recurrence: '{rule.rrule}' is not a valid RRULE ({exc})") from None
+    end_of_until = datetime.combine(rule.until, datetime.max.time())
+    starts: list[datetime] = []
+    skipped: list[date] = []
+    for occurrence in parsed.xafter(local_first, inc=True):
+        if occurrence > end_of_until:
+            break
+        if occurrence.date() in rule.skip_dates:
+            continue
+        if rule.skip_holidays and day_info(occurrence.date()).holiday:
+            skipped.append(occurrence.date())
+            continue
+        starts.append(occurrence.replace(tzinfo=LOCAL_TZ).astimezone(first_start.tzinfo or LOCAL_TZ))
+        if len(starts) > MAX_SERIES_OCCURRENCES:
+            raise ValidationError(f"recurrence: more than {MAX_SERIES_OCCURRENCES} sessions; shorten 'until'")
+    if not starts:
+        raise ValidationError("recurrence: the rule produces no session before 'until'")
+    return [to_utc(x) for x in starts], skipped
+
+
+@dataclass(frozen=True)
+class SeriesResult:
+    series_id: int
+    sessions: list[SessionView]
+    skipped_holidays: list[date] = field(default_factory=list)
+    warning: str | None = None  # e.g. holiday data missing for a year
+
+
+def create_series(
+    ctx: Context, draft: SessionDraft, rule: SeriesRule, *, force: bool = False
+) -> SeriesResult:
+    """A recurring lecture series, e.g. every second Friday 15:00–17:00 from March to December."""
+    ctx.actor.require(AccessRole.EDITOR, "schedule sessions")
+    first = _times(draft)
+    if first.all_day:
+        raise ValidationError("a recurring series needs start and end times")
+    fields = _clean_fields(draft)
+    duration = first.ends_at - first.starts_at
+    starts, skipped = expand_series(first.starts_at, duration, rule)
+    warning = coverage_warning({local_date(x) for x in starts})
+    with ctx.db.write() as s:
+        programme = find_programme(s, draft.programme)
+        cadre_ids = (
+            list(draft.participants)
+            if draft.participants is not None
+            else audience_cadre_ids(s, programme.id or 0)
+        )
+        _require_cadres(s, cadre_ids)
+        if not force:
+            conflicts: list[ConflictView] = []
+            for start in starts:
+                conflicts += find_conflicts(s, cadre_ids, start, start + duration)
+            if conflicts:
+                raise ScheduleWarning(conflicts, [])
+        series = Series(
+            programme_id=programme.id or 0,
+            rrule=rule.rrule.strip().removeprefix("RRULE:"),
+            first_start=first.starts_at,
+            duration_minutes=int(duration.total_seconds() // 60),
+            until=rule.until,
+            skip_holidays=rule.skip_holidays,
+            exdates=[d.isoformat() for d in rule.skip_dates],
+            created_at=ctx.now(),
+        )
+        s.add(series)
+        s.flush()
+        rows = []
+        for start in starts:
+            occ = replace(draft, uid=None)
+            rows.append(
+                _insert_session(
+                    ctx,
+                    s,
+                    programme,
+                    occ,
+                    _Times(start, start + duration, False),
+                    fields,
+                    [],
+                    cadre_ids,
+                    series_id=series.id,
+                )
+            )
+        counts = _participant_counts(s, [r.id or 0 for r in rows])
+        views = [session_view(s, r, programme, counts=counts.get(r.id or 0, (0, 0))) for r in rows]
+        return SeriesResult(series.id or 0, views, skipped, warning)
+
+
+def create_trip(ctx: Context, draft: SessionDraft, *, force: bool = False) -> SessionView:
+    """A study trip: several all-day dates with a day-by-day itinerary."""
+    if draft.first_day is None:
+        raise ValidationError("a study trip needs a first and a last day")
+    return create_session(ctx, draft, force=force)
+
+
+def create_secondment(ctx: Context, draft: SessionDraft, *, force: bool = False) -> SessionView:
+    """A secondment: weeks to months at a host place, as one all-day span."""
+    if draft.first_day is None or draft.last_day is None:
+        raise ValidationError("a secondment needs a first and a last day")
+    return create_session(ctx, draft, force=force)
+
+
+# ---------------------------------------------------------------- change
+@dataclass(frozen=True)
+class SessionChanges:
+    """Only the fields given (not None) change. Times: aware instants, or first/last day for all-day."""
+
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    first_day: date | None = None
+    last_day: date | None = None
+    title: str | None = None
+    topic: str | None = None
+    speaker: str | None = None
+    location: str | None = None
+    branch_venues: tuple[str, ...] | None = None
+    broadcast_at: datetime | None = None
+    note: str | None = None
+    itinerary: tuple[ItineraryStop, ...] | None = None
+
+
+def update_session(
+    ctx: Context,
+    session_id: int,
+    changes: SessionChanges,
+    *,
+    expected_version: int | None,
+    scope: str = "this",
+    force: bool = False,
+) -> list[SessionView]:
+    """Edit one session, or it and all following sessions of its series (scope="following").
+
+    "Following" applies the same shift in time and the same field changes to every later, not
+    cancelled, not individually edited occurrence, and splits the series there (like Google and Outlook).
+    """
+    ctx.actor.require(AccessRole.EDITOR, "edit sessions")
+    if scope not in ("this", "following"):
+        raise ValidationError(f"scope: '{scope}' must be 'this' or 'following'")
+    with ctx.db.write() as s:
+        row = _load_for_change(s, session_id, expected_version)
+        new_times = _changed_times(row, changes)
+        shift = new_times.starts_at - row.starts_at
+        duration = new_times.ends_at - new_times.starts_at
+        targets = [row]
+        if scope == "following" and row.series_id is not None:
+            targets += s.exec(
+                select(TrainingSession)
+                .where(
+                    TrainingSession.series_id == row.series_id,
+                    TrainingSession.starts_at > row.starts_at,
+                    TrainingSession.status != SessionStatus.CANCELLED.value,
+                    col(TrainingSession.detached).is_(False),
+                )
+                .order_by(col(TrainingSession.starts_at))
+            ).all()
+        plan = []
+        for target in targets:
+            times = (
+                new_times
+                if target is row
+                else _Times(target.starts_at + shift, target.starts_at + shift + duration, target.all_day)
+            )
+            plan.append((target, times))
+        if not force:
+            for target, times in plan:
+                if (times.starts_at, times.ends_at) != (target.starts_at, target.ends_at):
+                    cadre_ids = [
+                        p
+                        for p in s.exec(
+                            select(Participant.cadre_id).where(Participant.session_id == target.id)
+                        ).all()
+                    ]
+                    _check_warnings(s, cadre_ids, times, exclude=[target.id or 0])
+        if scope == "following" and row.series_id is not None and len(targets) > 1:
+            _split_series(s, row, new_times, ctx)
+        result = []
+        for target, times in plan:
+            _apply_changes(ctx, s, target, changes, times, shift if target is not row else None)
+            if scope == "this" and target.series_id is not None:
+                target.detached = True
+            s.add(target)
+            result.append(target)
+        s.flush()
+        return [session_view(s, r) for r in result]
+
+
+def _load_for_change(s: Session, session_id: int, expected_version: int | None) -> TrainingSession:
+    row = s.get(TrainingSession, session_id)
+    if row is None:
+        raise NotFoundError(f"session #{session_id} does not exist")
+    check_version(row, expected_version, "session", row.updated_by)
+    return row
+
+
+def _changed_times(row: TrainingSession, changes: SessionChanges) -> _Times:
+    if changes.first_day is not None or changes.last_day is not None:
+        first = changes.first_day or local_date(row.starts_at)
+        last = changes.last_day or (local_date(row.ends_at) - timedelta(days=1) if row.all_day else first)
+        return _times(SessionDraft(programme=0, first_day=first, last_day=last))
+    if changes.starts_at is None and changes.ends_at is None:
+        return _Times(row.starts_at, row.ends_at, row.all_day)
+    if row.all_day:
+        raise ValidationError("an all-day session is rescheduled by first and last day")
+    start = changes.starts_at or row.starts_at
+    end = changes.ends_at or (start + (row.ends_at - row.starts_at))
+    return _times(SessionDraft(programme=0, starts_at=start, ends_at=end))
+
+
+def _apply_changes(
+    ctx: Context,
+    s: Session,
+    row: TrainingSession,
+    changes: SessionChanges,
+    times: _Times,
+    shift: timedelta | None,
+) -> None:
+    before = _snapshot(s, row)
+    draft = SessionDraft(
+        programme=0,
+        title=changes.title if changes.title is not None else row.title,
+        topic=changes.topic if changes.topic is not None else row.topic,
+        speaker=changes.speaker if changes.speaker is not None else row.speaker,
+        location=changes.location if changes.location is not None else row.location,
+        branch_venues=changes.branch_venues
+        if changes.branch_venues is not None
+        else tuple(row.branch_venues),
+        broadcast_at=changes.broadcast_at if changes.broadcast_at is not None else row.broadcast_at,
+        note=changes.note if changes.note is not None else row.note,
+    )
+    fields = _clean_fields(draft)
+    if shift is not None and changes.broadcast_at is None and row.broadcast_at is not None:
+        fields["broadcast_at"] = row.broadcast_at + shift
+    for key, value in fields.items():
+        setattr(row, key, value)
+    row.starts_at, row.ends_at, row.all_day = times.starts_at, times.ends_at, times.all_day
+    if changes.itinerary is not None and shift is None:
+        for item in s.exec(select(ItineraryItem).where(ItineraryItem.session_id == row.id)).all():
+            s.delete(item)
+        s.flush()
+        for order, stop in enumerate(_clean_itinerary(changes.itinerary, times)):
+            s.add(
+                ItineraryItem(
+                    session_id=row.id or 0,
+                    day=stop.day,
+                    place=stop.place,
+                    activity=stop.activity,
+                    sort_order=order,
+                )
+            )
+        s.flush()
+    after = _snapshot(s, row)
+    changed = audit.changed_fields(before, after)
+    if not changed:
+        return
+    if set(changed) & _CALENDAR_FIELDS:
+        row.sequence += 1
+    row.version += 1
+    row.updated_at = ctx.now()
+    row.updated_by = ctx.actor.user
+    if "starts_at" in changed:
+        _refresh_participant_units(s, row)
+    audit.record(
+        ctx,
+        s,
+        action="update",
+        entity="session",
+        entity_id=row.id,
+        session_id=row.id,
+        before=before,
+        after=_snapshot(s, row),
+    )
+
+
+def _refresh_participant_units(s: Session, row: TrainingSession) -> None:
+    parts = s.exec(select(Participant).where(Participant.session_id == row.id)).all()
+    unit_of = units_on(s, [p.cadre_id for p in parts], local_date(row.starts_at))
+    for p in parts:
+        if p.unit_id != unit_of.get(p.cadre_id):
+            p.unit_id = unit_of.get(p.cadre_id)
+            s.add(p)
+
+
+def _split_series(s: Session, row: TrainingSession, new_times: _Times, ctx: Context) -> None:
+    old = s.get(Series, row.series_id)
+    if old is None:
+        return
+    new = Series(
+        programme_id=old.programme_id,
+        rrule=old.rrule,
+        first_start=new_times.starts_at,
+        duration_minutes=int((new_times.ends_at - new_times.starts_at).total_seconds() // 60),
+        until=old.until,
+        skip_holidays=old.skip_holidays,
+        exdates=list(old.exdates),
+        created_at=ctx.now(),
+    )
+    s.add(new)
+    s.flush()
+    old.until = local_date(row.starts_at) - timedelta(days=1)
+    old.version += 1
+    s.add(old)
+    following = s.exec(
+        select(TrainingSession).where(
+            TrainingSession.series_id == old.id, TrainingSession.starts_at >= row.starts_at
+        )
+    ).all()
+    for target in following:
+        target.series_id = new.id
+        s.add(target)
+
+
+def cancel_session(
+    ctx: Context, session_id: int, *, expected_version: int | None, reason: str = "", scope: str = "this"
+) -> list[SessionView]:
+    """Cancelled sessions are kept (calendars show them as cancelled); attendance is not taken for them."""
+    ctx.actor.require(AccessRole.EDITOR, "cancel sessions")
+    reason = clean_text(reason, "reason", max_len=500)
+    with ctx.db.write() as s:
+        row = _load_for_change(s, session_id, expected_version)
+        targets = [row]
+        if scope == "following" and row.series_id is not None:
+            targets += s.exec(
+                select(TrainingSession).where(
+                    TrainingSession.series_id == row.series_id,
+                    TrainingSession.starts_at > row.starts_at,
+                    TrainingSession.status == SessionStatus.SCHEDULED.value,
+                )
+            ).all()
+        out = []
+        for target in targets:
+            if target.status == SessionStatus.CANCELLED.value:
+                if target is row:
+                    raise ValidationError(f"session #{target.id} is already cancelled")
+                continue
+            _set_status(ctx, s, target, SessionStatus.CANCELLED, reason)
+            out.append(target)
+        s.flush()
+        return [session_view(s, r) for r in out]
+
+
+def set_status(
+    ctx: Context, session_id: int, status: str, *, expected_version: int | None, reason: str = ""
+) -> SessionView:
+    """Mark a session held, or restore a cancelled one to scheduled."""
+    from zhijin_training.services.validation import parse_enum
+
+    ctx.actor.require(AccessRole.EDITOR, "change sessions")
+    new = parse_enum(SessionStatus, status, "status", "session_status")
+    with ctx.db.write() as s:
+        row = _load_for_change(s, session_id, expected_version)
+        if row.status != new.value:
+            _set_status(ctx, s, row, new, clean_text(reason, "reason", max_len=500))
+        s.flush()
+        return session_view(s, row)
+
+
+def _set_status(ctx: Context, s: Session, row: TrainingSession, status: SessionStatus, reason: str) -> None:
+    before = _snapshot(s, row)
+    row.status = status.value
+    row.sequence += 1
+    row.version += 1
+    row.updated_at = ctx.now()
+    row.updated_by = ctx.actor.user
+    s.add(row)
+    audit.record(
+        ctx,
+        s,
+        action="update",
+        entity="session",
+        entity_id=row.id,
+        session_id=row.id,
+        before=before,
+        after=_snapshot(s, row),
+        reason=reason,
+    )
+
+
+def bump_after_participant_change(ctx: Context, s: Session, row: TrainingSession) -> None:
+    """The participant list is part of the published event (DESCRIPTION): raise SEQUENCE."""
+    row.sequence += 1
+    row.version += 1
+    row.updated_at = ctx.now()
+    row.updated_by = ctx.actor.user
+    s.add(row)

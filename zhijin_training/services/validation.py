@@ -1,0 +1,53 @@
+"""Checks shared by every service: text a person typed, phone numbers, enumerations, versions."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import StrEnum
+from typing import TypeVar
+
+from zhijin_training.services.errors import ValidationError
+
+E = TypeVar("E", bound=StrEnum)
+
+_PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{5,18}[0-9]$")
+
+
+def clean_text(value: str | None, field: str, *, max_len: int = 200, required: bool = False) -> str:
+    """Trim, refuse control characters (escape sequences, NUL, ...) and over-long text."""
+    text = (value or "").strip()
+    if required and not text:
+        raise ValidationError(f"{field}: must not be empty")
+    for ch in text:
+        if ch in "\n\t" and max_len > 200:
+            continue  # multi-line notes and descriptions may keep line breaks
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") and ch not in "\u200d":
+            raise ValidationError(f"{field}: contains a control character (U+{ord(ch):04X})")
+    if len(text) > max_len:
+        raise ValidationError(f"{field}: {len(text)} characters, at most {max_len} allowed")
+    return text
+
+
+def clean_phone(value: str | None, field: str = "phone") -> str:
+    text = (value or "").strip()
+    if not text:
+        return ""
+    if not _PHONE_RE.match(text):
+        raise ValidationError(f"{field}: '{text}' is not a phone number (digits, spaces, '-', optional '+')")
+    return text
+
+
+def parse_enum(enum: type[E], value: str | None, field: str, label_kind: str | None = None) -> E:
+    """Accept the English value, or its Chinese or English display label (出勤, "On leave" ...)."""
+    from zhijin_training.i18n import LANGS, label
+
+    text = (value or "").strip()
+    for member in enum:
+        if text.lower() == member.value or (
+            label_kind
+            and any(text.lower() == label(label_kind, member.value, lang).lower() for lang in LANGS)
+        ):
+            return member
+    allowed = ", ".join(m.value for m in enum)
+    raise ValidationError(f"{field}: unknown value '{value}' (allowed: {allowed})")
