@@ -1,6 +1,6 @@
 """Message catalogues: Simplified Chinese by default, English on request.
 
-Catalogues live in `locale/<lang>.json`. A missing key falls back to Chinese, then to the key itself,
+Catalogues live in `locale/<lang>.json` and `locale/<lang>.<area>.json`. A missing key falls back to Chinese, then to the key itself,
 so a forgotten translation shows up as readable text rather than a crash.
 """
 
@@ -17,8 +17,15 @@ _current = "zh"
 
 @cache
 def _catalogue(lang: str) -> dict[str, str]:
-    text = resources.files("zhijin_training.locale").joinpath(f"{lang}.json").read_text("utf-8")
-    return json.loads(text)
+    """`<lang>.json` plus every `<lang>.<area>.json` (each part of the app keeps its own file)."""
+    merged: dict[str, str] = {}
+    folder = resources.files("zhijin_training.locale")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name == f"{lang}.json" or (
+            entry.name.startswith(f"{lang}.") and entry.name.endswith(".json")
+        ):
+            merged.update(json.loads(entry.read_text("utf-8")))
+    return merged
 
 
 def set_lang(lang: str) -> None:

@@ -22,7 +22,9 @@ def units_list(
     json_: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     """List units (township-level first, in official order)."""
-    units = roster.list_units(context(), kind=None if kind == "all" else kind, active_only=not all_, search=search)
+    units = roster.list_units(
+        context(), kind=None if kind == "all" else kind, active_only=not all_, search=search
+    )
     if json_:
         print_json(units)
         return
