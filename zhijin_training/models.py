@@ -95,6 +95,8 @@ class Unit(SQLModel, table=True):
     name: str = Field(index=True, max_length=100)
     kind: str = Field(max_length=20)  # UnitKind
     subkind: str = Field(default="", max_length=10)  # 乡 / 镇 / 街道, empty for departments
+    # county-level unit the unit belongs to: one database can serve the whole of Bijie
+    county: str = Field(default="织金县", max_length=50, index=True, sa_column_kwargs={"server_default": "织金县"})
     code: str | None = Field(default=None, unique=True, max_length=20)
     sort_order: int = Field(default=0)
     active: bool = Field(default=True)

@@ -40,7 +40,12 @@ def sqlite_path(url: str) -> Path | None:
     rest = url.split("///", 1)[1] if "///" in url else ""
     if not rest or rest == ":memory:":
         return None
-    return Path(rest.split("?", 1)[0])
+    # a URI filename (sqlite:///file:/path?mode=ro&uri=true) names the same file
+    return Path(rest.split("?", 1)[0].removeprefix("file:"))
+
+
+def is_read_only_url(url: str) -> bool:
+    return "mode=ro" in url.partition("?")[2]
 
 
 def _install_sqlite_pragmas(engine: Engine) -> None:
@@ -72,7 +77,7 @@ class Database:
         if is_sqlite_url(url):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
             path = sqlite_path(url)
-            if path is not None:
+            if path is not None and not is_read_only_url(url):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 _create_private_file(path)
         else:
@@ -81,6 +86,10 @@ class Database:
         self._write_engine = self.engine.execution_options(zt_write=True)
         if is_sqlite_url(url):
             _install_sqlite_pragmas(self.engine)
+            # lazy: a locked, full, read-only or damaged file becomes one clear StorageError (a DomainError)
+            from zhijin_training.services.safety import install_error_translation
+
+            install_error_translation(self.engine, self.path)
 
     @property
     def is_sqlite(self) -> bool:

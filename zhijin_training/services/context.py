@@ -39,20 +39,18 @@ class Context:
 
 
 def open_context(settings: Settings, *, check_schema: bool = True) -> Context:
-    from zhijin_training.db import migrate
+    from zhijin_training.db.schema import SCHEMA_HEAD, stored_revision
     from zhijin_training.services.errors import SchemaOutOfDate
 
     db = Database(settings.db_url)
     if check_schema:
-        current = migrate.current_revision(db)
+        current = stored_revision(db)
+        where = db.path or settings.db_url
         if current is None:
+            raise SchemaOutOfDate(f"database {where} is not initialised: run `zhijin-training --db {where} init`")
+        if current != SCHEMA_HEAD:
             raise SchemaOutOfDate(
-                f"database {settings.db_url} is not initialised: run `zhijin-training --db "
-                f"{db.path or settings.db_url} init`"
-            )
-        if current != migrate.head_revision(db):
-            raise SchemaOutOfDate(
-                f"database schema {current} is older than this program ({migrate.head_revision(db)}): "
-                f"run `zhijin-training --db {db.path or settings.db_url} db upgrade`"
+                f"database schema {current} differs from this program's ({SCHEMA_HEAD}): "
+                f"run `zhijin-training --db {where} db upgrade`"
             )
     return Context(db=db, actor=Actor(settings.user, settings.role), settings=settings)

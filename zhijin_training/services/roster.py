@@ -248,9 +248,9 @@ def count_cadres(
     role: str | None = None,
     active_only: bool = True,
 ) -> int:
-    stmt = _cadre_query(search, unit_id, role, active_only).with_only_columns(sa.func.count(col(Cadre.id)))
+    inner = _cadre_query(search, unit_id, role, active_only).subquery()
     with ctx.db.read() as s:
-        return int(s.exec(stmt).one())
+        return int(s.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one())
 
 
 def find_cadre(s: Session, ref: str | int) -> Cadre:

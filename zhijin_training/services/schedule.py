@@ -670,7 +670,9 @@ def update_session(
                             select(Participant.cadre_id).where(Participant.session_id == target.id)
                         ).all()
                     ]
-                    _check_warnings(s, cadre_ids, times, exclude=[target.id or 0])
+                    # a holiday only deserves a warning when the change moves the session onto it
+                    moved_day = local_date(times.starts_at) != local_date(target.starts_at)
+                    _check_warnings(s, cadre_ids, times, exclude=[target.id or 0], check_holidays=moved_day)
         if scope == "following" and row.series_id is not None and len(targets) > 1:
             _split_series(s, row, new_times, ctx)
         result = []

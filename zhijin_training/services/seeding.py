@@ -16,7 +16,6 @@ from importlib import resources
 
 from sqlmodel import Session, col, select
 
-from zhijin_training.db import migrate
 from zhijin_training.models import AppSetting, Cadre, Programme, Role, Unit, UnitKind
 from zhijin_training.services import attendance, programmes, roster, schedule
 from zhijin_training.services.context import Context
@@ -54,6 +53,8 @@ def init_database(
 ) -> InitReport:
     if units not in UNIT_SETS:
         raise ValidationError(f"--units: '{units}' must be 2012 or current")
+    from zhijin_training.db import migrate  # Alembic is heavy: only `init` needs it
+
     say = progress or (lambda _msg: None)
     before = migrate.current_revision(ctx.db)
     say("migrating")
