@@ -1,0 +1,690 @@
+"""Attendance reports: per cadre, per unit, the quarterly review, absence notices, programme summaries.
+
+Every figure is an SQL aggregate built from `rates.count_columns` and read back with `rates.counts_from_row`,
+so the one rate definition in `services/rates.py` is the only one. Rules shared by all reports:
+
+- only sessions that were not cancelled count; a participant without a status is "not taken";
+- a period is a range of local (Asia/Shanghai) days, both ends inclusive, and a session belongs to the day
+  it starts on;
+- unit figures use `Participant.unit_id`: the unit whose post the cadre held on the session's day, so a cadre
+  who moves mid-quarter counts for the old unit before the move and for the new one after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from fractions import Fraction
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from zhijin_training.models import (
+    AppSetting,
+    AttendanceStatus,
+    Cadre,
+    Participant,
+    Post,
+    Programme,
+    ProgrammeKind,
+    Role,
+    SessionStatus,
+    TrainingSession,
+    Unit,
+)
+from zhijin_training.services.context import Context
+from zhijin_training.services.errors import NotFoundError, ValidationError
+from zhijin_training.services.rates import Counts, count_columns, counts_from_row
+from zhijin_training.timeutil import local_date, local_midnight, quarter_bounds, to_local
+
+NO_UNIT = "（无单位）"
+DEFAULT_THRESHOLD = 0.8
+
+_ROLE_ORDER = sa.case(
+    (col(Cadre.role) == Role.TOWNSHIP_SECRETARY.value, 0),
+    (col(Cadre.role) == Role.DEPUTY_PARTY_BUILDING.value, 1),
+    (col(Cadre.role) == Role.DEPARTMENT_HEAD.value, 2),
+    else_=3,
+)
+
+
+# ---------------------------------------------------------------- views
+@dataclass(frozen=True)
+class CadreRow:
+    cadre_id: int
+    name: str
+    ref: str | None
+    unit_id: int | None
+    unit_name: str
+    post_title: str
+    role: str
+    counts: Counts
+
+    @property
+    def rate(self) -> float | None:
+        return self.counts.rate
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    unit_id: int | None
+    unit_name: str
+    unit_kind: str
+    sort_order: int
+    counts: Counts
+
+    @property
+    def rate(self) -> float | None:
+        return self.counts.rate
+
+
+@dataclass(frozen=True)
+class RankRow:
+    rank: int  # competition ranking (1, 1, 3); units without data share the last rank
+    unit_id: int | None
+    unit_name: str
+    counts: Counts
+    rate: float | None
+    previous_rate: float | None
+    change: float | None  # rate − previous_rate, when both are known
+
+
+@dataclass(frozen=True)
+class Review:
+    quarter: str
+    start: date
+    end: date
+    rows: list[RankRow]
+    below: list[CadreRow]  # cadres whose rate is under the threshold, lowest first
+    threshold: float
+    previous_quarter: str = ""
+
+
+@dataclass(frozen=True)
+class AbsenceItem:
+    cadre_name: str
+    post_title: str  # the post held on the session's day
+    session_title: str
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
+class AbsenceGroup:
+    unit_name: str
+    items: list[AbsenceItem]
+
+
+@dataclass(frozen=True)
+class SessionTurnout:
+    session_id: int
+    title: str
+    topic: str
+    starts_at: datetime
+    ends_at: datetime
+    all_day: bool
+    location: str
+    status: str
+    participants: int
+    counts: Counts
+
+    @property
+    def rate(self) -> float | None:
+        return self.counts.rate
+
+
+@dataclass(frozen=True)
+class TopicTurnout:
+    topic: str
+    sessions: int
+    counts: Counts
+
+    @property
+    def rate(self) -> float | None:
+        return self.counts.rate
+
+
+@dataclass(frozen=True)
+class Attendee:
+    """One participant of a trip or secondment: who went (status attended) and who did not."""
+
+    session_id: int
+    cadre_id: int
+    cadre_name: str
+    unit_name: str
+    post_title: str
+    status: str | None
+
+    @property
+    def went(self) -> bool:
+        return self.status in {s.value for s in (*_ATTENDED, AttendanceStatus.DEPUTY)}
+
+
+@dataclass(frozen=True)
+class ProgrammeSummary:
+    programme_id: int
+    title: str
+    kind: str
+    start: date | None
+    end: date | None
+    total: Counts
+    sessions: list[SessionTurnout]  # cancelled sessions are listed (status) with empty counts
+    topics: list[TopicTurnout]  # lectures: turnout per topic
+    attendees: list[Attendee]  # trips and secondments: who went
+
+    @property
+    def rate(self) -> float | None:
+        return self.total.rate
+
+
+@dataclass(frozen=True)
+class BehindRow:
+    session_id: int
+    title: str
+    starts_at: datetime
+    cadre_name: str
+    unit_name: str
+    status: str | None
+
+
+_ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.LEFT_EARLY)
+
+
+# ---------------------------------------------------------------- helpers
+def check_period(start: date, end: date) -> None:
+    if end < start:
+        raise ValidationError(f"period: end {end} is before start {start}")
+
+
+def _in_period(start: date | None, end: date | None) -> list[Any]:
+    """Conditions: the session is not cancelled and starts within the local days [start, end]."""
+    cond: list[Any] = [col(TrainingSession.status) != SessionStatus.CANCELLED.value]
+    if start is not None:
+        cond.append(col(TrainingSession.starts_at) >= local_midnight(start))
+    if end is not None:
+        cond.append(col(TrainingSession.starts_at) < local_midnight(end + timedelta(days=1)))
+    return cond
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _rate_key(counts: Counts) -> Fraction | None:
+    """Exact rate for comparisons: 2/3 and 4/6 tie, whatever floats make of them."""
+    denominator = counts.expected - counts.on_leave
+    return Fraction(counts.attended, denominator) if denominator > 0 else None
+
+
+def previous_quarter(quarter: str) -> str:
+    start, _ = quarter_bounds(quarter)
+    before = start - timedelta(days=1)
+    return f"{before.year}Q{(before.month - 1) // 3 + 1}"
+
+
+def review_threshold(ctx: Context) -> float:
+    """A threshold set in the system config wins, then the office setting in the database, then 80%."""
+    settings = ctx.settings
+    if settings is not None and "threshold" in (settings.extra.get("reports") or {}):
+        return float(settings.review_threshold)
+    with ctx.db.read() as s:
+        row = s.get(AppSetting, "review_threshold")
+    if row is not None and row.value.strip():
+        try:
+            value = float(row.value.strip().rstrip("%"))
+        except ValueError:
+            value = None
+        if value is not None:
+            return value / 100 if value > 1 else value
+    return float(settings.review_threshold) if settings is not None else DEFAULT_THRESHOLD
+
+
+# ---------------------------------------------------------------- per cadre
+def attendance_by_cadre(
+    ctx: Context,
+    start: date,
+    end: date,
+    *,
+    unit_id: int | None = None,
+    kind: str | None = None,
+    search: str | None = None,
+    unit_kind: str | None = None,
+) -> list[CadreRow]:
+    """One row per cadre who was a participant in the period, in roster order.
+
+    Without `unit_id` a row shows the cadre's current unit and all their sessions (attendance belongs to
+    the person). With `unit_id` only the sessions attended while holding a post in that unit count, so the
+    cadre rows of a unit add up to its `attendance_by_unit` row. `kind` is a programme kind; `unit_kind`
+    limits to sessions held while in a unit of that kind.
+    """
+    check_period(start, end)
+    with ctx.db.read() as s:
+        return _cadre_rows(s, start, end, unit_id=unit_id, kind=kind, search=search, unit_kind=unit_kind)
+
+
+def _cadre_rows(
+    s: Session,
+    start: date | None,
+    end: date | None,
+    *,
+    unit_id: int | None = None,
+    kind: str | None = None,
+    search: str | None = None,
+    unit_kind: str | None = None,
+) -> list[CadreRow]:
+    shown_unit = aliased(Unit)  # the unit displayed on the row
+    at_time = aliased(Unit)  # the unit held on the session's day
+    unit_key = col(Participant.unit_id) if unit_id is not None else col(Cadre.unit_id)
+    stmt = (
+        select(
+            Cadre.id,
+            Cadre.name,
+            Cadre.ref,
+            shown_unit.id,
+            shown_unit.name,
+            Cadre.post_title,
+            Cadre.role,
+            *count_columns(col(Participant.status)),
+        )
+        .select_from(Participant)
+        .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
+        .join(Cadre, col(Participant.cadre_id) == Cadre.id)
+        .join(shown_unit, unit_key == shown_unit.id, isouter=True)
+        .where(*_in_period(start, end))
+    )
+    if unit_id is not None:
+        stmt = stmt.where(col(Participant.unit_id) == unit_id)
+    if unit_kind:
+        stmt = stmt.join(at_time, col(Participant.unit_id) == at_time.id).where(at_time.kind == unit_kind)
+    if kind:
+        stmt = stmt.join(Programme, col(TrainingSession.programme_id) == Programme.id).where(
+            Programme.kind == kind
+        )
+    for word in (search or "").split():
+        like = f"%{_escape_like(word)}%"
+        stmt = stmt.where(
+            sa.or_(
+                col(Cadre.name).like(like, escape="\\"),
+                shown_unit.name.like(like, escape="\\"),
+                col(Cadre.post_title).like(like, escape="\\"),
+                col(Cadre.ref).like(like, escape="\\"),
+            )
+        )
+    stmt = stmt.group_by(
+        Cadre.id, Cadre.name, Cadre.ref, shown_unit.id, shown_unit.name, Cadre.post_title, Cadre.role
+    ).order_by(
+        sa.nulls_last(sa.func.max(shown_unit.kind).desc()),
+        sa.func.max(shown_unit.sort_order),
+        sa.func.max(_ROLE_ORDER),
+        Cadre.id,
+    )
+    return [
+        CadreRow(
+            cadre_id=r[0],
+            name=r[1],
+            ref=r[2],
+            unit_id=r[3],
+            unit_name=r[4] or NO_UNIT,
+            post_title=r[5],
+            role=r[6],
+            counts=counts_from_row(r[7:]),
+        )
+        for r in s.exec(stmt).all()
+    ]
+
+
+# ---------------------------------------------------------------- per unit
+def attendance_by_unit(
+    ctx: Context, start: date, end: date, *, unit_kind: str | None = None
+) -> list[UnitRow]:
+    """Every active unit (of the kind), plus inactive ones with data, in official order.
+
+    Units with nobody expected have zero counts and an undefined rate.
+    """
+    check_period(start, end)
+    with ctx.db.read() as s:
+        return _unit_rows(s, start, end, unit_kind=unit_kind)
+
+
+def _unit_rows(
+    s: Session, start: date | None, end: date | None, *, unit_kind: str | None = None
+) -> list[UnitRow]:
+    stmt = (
+        select(col(Participant.unit_id), *count_columns(col(Participant.status)))
+        .select_from(Participant)
+        .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
+        .where(*_in_period(start, end))
+        .group_by(col(Participant.unit_id))
+    )
+    figures = {r[0]: counts_from_row(r[1:]) for r in s.exec(stmt).all()}
+    units_stmt = select(Unit)
+    if unit_kind:
+        units_stmt = units_stmt.where(Unit.kind == unit_kind)
+    units = s.exec(units_stmt.order_by(col(Unit.kind).desc(), col(Unit.sort_order), col(Unit.id))).all()
+    rows = [
+        UnitRow(u.id, u.name, u.kind, u.sort_order, figures.get(u.id, Counts()))
+        for u in units
+        if u.active or u.id in figures
+    ]
+    if None in figures and not unit_kind:
+        rows.append(UnitRow(None, NO_UNIT, "", 10**9, figures[None]))
+    return rows
+
+
+# ---------------------------------------------------------------- quarterly review
+def rank_units(rows: Sequence[UnitRow], previous: dict[int | None, float | None]) -> list[RankRow]:
+    """Competition ranking by rate (1, 1, 3); units with an undefined rate share the last rank."""
+    known = sorted(
+        (r for r in rows if _rate_key(r.counts) is not None),
+        key=lambda r: (-(_rate_key(r.counts) or 0), r.sort_order, r.unit_id or 0),
+    )
+    unknown = [r for r in rows if _rate_key(r.counts) is None]
+    out: list[RankRow] = []
+    rank = 0
+    last_key: Fraction | None = None
+    for position, row in enumerate(known, start=1):
+        key = _rate_key(row.counts)
+        if key != last_key:
+            rank, last_key = position, key
+        out.append(_rank_row(rank, row, previous))
+    for row in unknown:
+        out.append(_rank_row(len(known) + 1, row, previous))
+    return out
+
+
+def _rank_row(rank: int, row: UnitRow, previous: dict[int | None, float | None]) -> RankRow:
+    before = previous.get(row.unit_id)
+    rate = row.counts.rate
+    change = rate - before if rate is not None and before is not None else None
+    return RankRow(rank, row.unit_id, row.unit_name, row.counts, rate, before, change)
+
+
+def quarterly_review(
+    ctx: Context, quarter: str, *, threshold: float | None = None, unit_kind: str | None = "township"
+) -> Review:
+    """季度讲评: units ranked by rate, change against the previous quarter, cadres under the threshold."""
+    start, end = quarter_bounds(quarter)
+    prev = previous_quarter(quarter)
+    prev_start, prev_end = quarter_bounds(prev)
+    limit = review_threshold(ctx) if threshold is None else threshold
+    if not 0 <= limit <= 1:
+        raise ValidationError(f"threshold: {limit} is not between 0 and 1 (e.g. 0.8 for 80%)")
+    with ctx.db.read() as s:
+        rows = _unit_rows(s, start, end, unit_kind=unit_kind)
+        before = {r.unit_id: r.counts.rate for r in _unit_rows(s, prev_start, prev_end, unit_kind=unit_kind)}
+        cadres = _cadre_rows(s, start, end, unit_kind=unit_kind)
+    below = sorted(
+        (c for c in cadres if c.rate is not None and c.rate < limit),
+        key=lambda c: (_rate_key(c.counts) or 0, c.cadre_id),
+    )
+    return Review(quarter_label(quarter), start, end, rank_units(rows, before), below, limit, prev)
+
+
+# ---------------------------------------------------------------- absence notice
+def absences(ctx: Context, start: date, end: date) -> list[AbsenceGroup]:
+    """Unexcused absences (缺席) of a period, grouped by the unit held at the time, in official order."""
+    check_period(start, end)
+    stmt = (
+        select(
+            Participant.cadre_id,
+            Cadre.name,
+            Cadre.post_title,
+            Unit.name,
+            TrainingSession.title,
+            Programme.title,
+            TrainingSession.starts_at,
+        )
+        .select_from(Participant)
+        .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
+        .join(Programme, col(TrainingSession.programme_id) == Programme.id)
+        .join(Cadre, col(Participant.cadre_id) == Cadre.id)
+        .join(Unit, col(Participant.unit_id) == Unit.id, isouter=True)
+        .where(*_in_period(start, end), col(Participant.status) == AttendanceStatus.ABSENT.value)
+        .order_by(
+            sa.nulls_last(col(Unit.kind).desc()),
+            col(Unit.sort_order),
+            col(Unit.id),
+            col(TrainingSession.starts_at),
+            _ROLE_ORDER,
+            col(Cadre.id),
+        )
+    )
+    with ctx.db.read() as s:
+        rows = s.exec(stmt).all()
+        posts = _posts_on(s, [(r[0], local_date(r[6])) for r in rows])
+    groups: dict[str, list[AbsenceItem]] = {}
+    for cadre_id, name, current_post, unit_name, title, programme_title, starts_at in rows:
+        post = posts.get((cadre_id, local_date(starts_at)), current_post)
+        groups.setdefault(unit_name or NO_UNIT, []).append(
+            AbsenceItem(name, post, title or programme_title, starts_at)
+        )
+    return [AbsenceGroup(unit, items) for unit, items in groups.items()]
+
+
+def _posts_on(s: Session, wanted: list[tuple[int, date]]) -> dict[tuple[int, date], str]:
+    """The post title each cadre held on each day (only for the few absent rows of a notice)."""
+    ids = sorted({c for c, _ in wanted})
+    if not ids:
+        return {}
+    history: dict[int, list[Post]] = {}
+    for p in s.exec(select(Post).where(col(Post.cadre_id).in_(ids)).order_by(col(Post.start_date))):
+        history.setdefault(p.cadre_id, []).append(p)
+    out: dict[tuple[int, date], str] = {}
+    for cadre_id, day in wanted:
+        for p in history.get(cadre_id, []):
+            if p.start_date <= day and (p.end_date is None or day <= p.end_date):
+                out[(cadre_id, day)] = p.post_title
+    return out
+
+
+_CN_NUMBERS = "一二三四五六七八九十"
+
+
+def _cn_number(n: int) -> str:
+    if n <= 10:
+        return _CN_NUMBERS[n - 1]
+    if n < 20:
+        return "十" + _CN_NUMBERS[n - 11]
+    tens, ones = divmod(n, 10)
+    return _CN_NUMBERS[tens - 1] + "十" + (_CN_NUMBERS[ones - 1] if ones else "")
+
+
+def _cn_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def absence_notice_text(groups: Sequence[AbsenceGroup], start: date, end: date) -> str:
+    """Plain text for a 通报: a heading, a lead paragraph, one numbered paragraph per unit, a closing line."""
+    period = _cn_date(start) if start == end else f"{_cn_date(start)}至{_cn_date(end)}"
+    total = sum(len(g.items) for g in groups)
+    lines = [f"关于{period}干部教育培训无故缺席情况的通报", ""]
+    if total == 0:
+        lines.append(f"{period}，全县干部教育培训无无故缺席情况。")
+        return "\n".join(lines) + "\n"
+    people = len({(g.unit_name, i.cadre_name) for g in groups for i in g.items})
+    lines.append(
+        f"{period}，全县干部教育培训共有{len(groups)}个单位{people}名干部无故缺席{total}人次。"
+        "现将有关情况通报如下："
+    )
+    lines.append("")
+    for number, group in enumerate(groups, start=1):
+        parts = []
+        for item in group.items:
+            who = f"{item.post_title}{item.cadre_name}"  # 镇党委书记张三: the usual order in a notice
+            when = _cn_month_day(item.starts_at)
+            parts.append(f"{who}未参加{when}“{item.session_title}”")
+        lines.append(
+            f"{_cn_number(number)}、{group.unit_name}（{len(group.items)}人次）：" + "；".join(parts) + "。"
+        )
+    lines.append("")
+    lines.append("请以上单位认真查找原因、严肃整改，严格执行请假报批制度。")
+    return "\n".join(lines) + "\n"
+
+
+def _cn_month_day(value: datetime) -> str:
+    local = to_local(value)
+    return f"{local.month}月{local.day}日"
+
+
+# ---------------------------------------------------------------- programme summary
+def programme_summary(
+    ctx: Context, programme_id: int, start: date | None = None, end: date | None = None
+) -> ProgrammeSummary:
+    """Turnout per session (and per topic for lectures); for trips and secondments, who went."""
+    if start is not None and end is not None:
+        check_period(start, end)
+    with ctx.db.read() as s:
+        programme = s.get(Programme, programme_id)
+        if programme is None:
+            raise NotFoundError(f"programme #{programme_id} does not exist")
+        period: list[Any] = []
+        if start is not None:
+            period.append(col(TrainingSession.starts_at) >= local_midnight(start))
+        if end is not None:
+            period.append(col(TrainingSession.starts_at) < local_midnight(end + timedelta(days=1)))
+        counted = col(TrainingSession.status) != SessionStatus.CANCELLED.value
+        # participants of cancelled sessions count nowhere: null their status and the not-taken count
+        status = sa.case((counted, col(Participant.status)), else_=None)
+        stmt = (
+            select(
+                TrainingSession,
+                sa.func.count(col(Participant.id)),
+                *count_columns(status),
+            )
+            .select_from(TrainingSession)
+            .join(Participant, col(Participant.session_id) == TrainingSession.id, isouter=True)
+            .where(TrainingSession.programme_id == programme_id, *period)
+            .group_by(col(TrainingSession.id))
+            .order_by(col(TrainingSession.starts_at), col(TrainingSession.id))
+        )
+        sessions = []
+        for row, n, *values in s.exec(stmt).all():
+            cancelled = row.status == SessionStatus.CANCELLED.value
+            sessions.append(
+                SessionTurnout(
+                    session_id=row.id or 0,
+                    title=row.title or programme.title,
+                    topic=row.topic,
+                    starts_at=row.starts_at,
+                    ends_at=row.ends_at,
+                    all_day=row.all_day,
+                    location=row.location,
+                    status=row.status,
+                    participants=int(n),
+                    counts=Counts() if cancelled else counts_from_row(values),
+                )
+            )
+        topic_stmt = (
+            select(
+                TrainingSession.topic,
+                sa.func.count(sa.distinct(col(TrainingSession.id))),
+                *count_columns(col(Participant.status)),
+            )
+            .select_from(TrainingSession)
+            .join(Participant, col(Participant.session_id) == TrainingSession.id, isouter=True)
+            .where(TrainingSession.programme_id == programme_id, counted, *period)
+            .group_by(TrainingSession.topic)
+            .order_by(sa.func.min(col(TrainingSession.starts_at)))
+        )
+        topics = [TopicTurnout(t or "", int(n), counts_from_row(v)) for t, n, *v in s.exec(topic_stmt).all()]
+        attendees: list[Attendee] = []
+        if programme.kind in (ProgrammeKind.STUDY_TRIP.value, ProgrammeKind.SECONDMENT.value):
+            who = (
+                select(Participant, Cadre.name, Cadre.post_title, Unit.name)
+                .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
+                .join(Cadre, col(Participant.cadre_id) == Cadre.id)
+                .join(Unit, col(Participant.unit_id) == Unit.id, isouter=True)
+                .where(TrainingSession.programme_id == programme_id, counted, *period)
+                .order_by(
+                    col(TrainingSession.starts_at),
+                    sa.nulls_last(col(Unit.kind).desc()),
+                    col(Unit.sort_order),
+                    _ROLE_ORDER,
+                    col(Cadre.id),
+                )
+            )
+            attendees = [
+                Attendee(p.session_id, p.cadre_id, name, unit or NO_UNIT, post, p.status)
+                for p, name, post, unit in s.exec(who).all()
+            ]
+    total = sum((t.counts for t in sessions), Counts())
+    return ProgrammeSummary(
+        programme_id, programme.title, programme.kind, start, end, total, sessions, topics, attendees
+    )
+
+
+# ---------------------------------------------------------------- drill-down and trend
+def sessions_behind(
+    ctx: Context,
+    *,
+    cadre_id: int | None = None,
+    unit_id: int | None = None,
+    start: date,
+    end: date,
+) -> list[BehindRow]:
+    """The participant records behind a figure: for a cadre (all their sessions) or a unit (held there)."""
+    check_period(start, end)
+    stmt = (
+        select(
+            TrainingSession.id,
+            TrainingSession.title,
+            Programme.title,
+            TrainingSession.starts_at,
+            Cadre.name,
+            Unit.name,
+            Participant.status,
+        )
+        .select_from(Participant)
+        .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
+        .join(Programme, col(TrainingSession.programme_id) == Programme.id)
+        .join(Cadre, col(Participant.cadre_id) == Cadre.id)
+        .join(Unit, col(Participant.unit_id) == Unit.id, isouter=True)
+        .where(*_in_period(start, end))
+        .order_by(col(TrainingSession.starts_at), col(TrainingSession.id), _ROLE_ORDER, col(Cadre.id))
+    )
+    if cadre_id is not None:
+        stmt = stmt.where(Participant.cadre_id == cadre_id)
+    if unit_id is not None:
+        stmt = stmt.where(Participant.unit_id == unit_id)
+    with ctx.db.read() as s:
+        return [
+            BehindRow(sid or 0, title or ptitle, at, name, unit or NO_UNIT, status)
+            for sid, title, ptitle, at, name, unit, status in s.exec(stmt).all()
+        ]
+
+
+def rate_trend(
+    ctx: Context, quarters: list[str], *, unit_id: int | None = None, cadre_id: int | None = None
+) -> list[tuple[str, float | None]]:
+    """(quarter, rate) for a small chart; a unit's figures use the unit held at the time."""
+    out: list[tuple[str, float | None]] = []
+    with ctx.db.read() as s:
+        for quarter in quarters:
+            start, end = quarter_bounds(quarter)
+            stmt = (
+                select(*count_columns(col(Participant.status)))
+                .select_from(Participant)
+                .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
+                .where(*_in_period(start, end))
+            )
+            if unit_id is not None:
+                stmt = stmt.where(Participant.unit_id == unit_id)
+            if cadre_id is not None:
+                stmt = stmt.where(Participant.cadre_id == cadre_id)
+            out.append((quarter_label(quarter), counts_from_row(s.exec(stmt).one()).rate))
+    return out
+
+
+def quarters_before(quarter: str, n: int) -> list[str]:
+    """The `n` quarters ending with `quarter`, oldest first (for trend charts)."""
+    out = [quarter_label(quarter)]
+    while len(out) < n:
+        out.insert(0, previous_quarter(out[0]))
+    return out
+
+
+def quarter_label(quarter: str) -> str:
+    start, _ = quarter_bounds(quarter)
+    return f"{start.year}Q{(start.month - 1) // 3 + 1}"
