@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from zhijin_training.db import Database
 from zhijin_training.services.context import Actor, Context
@@ -22,10 +25,13 @@ def make_settings(path: Path, user: str = "tester", role: str = AccessRole.ADMIN
     return Settings(db_url=f"sqlite:///{path}", db_source="test", user=user, role=role)
 
 
-def make_ctx(path: Path, user: str = "tester", role: str = AccessRole.ADMIN,
-             now: datetime = FIXED_NOW) -> Context:
+def make_ctx(
+    path: Path, user: str = "tester", role: str = AccessRole.ADMIN, now: datetime = FIXED_NOW
+) -> Context:
     settings = make_settings(path, user, role)
-    return Context(db=Database(settings.db_url), actor=Actor(user, role), settings=settings, clock=lambda: now)
+    return Context(
+        db=Database(settings.db_url), actor=Actor(user, role), settings=settings, clock=lambda: now
+    )
 
 
 def _copy_db(template: Path, target: Path) -> Path:
@@ -82,3 +88,69 @@ def demo_ctx(demo_path: Path) -> Iterator[Context]:
     context = make_ctx(demo_path)
     yield context
     context.db.dispose()
+
+
+# ---------------------------------------------------------------- PostgreSQL
+# Set ZT_TEST_PG_URL to an admin URL of a throwaway server (.ci/run starts one with scripts/pg-test-server.sh):
+# the database-facing tests then run on both engines.
+PG_URL = os.environ.get("ZT_TEST_PG_URL", "")
+ENGINES = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+_counter = itertools.count()
+
+
+def pg_url(name: str) -> str:
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def pg_admin() -> Iterator[sa.Engine]:
+    engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    yield engine
+    engine.dispose()
+
+
+def pg_create(admin: sa.Engine, name: str, template: str | None = None) -> str:
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    return pg_url(name)
+
+
+def pg_drop(admin: sa.Engine, name: str) -> None:
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_seeded_template(pg_admin: sa.Engine, worker_id: str) -> str:
+    """Name of a migrated and seeded PostgreSQL database to copy per test (one per xdist worker)."""
+    name = f"zt_tpl_{worker_id}_{os.getpid()}"
+    url = pg_create(pg_admin, name)
+    ctx = make_ctx_url(url)
+    init_database(ctx)
+    ctx.db.dispose()  # a template must have no connections
+    return name
+
+
+def make_ctx_url(
+    url: str, user: str = "tester", role: str = AccessRole.ADMIN, now: datetime = FIXED_NOW
+) -> Context:
+    settings = Settings(db_url=url, db_source="test", user=user, role=role)
+    return Context(db=Database(url), actor=Actor(user, role), settings=settings, clock=lambda: now)
+
+
+@pytest.fixture(params=ENGINES)
+def engine_ctx(request: pytest.FixtureRequest, tmp_path: Path, seeded_template: Path) -> Iterator[Context]:
+    """A fresh seeded database on each engine under test (SQLite always, PostgreSQL when configured)."""
+    if request.param == "sqlite":
+        context = make_ctx(_copy_db(seeded_template, tmp_path / "zt.db"))
+        yield context
+        context.db.dispose()
+        return
+    admin: sa.Engine = request.getfixturevalue("pg_admin")
+    template: str = request.getfixturevalue("pg_seeded_template")
+    name = f"{template}_t{next(_counter)}"
+    context = make_ctx_url(pg_create(admin, name, template))
+    yield context
+    context.db.dispose()
+    pg_drop(admin, name)

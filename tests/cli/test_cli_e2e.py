@@ -8,40 +8,101 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+
+from tests.conftest import ENGINES, pg_create, pg_drop
 
 EXE = shutil.which("zhijin-training", path=str(Path(sys.executable).parent)) or "zhijin-training"
 
 
-def run(db: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ZHIJIN_TRAINING_USER": "clerk", "ZHIJIN_TRAINING_CONFIG": "/nonexistent.toml",
-           "COLUMNS": "160"}
+def run(db: Path | str, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "ZHIJIN_TRAINING_USER": "clerk",
+        "ZHIJIN_TRAINING_CONFIG": "/nonexistent.toml",
+        "COLUMNS": "160",
+    }
     proc = subprocess.run([EXE, "--db", str(db), *args], capture_output=True, text=True, env=env, timeout=60)
     if ok:
         assert proc.returncode == 0, proc.stderr
     return proc
 
 
+def _prepare(db: Path | str) -> None:
+    run(db, "init")
+    run(db, "programmes", "add", "织金大讲堂", "--kind", "lecture", "--audience", "role:township_secretary")
+    run(
+        db,
+        "cadres",
+        "add",
+        "王芳",
+        "--unit",
+        "茶店",
+        "--post",
+        "乡党委书记",
+        "--role",
+        "township_secretary",
+        "--ref",
+        "ZJ001",
+    )
+    run(
+        db,
+        "cadres",
+        "add",
+        "王芳",
+        "--unit",
+        "猫场镇",
+        "--post",
+        "镇党委书记",
+        "--role",
+        "township_secretary",
+    )
+
+
 @pytest.fixture(scope="module")
 def base_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("cli") / "base.db"
-    run(db, "init")
-    run(db, "programmes", "add", "织金大讲堂", "--kind", "lecture", "--audience", "role:township_secretary")
-    run(db, "cadres", "add", "王芳", "--unit", "茶店", "--post", "乡党委书记", "--role", "township_secretary",
-        "--ref", "ZJ001")
-    run(db, "cadres", "add", "王芳", "--unit", "猫场镇", "--post", "镇党委书记", "--role", "township_secretary")
+    _prepare(db)
     return db
 
 
-@pytest.fixture
-def db(base_db: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copyfile(base_db, tmp_path / "zt.db"))
+@pytest.fixture(scope="module")
+def pg_base(request: pytest.FixtureRequest, worker_id: str) -> str:
+    admin = request.getfixturevalue("pg_admin")
+    name = f"zt_cli_{worker_id}_{os.getpid()}"
+    _prepare(pg_create(admin, name))
+    return name
 
 
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+@pytest.fixture(params=ENGINES)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | str]:
+    """A prepared database on each engine under test: a SQLite file, or a PostgreSQL URL."""
+    if request.param == "sqlite":
+        yield Path(shutil.copyfile(request.getfixturevalue("base_db"), tmp_path / "zt.db"))
+        return
+    admin = request.getfixturevalue("pg_admin")
+    template = request.getfixturevalue("pg_base")
+    name = f"{template}_{tmp_path.name[-20:].replace('-', '_').lower()}"
+    yield pg_create(admin, name, template)
+    pg_drop(admin, name)
+
+
+def digest(db: Path | str) -> str:
+    """SQLite: the file's bytes. PostgreSQL: every row of every table, in order."""
+    if isinstance(db, Path):
+        return hashlib.sha256(db.read_bytes()).hexdigest()
+    engine = sa.create_engine(db)
+    h = hashlib.sha256()
+    with engine.connect() as conn:
+        for table in sorted(sa.inspect(conn).get_table_names()):
+            rows = conn.exec_driver_sql(f'SELECT * FROM "{table}" ORDER BY 1').fetchall()
+            h.update(repr((table, rows)).encode())
+    engine.dispose()
+    return h.hexdigest()
 
 
 def test_init_lists_the_32_units(tmp_path: Path) -> None:
@@ -55,10 +116,34 @@ def test_init_lists_the_32_units(tmp_path: Path) -> None:
 
 
 def test_session_attendance_round_trip(db: Path) -> None:
-    out = run(db, "sessions", "add", "--programme", "织金大讲堂", "--start", "2026-12-04 15:00", "--end",
-              "2026-12-04 17:00", "--topic", "政策理论", "--location", "县委党校报告厅").stdout
+    out = run(
+        db,
+        "sessions",
+        "add",
+        "--programme",
+        "织金大讲堂",
+        "--start",
+        "2026-12-04 15:00",
+        "--end",
+        "2026-12-04 17:00",
+        "--topic",
+        "政策理论",
+        "--location",
+        "县委党校报告厅",
+    ).stdout
     assert "added session #1" in out
-    run(db, "attendance", "mark", "1", "ZJ001", "on_leave", "--reason", "防汛值班", "--approved-by", "县委组织部")
+    run(
+        db,
+        "attendance",
+        "mark",
+        "1",
+        "ZJ001",
+        "on_leave",
+        "--reason",
+        "防汛值班",
+        "--approved-by",
+        "县委组织部",
+    )
     run(db, "attendance", "mark", "1", "王芳@猫场", "出勤")
     shown = json.loads(run(db, "attendance", "show", "1", "--json").stdout)
     by_unit = {p["unit_name"]: p for p in shown["participants"]}
@@ -74,8 +159,23 @@ def test_session_attendance_round_trip(db: Path) -> None:
 
 
 def test_recurring_series_and_cancel(db: Path) -> None:
-    out = run(db, "sessions", "add", "--programme", "1", "--start", "2026-03-06 15:00", "--end",
-              "2026-03-06 17:00", "--repeat", "weekly", "--interval", "2", "--until", "2026-12-31").stdout
+    out = run(
+        db,
+        "sessions",
+        "add",
+        "--programme",
+        "1",
+        "--start",
+        "2026-03-06 15:00",
+        "--end",
+        "2026-03-06 17:00",
+        "--repeat",
+        "weekly",
+        "--interval",
+        "2",
+        "--until",
+        "2026-12-31",
+    ).stdout
     assert "skipped public holiday 2026-05-01" in out
     sessions = json.loads(run(db, "sessions", "list", "--json").stdout)
     assert len(sessions) >= 18 and all(s["series_id"] == 1 for s in sessions)
@@ -85,8 +185,21 @@ def test_recurring_series_and_cancel(db: Path) -> None:
 
 
 def test_edit_following_from_cli(db: Path) -> None:
-    run(db, "sessions", "add", "--programme", "1", "--start", "2026-03-06 15:00", "--end", "2026-03-06 17:00",
-        "--repeat", "weekly", "--until", "2026-04-30")
+    run(
+        db,
+        "sessions",
+        "add",
+        "--programme",
+        "1",
+        "--start",
+        "2026-03-06 15:00",
+        "--end",
+        "2026-03-06 17:00",
+        "--repeat",
+        "weekly",
+        "--until",
+        "2026-04-30",
+    )
     run(db, "sessions", "edit", "3", "--scope", "following", "--start", "2026-03-20 14:00")
     times = [s["starts_at"][11:16] for s in json.loads(run(db, "sessions", "list", "--json").stdout)]
     assert times[:2] == ["15:00", "15:00"] and set(times[2:]) == {"14:00"}
@@ -95,14 +208,49 @@ def test_edit_following_from_cli(db: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("sessions", "add", "--programme", "1", "--start", "2026-02-30 15:00", "--end", "2026-02-30 17:00"),
-         "not a real date"),
-        (("sessions", "add", "--programme", "1", "--start", "2026-12-04 17:00", "--end", "2026-12-04 15:00"),
-         "not after start"),
-        (("sessions", "add", "--programme", "9", "--start", "2026-12-04 15:00", "--end", "2026-12-04 17:00"),
-         "no programme #9"),
-        (("sessions", "add", "--programme", "1", "--start", "tomorrow", "--end", "2026-12-04 17:00"),
-         "--start"),
+        (
+            (
+                "sessions",
+                "add",
+                "--programme",
+                "1",
+                "--start",
+                "2026-02-30 15:00",
+                "--end",
+                "2026-02-30 17:00",
+            ),
+            "not a real date",
+        ),
+        (
+            (
+                "sessions",
+                "add",
+                "--programme",
+                "1",
+                "--start",
+                "2026-12-04 17:00",
+                "--end",
+                "2026-12-04 15:00",
+            ),
+            "not after start",
+        ),
+        (
+            (
+                "sessions",
+                "add",
+                "--programme",
+                "9",
+                "--start",
+                "2026-12-04 15:00",
+                "--end",
+                "2026-12-04 17:00",
+            ),
+            "no programme #9",
+        ),
+        (
+            ("sessions", "add", "--programme", "1", "--start", "tomorrow", "--end", "2026-12-04 17:00"),
+            "--start",
+        ),
         (("attendance", "mark", "1", "ZJ001", "present"), "session #1 does not exist"),
         (("cadres", "add", "x" * 10_000, "--unit", "茶店"), "at most 100"),
         (("cadres", "add", "\x1b[2J坏人", "--unit", "茶店"), "control character"),
@@ -135,11 +283,31 @@ def test_version_conflict_exits_non_zero(db: Path) -> None:
 
 def test_conflict_warning_and_force(db: Path) -> None:
     run(db, "sessions", "add", "--programme", "1", "--start", "2026-12-04 15:00", "--end", "2026-12-04 17:00")
-    proc = run(db, "sessions", "add", "--programme", "1", "--start", "2026-12-04 16:00", "--end",
-               "2026-12-04 18:00", ok=False)
+    proc = run(
+        db,
+        "sessions",
+        "add",
+        "--programme",
+        "1",
+        "--start",
+        "2026-12-04 16:00",
+        "--end",
+        "2026-12-04 18:00",
+        ok=False,
+    )
     assert proc.returncode == 1 and "already booked" in proc.stderr and "王芳" in proc.stderr
-    run(db, "sessions", "add", "--programme", "1", "--start", "2026-12-04 16:00", "--end", "2026-12-04 18:00",
-        "--force")
+    run(
+        db,
+        "sessions",
+        "add",
+        "--programme",
+        "1",
+        "--start",
+        "2026-12-04 16:00",
+        "--end",
+        "2026-12-04 18:00",
+        "--force",
+    )
 
 
 def test_markup_in_names_is_printed_literally(db: Path) -> None:
@@ -149,17 +317,43 @@ def test_markup_in_names_is_printed_literally(db: Path) -> None:
 
 
 def test_trip_with_itinerary(db: Path) -> None:
-    run(db, "programmes", "add", "赴青州寿光参观学习", "--kind", "study_trip", "--destination", "青州",
-        "--destination", "寿光")
-    run(db, "sessions", "add", "--programme", "赴青州寿光参观学习", "--first-day", "2026-10-12", "--last-day",
-        "2026-10-14", "--stop", "2026-10-12:青州:农业园区", "--stop", "2026-10-13:寿光:蔬菜产业",
-        "--participant", "ZJ001")
+    run(
+        db,
+        "programmes",
+        "add",
+        "赴青州寿光参观学习",
+        "--kind",
+        "study_trip",
+        "--destination",
+        "青州",
+        "--destination",
+        "寿光",
+    )
+    run(
+        db,
+        "sessions",
+        "add",
+        "--programme",
+        "赴青州寿光参观学习",
+        "--first-day",
+        "2026-10-12",
+        "--last-day",
+        "2026-10-14",
+        "--stop",
+        "2026-10-12:青州:农业园区",
+        "--stop",
+        "2026-10-13:寿光:蔬菜产业",
+        "--participant",
+        "ZJ001",
+    )
     shown = json.loads(run(db, "sessions", "show", "1", "--json").stdout)
     assert shown["all_day"] is True and [i["place"] for i in shown["itinerary"]] == ["青州", "寿光"]
     assert shown["participant_count"] == 1
 
 
-def test_backup_and_check(db: Path, tmp_path: Path) -> None:
+def test_backup_and_check(db: Path | str, tmp_path: Path) -> None:
+    if not isinstance(db, Path):
+        pytest.skip("backup copies SQLite files; PostgreSQL is backed up with pg_dump")
     db.chmod(0o640)  # copies made by shutil are world-readable; check would rightly complain
     run(db, "backup", str(tmp_path / "copy.db"))
     assert run(tmp_path / "copy.db", "units", "list", "--json").stdout.count('"name"') == 32

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from tests.conftest import make_ctx, make_settings
+from tests.conftest import ENGINES, make_ctx, make_ctx_url, make_settings, pg_create, pg_drop
 from zhijin_training.db import Database, migrate
 from zhijin_training.services import roster
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import SchemaOutOfDate
 from zhijin_training.services.seeding import init_database
+
+_n = itertools.count()
 
 
 def test_schema_head_constant_matches_alembic(tmp_path: Path) -> None:
@@ -23,14 +29,27 @@ def test_schema_head_constant_matches_alembic(tmp_path: Path) -> None:
     assert migrate.head_revision(Database(f"sqlite:///{tmp_path / 'h.db'}")) == SCHEMA_HEAD
 
 
-def test_upgrade_from_empty_matches_models(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'e.db'}")
+@pytest.fixture(params=ENGINES)
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each engine under test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'e.db'}"
+        return
+    admin = request.getfixturevalue("pg_admin")
+    name = f"zt_mig_{request.node.name[-12:].strip('[]-').lower()}_{os.getpid()}_{next(_n)}"
+    yield pg_create(admin, name)
+    pg_drop(admin, name)
+
+
+def test_upgrade_from_empty_matches_models(empty_url: str) -> None:
+    db = Database(empty_url)
     assert migrate.current_revision(db) is None
     migrate.upgrade(db)
     assert migrate.is_current(db)
     with db.engine.connect() as conn:
         # the migrations build exactly the schema the models describe
         assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+    db.dispose()
 
 
 def test_upgrade_from_previous_revision_keeps_data(tmp_path: Path) -> None:
@@ -57,13 +76,14 @@ def test_upgrade_from_previous_revision_keeps_data(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("SELECT county FROM unit WHERE id = 7").scalar() == "织金县"
 
 
-def test_downgrade_and_upgrade_again(tmp_path: Path) -> None:
-    ctx = make_ctx(tmp_path / "d.db")
+def test_downgrade_and_upgrade_again(empty_url: str) -> None:
+    ctx = make_ctx_url(empty_url)
     init_database(ctx)
     migrate.downgrade(ctx.db, "0001")
     assert "county" not in {c["name"] for c in sa.inspect(ctx.db.engine).get_columns("unit")}
     migrate.upgrade(ctx.db)
     assert len(roster.list_units(ctx, kind="township")) == 32
+    ctx.db.dispose()
 
 
 def test_opening_an_old_database_says_what_to_run(tmp_path: Path) -> None:

@@ -107,9 +107,9 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that commits on success and rolls back on any error."""
+        # SQLite: BEGIN IMMEDIATE serialises writers. PostgreSQL: READ COMMITTED, and the services lock
+        # the rows they change (SELECT … FOR UPDATE) before checking their version.
         with Session(self._write_engine, expire_on_commit=False) as session:
-            if not self.is_sqlite:
-                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             try:
                 yield session
                 session.commit()

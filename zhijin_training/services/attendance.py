@@ -183,7 +183,7 @@ def _apply(ctx: Context, s: Session, p: Participant, row: TrainingSession, mark:
 
 
 def _load_session(s: Session, session_id: int) -> TrainingSession:
-    row = s.get(TrainingSession, session_id)
+    row = s.get(TrainingSession, session_id, with_for_update=True)
     if row is None:
         raise NotFoundError(f"session #{session_id} does not exist")
     if row.status == SessionStatus.CANCELLED.value:

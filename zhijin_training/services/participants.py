@@ -33,7 +33,7 @@ def set_participants(
 
     wanted = list(dict.fromkeys(cadre_ids))
     with ctx.db.write() as s:
-        row = s.get(TrainingSession, session_id)
+        row = s.get(TrainingSession, session_id, with_for_update=True)
         if row is None:
             raise NotFoundError(f"session #{session_id} does not exist")
         check_version(row, expected_version, "session", row.updated_by)

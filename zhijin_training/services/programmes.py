@@ -157,7 +157,7 @@ def set_audience(
 ) -> ProgrammeView:
     ctx.actor.require(AccessRole.EDITOR, "change programmes")
     with ctx.db.write() as s:
-        programme = s.get(Programme, programme_id)
+        programme = s.get(Programme, programme_id, with_for_update=True)
         if programme is None:
             raise NotFoundError(f"programme #{programme_id} does not exist")
         check_version(programme, expected_version, "programme", "")

@@ -127,7 +127,7 @@ def set_unit_active(
     """Units are never deleted while history refers to them: they are deactivated."""
     ctx.actor.require(AccessRole.ADMIN, "change units")
     with ctx.db.write() as s:
-        unit = s.get(Unit, unit_id)
+        unit = s.get(Unit, unit_id, with_for_update=True)
         if unit is None:
             raise NotFoundError(f"unit #{unit_id} does not exist")
         check_version(unit, expected_version, "unit", "")
@@ -367,7 +367,7 @@ def update_cadre(
     """Change a cadre's personal details (not the post: use `move_cadre` so history is kept)."""
     ctx.actor.require(AccessRole.ADMIN, "change the roster")
     with ctx.db.write() as s:
-        cadre = s.get(Cadre, cadre_id)
+        cadre = s.get(Cadre, cadre_id, with_for_update=True)
         if cadre is None:
             raise NotFoundError(f"cadre #{cadre_id} does not exist")
         check_version(cadre, expected_version, "cadre", "")
@@ -421,7 +421,7 @@ def move_cadre(
     post_title = clean_text(post_title, "post", max_len=200)
     role_value = parse_enum(Role, role, "role", "role").value
     with ctx.db.write() as s:
-        cadre = s.get(Cadre, cadre_id)
+        cadre = s.get(Cadre, cadre_id, with_for_update=True)
         if cadre is None:
             raise NotFoundError(f"cadre #{cadre_id} does not exist")
         check_version(cadre, expected_version, "cadre", "")
@@ -456,7 +456,7 @@ def set_cadre_active(
     """Deactivating (retired, left the county) closes the open post; history stays."""
     ctx.actor.require(AccessRole.ADMIN, "change the roster")
     with ctx.db.write() as s:
-        cadre = s.get(Cadre, cadre_id)
+        cadre = s.get(Cadre, cadre_id, with_for_update=True)
         if cadre is None:
             raise NotFoundError(f"cadre #{cadre_id} does not exist")
         check_version(cadre, expected_version, "cadre", "")

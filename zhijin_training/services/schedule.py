@@ -687,7 +687,8 @@ def update_session(
 
 
 def _load_for_change(s: Session, session_id: int, expected_version: int | None) -> TrainingSession:
-    row = s.get(TrainingSession, session_id)
+    # FOR UPDATE: on PostgreSQL a concurrent editor waits here and then sees the new version
+    row = s.get(TrainingSession, session_id, with_for_update=True)
     if row is None:
         raise NotFoundError(f"session #{session_id} does not exist")
     check_version(row, expected_version, "session", row.updated_by)

@@ -1,0 +1,67 @@
+"""`db copy SRC DST`: move an office's data between engines (e.g. SQLite to PostgreSQL), counts checked.
+
+The target is migrated to the same schema first and must hold no data; rows are copied table by table in
+dependency order, in one transaction, and the copy is refused (and rolled back) unless every table's row
+count matches the source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+from zhijin_training.db import Database
+from zhijin_training.db.schema import SCHEMA_HEAD, stored_revision
+from zhijin_training.services.errors import ValidationError
+
+CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class CopyReport:
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def copy_database(source: Database, target: Database,
+                  progress: Callable[[str, int], None] | None = None) -> CopyReport:
+    from zhijin_training.db import migrate
+
+    if stored_revision(source) != SCHEMA_HEAD:
+        raise ValidationError(f"source schema is {stored_revision(source)}, expected {SCHEMA_HEAD}: upgrade it first")
+    migrate.upgrade(target)
+    tables = [t for t in SQLModel.metadata.sorted_tables]
+    with target.engine.connect() as conn:
+        for table in tables:
+            if conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one():
+                raise ValidationError(f"target table {table.name} is not empty: copy only into a new database")
+    counts: dict[str, int] = {}
+    with source.engine.connect() as src, target.engine.begin() as dst:
+        for table in tables:
+            n = 0
+            result = src.execution_options(stream_results=True).execute(sa.select(table).order_by(*table.primary_key))
+            while rows := result.fetchmany(CHUNK):
+                dst.execute(table.insert(), [dict(r._mapping) for r in rows])
+                n += len(rows)
+                if progress:
+                    progress(table.name, n)
+            counts[table.name] = n
+        for table in tables:
+            copied = dst.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            if copied != counts[table.name]:
+                raise ValidationError(f"{table.name}: copied {copied} rows of {counts[table.name]}; nothing kept")
+        if dst.dialect.name == "postgresql":
+            # explicit ids were inserted: move each id sequence past the highest one
+            for table in tables:
+                if "id" in table.c and isinstance(table.c.id.type, sa.Integer):
+                    dst.exec_driver_sql(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
+                    )
+    return CopyReport(counts)
