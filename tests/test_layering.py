@@ -8,13 +8,23 @@ import sys
 
 import zhijin_training
 
-CORE_PACKAGES = ("zhijin_training.services", "zhijin_training.ical", "zhijin_training.sheets", "zhijin_training.db")
+CORE_PACKAGES = (
+    "zhijin_training.services",
+    "zhijin_training.ical",
+    "zhijin_training.sheets",
+    "zhijin_training.db",
+)
 UI = ("textual", "typer", "rich")
 
 
 def core_modules() -> list[str]:
-    names = ["zhijin_training.models", "zhijin_training.settings", "zhijin_training.timeutil",
-             "zhijin_training.i18n", "zhijin_training.textsafe"]
+    names = [
+        "zhijin_training.models",
+        "zhijin_training.settings",
+        "zhijin_training.timeutil",
+        "zhijin_training.i18n",
+        "zhijin_training.textsafe",
+    ]
     for info in pkgutil.walk_packages(zhijin_training.__path__, "zhijin_training."):
         if info.name.startswith(CORE_PACKAGES) and ".migrations" not in info.name:
             names.append(info.name)

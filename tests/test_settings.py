@@ -9,7 +9,12 @@ from zhijin_training.settings import AccessRole, load_settings
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for var in ("ZHIJIN_TRAINING_DB", "ZHIJIN_TRAINING_CONFIG", "ZHIJIN_TRAINING_LANG", "ZHIJIN_TRAINING_USER"):
+    for var in (
+        "ZHIJIN_TRAINING_DB",
+        "ZHIJIN_TRAINING_CONFIG",
+        "ZHIJIN_TRAINING_LANG",
+        "ZHIJIN_TRAINING_USER",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("ZHIJIN_TRAINING_CONFIG", str(tmp_path / "none.toml"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))

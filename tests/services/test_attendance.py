@@ -27,7 +27,15 @@ def test_mark_round_trip_and_counts(setup: tuple[Context, int, list[int]]) -> No
     attendance.mark(ctx, sid, ids[4], Mark("absent"))
     sheet = attendance.session_attendance(ctx, sid)
     c = sheet.counts
-    assert (c.expected, c.present, c.late, c.on_leave, c.deputy, c.absent, c.not_taken) == (5, 1, 1, 1, 1, 1, 1)
+    assert (c.expected, c.present, c.late, c.on_leave, c.deputy, c.absent, c.not_taken) == (
+        5,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+    )
     assert c.rate == pytest.approx(2 / 4)  # (present + late) / (expected - on leave)
     leave = next(p for p in sheet.participants if p.cadre_id == ids[2])
     assert (leave.leave_reason, leave.approved_by, leave.recorded_by) == ("病假", "县委组织部", "tester")
@@ -74,8 +82,9 @@ def test_every_change_is_audited(setup: tuple[Context, int, list[int]]) -> None:
 def test_later_correction_needs_reason(setup: tuple[Context, int, list[int]]) -> None:
     ctx, sid, ids = setup
     attendance.mark(ctx, sid, ids[0], Mark("absent"))
-    later = Context(db=ctx.db, actor=ctx.actor, settings=ctx.settings,
-                    clock=lambda: ctx.now() + timedelta(days=2))
+    later = Context(
+        db=ctx.db, actor=ctx.actor, settings=ctx.settings, clock=lambda: ctx.now() + timedelta(days=2)
+    )
     with pytest.raises(ValidationError, match="correction needs a reason"):
         attendance.mark(later, sid, ids[0], Mark("on_leave", leave_reason="补假条"))
     attendance.mark(later, sid, ids[0], Mark("on_leave", leave_reason="补假条", correction_reason="补交假条"))

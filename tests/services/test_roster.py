@@ -42,10 +42,23 @@ def test_same_name_needs_unit_or_id(ctx: Context) -> None:
 
 
 def test_move_keeps_post_history(ctx: Context) -> None:
-    c = roster.add_cadre(ctx, name="赵敏", unit="茶店", post_title="副书记", role="deputy_party_building",
-                         since=date(2025, 1, 1))
-    moved = roster.move_cadre(ctx, c.id, unit="猫场镇", post_title="镇党委书记", role="township_secretary",
-                              effective=date(2026, 7, 1), expected_version=c.version)
+    c = roster.add_cadre(
+        ctx,
+        name="赵敏",
+        unit="茶店",
+        post_title="副书记",
+        role="deputy_party_building",
+        since=date(2025, 1, 1),
+    )
+    moved = roster.move_cadre(
+        ctx,
+        c.id,
+        unit="猫场镇",
+        post_title="镇党委书记",
+        role="township_secretary",
+        effective=date(2026, 7, 1),
+        expected_version=c.version,
+    )
     assert moved.unit_name == "猫场镇" and moved.role == "township_secretary"
     history = roster.post_history(ctx, c.id)
     assert [(p.unit_name, p.start_date, p.end_date) for p in history] == [
@@ -90,8 +103,14 @@ def test_participant_unit_follows_post_held_on_the_day(ctx: Context) -> None:
     [c] = secretaries(ctx, 1)
     p = lecture(ctx)
     before = session_on(ctx, p.id, date(2026, 6, 10))
-    roster.move_cadre(ctx, c.id, unit="猫场镇", post_title="镇党委书记", role="township_secretary",
-                      effective=date(2026, 7, 1))
+    roster.move_cadre(
+        ctx,
+        c.id,
+        unit="猫场镇",
+        post_title="镇党委书记",
+        role="township_secretary",
+        effective=date(2026, 7, 1),
+    )
     after = session_on(ctx, p.id, date(2026, 7, 10))
     with ctx.db.read() as s:
         from sqlmodel import select

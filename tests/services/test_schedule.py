@@ -31,8 +31,9 @@ def participants_of(ctx: Context, session_id: int) -> list[int]:
 
 def test_end_before_start_is_refused_and_nothing_written(ctx: Context) -> None:
     p = lecture(ctx)
-    draft = schedule.SessionDraft(programme=p.id, starts_at=at(date(2026, 12, 4), 17),
-                                  ends_at=at(date(2026, 12, 4), 15))
+    draft = schedule.SessionDraft(
+        programme=p.id, starts_at=at(date(2026, 12, 4), 17), ends_at=at(date(2026, 12, 4), 15)
+    )
     with pytest.raises(ValidationError, match="not after start"):
         schedule.create_session(ctx, draft)
     assert schedule.list_sessions(ctx) == []
@@ -43,9 +44,11 @@ def test_series_every_second_friday_skips_holidays(ctx: Context) -> None:
     p = lecture(ctx)
     first = at(date(2026, 3, 6), 15)
     result = schedule.create_series(
-        ctx, schedule.SessionDraft(programme=p.id, starts_at=first, ends_at=first + timedelta(hours=2)),
-        schedule.SeriesRule("FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", until=date(2026, 12, 31),
-                            skip_dates=(date(2026, 3, 20),)),
+        ctx,
+        schedule.SessionDraft(programme=p.id, starts_at=first, ends_at=first + timedelta(hours=2)),
+        schedule.SeriesRule(
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", until=date(2026, 12, 31), skip_dates=(date(2026, 3, 20),)
+        ),
     )
     days = [s.first_day for s in result.sessions]
     assert days[0] == date(2026, 3, 6)
@@ -63,7 +66,8 @@ def test_series_into_unknown_holiday_year_warns(ctx: Context) -> None:
     p = lecture(ctx)
     first = at(date(2026, 12, 4), 15)
     result = schedule.create_series(
-        ctx, schedule.SessionDraft(programme=p.id, starts_at=first, ends_at=first + timedelta(hours=2)),
+        ctx,
+        schedule.SessionDraft(programme=p.id, starts_at=first, ends_at=first + timedelta(hours=2)),
         schedule.SeriesRule("FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", until=date(2027, 2, 28)),
     )
     assert result.warning and "2027" in result.warning
@@ -86,8 +90,10 @@ def _series(ctx: Context) -> list:
     p = lecture(ctx)
     first = at(date(2026, 3, 6), 15)
     return schedule.create_series(
-        ctx, schedule.SessionDraft(programme=p.id, starts_at=first, ends_at=first + timedelta(hours=2),
-                                   location="县委党校报告厅"),
+        ctx,
+        schedule.SessionDraft(
+            programme=p.id, starts_at=first, ends_at=first + timedelta(hours=2), location="县委党校报告厅"
+        ),
         schedule.SeriesRule("FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", until=date(2026, 6, 30), skip_holidays=False),
     ).sessions
 
@@ -95,9 +101,13 @@ def _series(ctx: Context) -> list:
 def test_edit_this_occurrence_only(ctx: Context) -> None:
     sessions = _series(ctx)
     target = sessions[2]
-    [changed] = schedule.update_session(ctx, target.id, schedule.SessionChanges(
-        location="织金电视台演播厅", starts_at=target.starts_at + timedelta(hours=1)),
-        expected_version=target.version, scope="this")
+    [changed] = schedule.update_session(
+        ctx,
+        target.id,
+        schedule.SessionChanges(location="织金电视台演播厅", starts_at=target.starts_at + timedelta(hours=1)),
+        expected_version=target.version,
+        scope="this",
+    )
     assert changed.location == "织金电视台演播厅" and changed.detached
     assert format_local(changed.starts_at, "%H:%M") == "16:00"
     assert format_local(changed.ends_at, "%H:%M") == "18:00"
@@ -109,11 +119,20 @@ def test_edit_this_occurrence_only(ctx: Context) -> None:
 def test_edit_all_following_shifts_later_sessions_and_splits_series(ctx: Context) -> None:
     sessions = _series(ctx)
     pivot = sessions[3]
-    schedule.update_session(ctx, sessions[5].id, schedule.SessionChanges(speaker="单独修改"),
-                            expected_version=sessions[5].version, scope="this")
-    changed = schedule.update_session(ctx, pivot.id, schedule.SessionChanges(
-        starts_at=pivot.starts_at - timedelta(minutes=30), speaker="李教授"),
-        expected_version=pivot.version, scope="following")
+    schedule.update_session(
+        ctx,
+        sessions[5].id,
+        schedule.SessionChanges(speaker="单独修改"),
+        expected_version=sessions[5].version,
+        scope="this",
+    )
+    changed = schedule.update_session(
+        ctx,
+        pivot.id,
+        schedule.SessionChanges(starts_at=pivot.starts_at - timedelta(minutes=30), speaker="李教授"),
+        expected_version=pivot.version,
+        scope="following",
+    )
     assert changed[0].id == pivot.id
     after = [schedule.get_session(ctx, s.id) for s in sessions]
     for i, s in enumerate(after):
@@ -129,11 +148,16 @@ def test_edit_all_following_shifts_later_sessions_and_splits_series(ctx: Context
 
 def test_version_conflict_names_the_other_editor(ctx: Context) -> None:
     s = session_on(ctx, lecture(ctx).id, date(2026, 12, 4))
-    other = ctx.__class__(db=ctx.db, actor=ctx.actor.__class__("lisi", "editor"), settings=ctx.settings,
-                          clock=ctx.clock)
-    schedule.update_session(other, s.id, schedule.SessionChanges(topic="招商引资"), expected_version=s.version)
+    other = ctx.__class__(
+        db=ctx.db, actor=ctx.actor.__class__("lisi", "editor"), settings=ctx.settings, clock=ctx.clock
+    )
+    schedule.update_session(
+        other, s.id, schedule.SessionChanges(topic="招商引资"), expected_version=s.version
+    )
     with pytest.raises(ConflictError, match="lisi"):
-        schedule.update_session(ctx, s.id, schedule.SessionChanges(topic="旅游文化"), expected_version=s.version)
+        schedule.update_session(
+            ctx, s.id, schedule.SessionChanges(topic="旅游文化"), expected_version=s.version
+        )
     assert schedule.get_session(ctx, s.id).topic == "招商引资"
 
 
@@ -150,18 +174,29 @@ def test_cancel_keeps_session_raises_sequence_and_audits(ctx: Context) -> None:
 
 def test_conflict_warning_lecture_during_trip(ctx: Context) -> None:
     people = secretaries(ctx, 3)
-    trip = programmes.add_programme(ctx, kind="study_trip", title="赴青州寿光参观学习", destinations=["青州", "寿光"])
-    t = schedule.create_trip(ctx, schedule.SessionDraft(
-        programme=trip.id, first_day=date(2026, 10, 12), last_day=date(2026, 10, 16),
-        participants=(people[0].id,),
-        itinerary=(schedule.ItineraryStop(date(2026, 10, 12), "青州", "农业园区"),
-                   schedule.ItineraryStop(date(2026, 10, 14), "寿光", "蔬菜产业"))))
+    trip = programmes.add_programme(
+        ctx, kind="study_trip", title="赴青州寿光参观学习", destinations=["青州", "寿光"]
+    )
+    t = schedule.create_trip(
+        ctx,
+        schedule.SessionDraft(
+            programme=trip.id,
+            first_day=date(2026, 10, 12),
+            last_day=date(2026, 10, 16),
+            participants=(people[0].id,),
+            itinerary=(
+                schedule.ItineraryStop(date(2026, 10, 12), "青州", "农业园区"),
+                schedule.ItineraryStop(date(2026, 10, 14), "寿光", "蔬菜产业"),
+            ),
+        ),
+    )
     assert t.all_day and local_date(t.ends_at) == date(2026, 10, 17)  # exclusive end
     assert t.last_day == date(2026, 10, 16)
     assert [i.place for i in t.itinerary] == ["青州", "寿光"]
     p = lecture(ctx)
-    draft = schedule.SessionDraft(programme=p.id, starts_at=at(date(2026, 10, 14), 15),
-                                  ends_at=at(date(2026, 10, 14), 17))
+    draft = schedule.SessionDraft(
+        programme=p.id, starts_at=at(date(2026, 10, 14), 15), ends_at=at(date(2026, 10, 14), 17)
+    )
     with pytest.raises(schedule.ScheduleWarning) as warning:
         schedule.create_session(ctx, draft)
     assert [c.cadre_name for c in warning.value.conflicts] == [people[0].name]
@@ -171,8 +206,9 @@ def test_conflict_warning_lecture_during_trip(ctx: Context) -> None:
 
 def test_holiday_warning(ctx: Context) -> None:
     p = lecture(ctx)
-    draft = schedule.SessionDraft(programme=p.id, starts_at=at(date(2026, 10, 1), 15),
-                                  ends_at=at(date(2026, 10, 1), 17))
+    draft = schedule.SessionDraft(
+        programme=p.id, starts_at=at(date(2026, 10, 1), 15), ends_at=at(date(2026, 10, 1), 17)
+    )
     with pytest.raises(schedule.ScheduleWarning, match="国庆节"):
         schedule.create_session(ctx, draft)
 
@@ -180,17 +216,29 @@ def test_holiday_warning(ctx: Context) -> None:
 def test_itinerary_outside_trip_is_refused(ctx: Context) -> None:
     trip = programmes.add_programme(ctx, kind="study_trip", title="trip")
     with pytest.raises(ValidationError, match="outside"):
-        schedule.create_trip(ctx, schedule.SessionDraft(
-            programme=trip.id, first_day=date(2026, 10, 12), last_day=date(2026, 10, 13),
-            itinerary=(schedule.ItineraryStop(date(2026, 10, 20), "青州"),)))
+        schedule.create_trip(
+            ctx,
+            schedule.SessionDraft(
+                programme=trip.id,
+                first_day=date(2026, 10, 12),
+                last_day=date(2026, 10, 13),
+                itinerary=(schedule.ItineraryStop(date(2026, 10, 20), "青州"),),
+            ),
+        )
 
 
 def test_secondment_spans_months(ctx: Context) -> None:
     people = secretaries(ctx, 8)
     sec = programmes.add_programme(ctx, kind="secondment", title="赴青州、寿光挂职学习", host_place="青州市")
-    v = schedule.create_secondment(ctx, schedule.SessionDraft(
-        programme=sec.id, first_day=date(2026, 9, 1), last_day=date(2026, 11, 30),
-        participants=tuple(c.id for c in people)))
+    v = schedule.create_secondment(
+        ctx,
+        schedule.SessionDraft(
+            programme=sec.id,
+            first_day=date(2026, 9, 1),
+            last_day=date(2026, 11, 30),
+            participants=tuple(c.id for c in people),
+        ),
+    )
     assert v.participant_count == 8 and v.location == "青州市"
     assert to_local(v.starts_at).hour == 0 and v.last_day == date(2026, 11, 30)
     # under way "today" (2026-11-24) so it shows among upcoming
