@@ -2,8 +2,119 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import typer
+from rich.text import Text
+
+from zhijin_training.cli.common import console, context, fail, opt_date, print_table
+from zhijin_training.services import programmes, roster
+from zhijin_training.textsafe import printable
+
+export_app = typer.Typer(help="导出 Export: calendars (.ics).", no_args_is_help=True)
+import_app = typer.Typer(help="导入 Import: calendars (.ics).", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
-    """Calendar commands are added here."""
+    app.add_typer(export_app, name="export")
+    app.add_typer(import_app, name="import")
+    app.command("publish")(publish_cmd)
+
+
+def _say(text: str) -> None:
+    console.print(Text(printable(text)))
+
+
+@export_app.command("ics")
+def export_ics(
+    output: str = typer.Option(..., "-o", "--output", help="file to write, or - for standard output"),
+    cadre: str = typer.Option(None, "--cadre", help="one person's sessions: #id, person number or name"),
+    unit: str = typer.Option(None, "--unit", help="sessions of a unit's cadres: #id, code or name"),
+    programme: str = typer.Option(None, "--programme", help="one programme: #id or title"),
+    kind: str = typer.Option(None, "--kind", help="lecture, study_trip, secondment, course, meeting"),
+    from_: str = typer.Option(None, "--from", help="first day, e.g. 2026-03-01"),
+    to: str = typer.Option(None, "--to", help="last day (inclusive)"),
+) -> None:
+    """Export sessions as an iCalendar file (filters combine)."""
+    from zhijin_training.ical import export
+    from zhijin_training.services.validation import parse_enum
+
+    ctx = context()
+    filters: dict[str, object] = {"start": opt_date(from_, "--from"), "end": opt_date(to, "--to")}
+    if cadre:
+        filters["cadre_id"] = roster.resolve_cadre(ctx, cadre).id
+    if unit:
+        filters["unit_id"] = roster.resolve_unit(ctx, unit).id
+    if programme:
+        filters["programme_id"] = programmes.get_programme(ctx, programme).id
+    if kind:
+        from zhijin_training.models import ProgrammeKind
+
+        filters["kind"] = parse_enum(ProgrammeKind, kind, "--kind", "programme_kind").value
+    if output == "-":
+        sys.stdout.buffer.write(export.export_bytes(ctx, **filters))
+        sys.stdout.buffer.flush()
+        return
+    count = export.write_calendar(ctx, Path(output), **filters)
+    _say(f"wrote {count} events to {output}")
+
+
+def publish_cmd(directory: Path = typer.Argument(..., help="directory the web server serves")) -> None:
+    """Write all calendar feeds (all, per programme, unit and cadre) into DIR, replacing each atomically."""
+    from zhijin_training.ical import feeds
+
+    report = feeds.publish(context(), directory)
+    counts: dict[str, int] = {}
+    for f in report.feeds:
+        counts[f.kind] = counts.get(f.kind, 0) + 1
+    _say(
+        f"published {len(report.feeds)} feeds ({counts.get('programme', 0)} programmes, "
+        f"{counts.get('unit', 0)} units, {counts.get('cadre', 0)} cadres) with {report.sessions} sessions "
+        f"to {directory}; removed {len(report.removed)} stale; index: {directory / feeds.INDEX_HTML} (office only)"
+    )
+
+
+@import_app.command("ics")
+def import_ics(
+    file: Path = typer.Argument(..., help="the .ics file"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="apply without asking"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="show the preview only"),
+) -> None:
+    """Import sessions from a calendar: matched by UID; shows a preview before writing anything."""
+    from zhijin_training.ical import importer
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        fail(f"{file}: {exc.strerror}")
+        return
+    ctx = context()
+    preview = importer.preview_import(ctx, data, file.name)
+    rows = [
+        (label, item.title, item.reason, item.uid)
+        for label, items in (
+            ("新增 add", preview.added),
+            ("修改 change", preview.changed),
+            ("跳过 skip", preview.skipped),
+        )
+        for item in items
+    ]
+    print_table(
+        f"导入预览 Import preview: {preview.calendar_name}", ["", "标题 title", "说明 detail", "UID"], rows
+    )
+    for title, kind in preview.new_programmes:
+        _say(f"new programme: {title} ({kind})")
+    _say(
+        f"{len(preview.added)} to add, {len(preview.changed)} to change, {len(preview.unchanged)} unchanged, "
+        f"{len(preview.skipped)} skipped"
+    )
+    if dry_run or not preview.has_changes:
+        return
+    if not yes and not typer.confirm("apply this import?", default=False):
+        _say("nothing written")
+        raise typer.Exit(1)
+    result = importer.apply_import(ctx, preview)
+    _say(
+        f"imported: {result.added} added, {result.changed} changed, {result.programmes_created} programmes created"
+    )

@@ -248,7 +248,7 @@ def seed_demo(ctx: Context, *, today: date | None = None, seed: int = 2012) -> t
             ends_at=first + timedelta(hours=2),
             location="县委党校报告厅",
             branch_venues=("各乡镇（街道）党委会议室",),
-            broadcast_at=first.replace(hour=20),
+            broadcast_at=first + timedelta(hours=5),  # 20:00 the same evening on Zhijin TV
         ),
         schedule.SeriesRule(rrule="FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", until=date(year, 12, 31)),
         force=True,

@@ -1,0 +1,304 @@
+"""iCalendar export: sessions as RFC 5545 events that Outlook, Apple, Google, khal and calcurse accept.
+
+icalendar does the format (escaping, folding at 75 octets, CRLF, VTIMEZONE from zoneinfo); this module
+only decides what each session says.
+
+Recurring lecture series are exported as one VEVENT per session, never as RRULE + EXDATE/RECURRENCE-ID:
+every occurrence has its own speaker, topic, participants and attendance, is edited and cancelled on its
+own, and clients differ in how they apply RECURRENCE-ID overrides and EXDATEs to a series they already
+hold (some drop the overrides on refresh, some duplicate them). A UID per session is what every client
+updates in place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration, vText
+from sqlmodel import Session
+
+from zhijin_training.i18n import label, t
+from zhijin_training.ical.query import EventData, Filters, alarm_settings, load_events
+from zhijin_training.models import Cadre, Programme, Unit
+from zhijin_training.services.context import Context
+from zhijin_training.services.errors import NotFoundError
+from zhijin_training.settings import Settings
+from zhijin_training.timeutil import TZ_NAME, format_local, to_local
+
+PRODID = "-//Zhijin County Cadre Training Office//zhijin-training//ZH"
+# machine-readable session fields our own importer reads back (clients ignore X- properties)
+DATA_PROP = "X-ZHIJIN-DATA"
+FEED_REFRESH = timedelta(hours=6)
+
+
+def _org(ctx: Context) -> tuple[str, str]:
+    settings = ctx.settings
+    name = settings.org_name if settings else Settings.org_name
+    email = settings.org_email if settings else Settings.org_email
+    return name, email
+
+
+def _stamp(ctx: Context) -> datetime:
+    return ctx.now().astimezone(UTC).replace(microsecond=0)
+
+
+class EventBuilder:
+    """Turns EventData into VEVENTs; holds what all events of one export share."""
+
+    def __init__(self, ctx: Context, kind_alarms: dict[str, int | None]) -> None:
+        self.stamp = _stamp(ctx)
+        self.kind_alarms = kind_alarms
+        org_name, org_email = _org(ctx)
+        self.organizer = vCalAddress(f"mailto:{org_email}")
+        self.organizer.params["CN"] = org_name
+        self.cancelled_prefix = t("cancelled_prefix")
+
+    def alarm_minutes(self, data: EventData) -> int | None:
+        # a programme's own lead time wins; the per-kind default applies to timed sessions only,
+        # so multi-day trips and secondments stay silent unless their programme asks for an alarm
+        if data.programme_alarm is not None:
+            return data.programme_alarm
+        if data.session.all_day:
+            return None
+        return self.kind_alarms.get(data.session.programme_kind)
+
+    def summary(self, data: EventData) -> str:
+        v = data.session
+        return self.cancelled_prefix + v.title if v.is_cancelled else v.title
+
+    def event(self, data: EventData) -> Event:
+        v = data.session
+        ev = Event()
+        ev.add("uid", v.uid)
+        ev.add("dtstamp", self.stamp)
+        ev.add("last-modified", v.updated_at.astimezone(UTC).replace(microsecond=0))
+        ev.add("sequence", v.sequence)
+        ev.add("summary", self.summary(data))
+        if v.all_day:
+            # local midnights -> DATE values; DTEND is exclusive (a trip 12–16 Oct ends on the 17th)
+            ev.add("dtstart", v.first_day)
+            ev.add("dtend", v.last_day + timedelta(days=1))
+        else:
+            ev.add("dtstart", to_local(v.starts_at))
+            ev.add("dtend", to_local(v.ends_at))
+        ev.add("status", "CANCELLED" if v.is_cancelled else "CONFIRMED")
+        if v.location:
+            ev.add("location", v.location)
+        ev.add("description", describe(data))
+        categories = [label("programme_kind", v.programme_kind)]
+        if v.topic:
+            categories.append(v.topic)
+        ev.add("categories", categories)
+        ev.add("organizer", self.organizer)
+        ev.add(DATA_PROP, vText(machine_data(data)))
+        minutes = self.alarm_minutes(data)
+        if minutes is not None:
+            ev.add_component(Alarm.new_display(description=v.title, trigger=timedelta(minutes=-minutes)))
+        return ev
+
+
+def machine_data(data: EventData) -> str:
+    v = data.session
+    return json.dumps(
+        {
+            "v": 1,
+            "programme": v.programme_title,
+            "kind": v.programme_kind,
+            "topic": v.topic,
+            "speaker": v.speaker,
+            "branch_venues": list(v.branch_venues),
+            "broadcast_at": v.broadcast_at.astimezone(UTC).isoformat() if v.broadcast_at else None,
+            "note": v.note,
+            "itinerary": [[i.day.isoformat(), i.place, i.activity] for i in v.itinerary],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def describe(data: EventData) -> str:
+    """The human-readable DESCRIPTION: what, who speaks, where, itinerary, and the participant list.
+
+    Under METHOD:PUBLISH ATTENDEE is not allowed, so participants (names and units only) live here.
+    """
+    v = data.session
+    lines: list[str] = []
+    if v.is_cancelled:
+        lines.append("本场已取消。")
+    lines.append(f"培训项目：{v.programme_title}（{label('programme_kind', v.programme_kind)}）")
+    if v.topic:
+        lines.append(f"主题：{v.topic}")
+    if v.speaker:
+        lines.append(f"主讲：{v.speaker}")
+    if v.location:
+        lines.append(f"主会场：{v.location}")
+    if v.branch_venues:
+        lines.append("分会场：" + "、".join(v.branch_venues))
+    if v.broadcast_at:
+        lines.append(f"电视播出：{format_local(v.broadcast_at)}")
+    if v.itinerary:
+        lines.append("行程：")
+        for stop in v.itinerary:
+            lines.append(
+                f"  {stop.day.isoformat()} {stop.place}" + (f"：{stop.activity}" if stop.activity else "")
+            )
+    if v.note:
+        lines.append(f"备注：{v.note}")
+    if data.participants:
+        names = "、".join(f"{p.name}（{p.unit_name}）" if p.unit_name else p.name for p in data.participants)
+        lines.append(f"参训人员（{len(data.participants)}人）：{names}")
+    return "\n".join(lines)
+
+
+def shanghai_timezone() -> Timezone:
+    """icalendar builds the VTIMEZONE from zoneinfo (incl. Shanghai's 1986–1991 daylight saving)."""
+    return Timezone.from_tzid(TZ_NAME)
+
+
+def calendar_shell(
+    ctx: Context,
+    name: str,
+    description: str,
+    *,
+    with_timezone: bool,
+    feed: bool = False,
+    timezone: Timezone | None = None,
+) -> Calendar:
+    """A VCALENDAR with its headers (and the Asia/Shanghai VTIMEZONE when timed events use it)."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-caldesc", description)
+    cal.add("x-wr-timezone", TZ_NAME)
+    if feed:
+        cal.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
+        cal.add("x-published-ttl", vDuration(FEED_REFRESH))  # X- props are text unless typed
+    if with_timezone:
+        cal.add_component(timezone or shanghai_timezone())
+    return cal
+
+
+def _needs_timezone(events: Iterable[EventData]) -> bool:
+    return any(not e.session.all_day for e in events)
+
+
+def _filters(
+    cadre_id: int | None,
+    unit_id: int | None,
+    programme_id: int | None,
+    kind: str | None,
+    start: date | None,
+    end: date | None,
+    session_ids: list[int] | None,
+) -> Filters:
+    return Filters(
+        cadre_id=cadre_id,
+        unit_id=unit_id,
+        programme_id=programme_id,
+        kind=kind,
+        start=start,
+        end=end,
+        session_ids=tuple(session_ids) if session_ids is not None else None,
+    )
+
+
+@dataclass(frozen=True)
+class _Title:
+    name: str
+    description: str
+
+
+def _title(ctx: Context, s: Session, f: Filters) -> _Title:
+    org_name, _ = _org(ctx)
+    if f.cadre_id is not None:
+        cadre = s.get(Cadre, f.cadre_id)
+        if cadre is None:
+            raise NotFoundError(f"cadre #{f.cadre_id} does not exist")
+        unit = s.get(Unit, cadre.unit_id) if cadre.unit_id else None
+        who = f"{cadre.name}（{unit.name}）" if unit else cadre.name
+        name, desc = f"{cadre.name} 培训日程", f"{who}参加的培训场次"
+    elif f.unit_id is not None:
+        unit = s.get(Unit, f.unit_id)
+        if unit is None:
+            raise NotFoundError(f"unit #{f.unit_id} does not exist")
+        name, desc = f"{unit.name} 培训日程", f"{unit.name}干部参加的培训场次"
+    elif f.programme_id is not None:
+        programme = s.get(Programme, f.programme_id)
+        if programme is None:
+            raise NotFoundError(f"programme #{f.programme_id} does not exist")
+        name, desc = programme.title, programme.description or f"{programme.title}的全部场次"
+    elif f.kind:
+        kind = label("programme_kind", f.kind)
+        name, desc = f"织金县干部培训 {kind}", f"全部{kind}场次"
+    else:
+        name, desc = "织金县干部培训日程", "全县干部教育培训的全部场次"
+    if f.start or f.end:
+        desc += f"（{f.start or '…'} 至 {f.end or '…'}）"
+    return _Title(name, f"{desc}。{org_name}发布。")
+
+
+def build_calendar(
+    ctx: Context,
+    *,
+    cadre_id: int | None = None,
+    unit_id: int | None = None,
+    programme_id: int | None = None,
+    kind: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    session_ids: list[int] | None = None,
+    name: str | None = None,
+) -> Calendar:
+    """The sessions matching the filters (all combine) as one calendar, cancelled ones included."""
+    f = _filters(cadre_id, unit_id, programme_id, kind, start, end, session_ids)
+    with ctx.db.read() as s:
+        title = _title(ctx, s, f)
+        events = load_events(s, f)
+        alarms = alarm_settings(s)
+    builder = EventBuilder(ctx, alarms)
+    cal = calendar_shell(ctx, name or title.name, title.description, with_timezone=_needs_timezone(events))
+    for data in events:
+        cal.add_component(builder.event(data))
+    return cal
+
+
+def export_bytes(ctx: Context, **filters: Any) -> bytes:
+    return bytes(build_calendar(ctx, **filters).to_ical())
+
+
+def write_calendar(ctx: Context, path: Path, **filters: Any) -> int:
+    """Write the calendar to `path` atomically; returns the number of events."""
+    cal = build_calendar(ctx, **filters)
+    atomic_write(Path(path), cal.to_ical(), durable=True)
+    return len(cal.events)
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int = 0o644, durable: bool = False) -> None:
+    """Write a temporary file in the same directory, then rename it over `path`.
+
+    Readers see the old file or the new one, never half of one. `durable` also fsyncs (a one-off export);
+    feeds skip it because they are regenerated anyway.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,174 @@
+"""One bulk read of everything a calendar shows: sessions, programmes, itineraries, participants.
+
+Three queries whatever the number of sessions (sessions+programmes, itinerary stops, participants), the
+filtered session ids passed as a sub-select, so exporting thousands of sessions never runs N queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from zhijin_training.models import (
+    AppSetting,
+    Cadre,
+    ItineraryItem,
+    Participant,
+    Programme,
+    SessionStatus,
+    TrainingSession,
+    Unit,
+)
+from zhijin_training.services.views import ItineraryView, SessionView
+from zhijin_training.timeutil import local_midnight
+
+
+@dataclass(frozen=True)
+class Attendee:
+    """A participant as published: name and unit only (never a phone number)."""
+
+    cadre_id: int
+    unit_id: int | None
+    name: str
+    unit_name: str
+
+
+@dataclass(frozen=True)
+class EventData:
+    session: SessionView
+    programme_alarm: int | None  # Programme.alarm_minutes (overrides the per-kind setting)
+    participants: tuple[Attendee, ...]
+
+
+@dataclass(frozen=True)
+class Filters:
+    cadre_id: int | None = None
+    unit_id: int | None = None
+    programme_id: int | None = None
+    kind: str | None = None
+    start: date | None = None
+    end: date | None = None
+    session_ids: tuple[int, ...] | None = None
+    include_cancelled: bool = True
+
+
+def _where(stmt: Any, f: Filters) -> Any:
+    if f.start is not None:
+        stmt = stmt.where(TrainingSession.ends_at > local_midnight(f.start))
+    if f.end is not None:
+        stmt = stmt.where(TrainingSession.starts_at < local_midnight(f.end + timedelta(days=1)))
+    if f.programme_id is not None:
+        stmt = stmt.where(TrainingSession.programme_id == f.programme_id)
+    if f.kind:
+        stmt = stmt.where(Programme.kind == f.kind)
+    if not f.include_cancelled:
+        stmt = stmt.where(TrainingSession.status != SessionStatus.CANCELLED.value)
+    if f.session_ids is not None:
+        stmt = stmt.where(col(TrainingSession.id).in_(list(f.session_ids)))
+    if f.cadre_id is not None or f.unit_id is not None:
+        sub = select(Participant.session_id)
+        if f.cadre_id is not None:
+            sub = sub.where(Participant.cadre_id == f.cadre_id)
+        if f.unit_id is not None:
+            sub = sub.where(Participant.unit_id == f.unit_id)
+        stmt = stmt.where(col(TrainingSession.id).in_(sub))
+    return stmt
+
+
+def _ids_subquery(f: Filters) -> Any:
+    stmt = select(TrainingSession.id).join(Programme, col(TrainingSession.programme_id) == Programme.id)
+    return _where(stmt, f)
+
+
+def load_events(s: Session, f: Filters) -> list[EventData]:
+    """Sessions matching the filters in time order, with their itinerary and participants."""
+    stmt = _where(
+        select(TrainingSession, Programme).join(Programme, col(TrainingSession.programme_id) == Programme.id),
+        f,
+    ).order_by(col(TrainingSession.starts_at), col(TrainingSession.id))
+    rows = s.exec(stmt).all()
+    if not rows:
+        return []
+    ids = _ids_subquery(f)
+    stops: dict[int, list[ItineraryView]] = {}
+    for item in s.exec(
+        select(ItineraryItem)
+        .where(col(ItineraryItem.session_id).in_(ids))
+        .order_by(col(ItineraryItem.session_id), col(ItineraryItem.day), col(ItineraryItem.sort_order))
+    ).all():
+        stops.setdefault(item.session_id, []).append(ItineraryView(item.day, item.place, item.activity))
+    people: dict[int, list[Attendee]] = {}
+    counts: dict[int, list[int]] = {}
+    for sid, cadre_id, unit_id, status, name, unit_name in s.exec(
+        select(
+            Participant.session_id,
+            Participant.cadre_id,
+            Participant.unit_id,
+            Participant.status,
+            Cadre.name,
+            Unit.name,
+        )
+        .join(Cadre, col(Participant.cadre_id) == Cadre.id)
+        .join(Unit, col(Participant.unit_id) == Unit.id, isouter=True)
+        .where(col(Participant.session_id).in_(ids))
+        .order_by(
+            col(Participant.session_id),
+            sa.nulls_last(col(Unit.kind).desc()),
+            col(Unit.sort_order),
+            col(Cadre.role),
+            col(Cadre.id),
+        )
+    ).all():
+        people.setdefault(sid, []).append(Attendee(cadre_id, unit_id, name, unit_name or ""))
+        tally = counts.setdefault(sid, [0, 0])
+        tally[0] += 1
+        tally[1] += status is not None
+    out = []
+    for row, programme in rows:
+        sid = row.id or 0
+        total, recorded = counts.get(sid, (0, 0))
+        view = SessionView(
+            id=sid,
+            programme_id=row.programme_id,
+            programme_title=programme.title,
+            programme_kind=programme.kind,
+            series_id=row.series_id,
+            recurrence_id=row.recurrence_id,
+            detached=row.detached,
+            title=row.title or programme.title,
+            topic=row.topic,
+            speaker=row.speaker,
+            location=row.location,
+            branch_venues=tuple(row.branch_venues or ()),
+            broadcast_at=row.broadcast_at,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            all_day=row.all_day,
+            status=row.status,
+            note=row.note,
+            uid=row.uid,
+            sequence=row.sequence,
+            version=row.version,
+            updated_at=row.updated_at,
+            updated_by=row.updated_by,
+            itinerary=tuple(stops.get(sid, ())),
+            participant_count=total,
+            recorded_count=recorded,
+        )
+        out.append(EventData(view, programme.alarm_minutes, tuple(people.get(sid, ()))))
+    return out
+
+
+def alarm_settings(s: Session) -> dict[str, int | None]:
+    """Lead time in minutes per programme kind from the `alarm.<kind>` settings (empty: no alarm)."""
+    out: dict[str, int | None] = {}
+    for key, value in s.exec(
+        select(AppSetting.key, AppSetting.value).where(col(AppSetting.key).like("alarm.%"))
+    ):
+        text = (value or "").strip()
+        out[key.removeprefix("alarm.")] = int(text) if text.isdigit() else None
+    return out
