@@ -1,18 +1,30 @@
 """The Textual application: one mode per section, switched with number keys or the command palette.
 
-Screens never touch the ORM: they call services (in thread workers) and get plain views back.
+Screens never touch the ORM: they call services in thread workers (`app.run_service`) and get plain views
+back. Service errors become notifications or dialogs, never tracebacks; a ScheduleWarning becomes a
+"save anyway?" question that repeats the call with force=True.
 Each screen reaches the service context through `self.app.ctx` (see `zhijin_training.tui.base`).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
+from textual.worker import get_current_worker
 
 from zhijin_training.i18n import t
 from zhijin_training.services.context import Context
+from zhijin_training.tui.commands import SectionCommands
+
+T = TypeVar("T")
 
 # mode name -> "module:Class", imported lazily so start-up stays fast
 SECTIONS: dict[str, str] = {
@@ -23,6 +35,7 @@ SECTIONS: dict[str, str] = {
     "reports": "zhijin_training.tui.screens.reports:ReportsScreen",
     "audit": "zhijin_training.tui.screens.audit:AuditScreen",
 }
+SECTION_KEYS: dict[str, str] = {name: str(i) for i, name in enumerate(SECTIONS, start=1)}
 
 
 def _loader(target: str):  # type: ignore[no-untyped-def]
@@ -39,20 +52,160 @@ class ZhijinApp(App[None]):
     CSS_PATH = "app.tcss"
     MODES: ClassVar = {name: _loader(target) for name, target in SECTIONS.items()}
     DEFAULT_MODE = "overview"
+    COMMANDS: ClassVar = App.COMMANDS | {SectionCommands}
+    COMMAND_PALETTE_BINDING = "ctrl+p"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "switch_mode('overview')", "首页", show=False),
-        Binding("2", "switch_mode('schedule')", "日程", show=False),
-        Binding("3", "switch_mode('roster')", "人员", show=False),
-        Binding("4", "switch_mode('attendance')", "考勤", show=False),
-        Binding("5", "switch_mode('reports')", "统计", show=False),
-        Binding("6", "switch_mode('audit')", "记录", show=False),
-        Binding("ctrl+q", "quit", "退出", priority=True),
+        *(
+            Binding(key, f"switch_mode('{name}')", t(f"section.{name}"), show=False)
+            for name, key in SECTION_KEYS.items()
+        ),
+        Binding("f1,question_mark", "help", t("key.help"), key_display="F1"),
+        Binding("ctrl+q", "quit", t("key.quit"), priority=True),
+        Binding("q", "quit", t("key.quit"), show=False),
     ]
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, *, cursor_blink: bool = True, refresh_seconds: float = 5.0) -> None:
         super().__init__()
         self.ctx = ctx
+        self.cursor_blink = cursor_blink
+        self.refresh_seconds = refresh_seconds
         self.title = t("app.title")
+
+    # ------------------------------------------------------------ life cycle
+    def on_mount(self) -> None:
+        loop = asyncio.get_running_loop()
+        # an SSH link that drops sends SIGHUP: leave through the normal exit path so the terminal is restored
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            with contextlib.suppress(
+                NotImplementedError, RuntimeError, ValueError
+            ):  # not POSIX / main thread
+                loop.add_signal_handler(sig, self.exit)
+        if self.refresh_seconds > 0:
+            self.set_interval(self.refresh_seconds, self._poll_current_screen)
+
+    def on_unmount(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGHUP, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+
+    def _poll_current_screen(self) -> None:
+        poll = getattr(self.screen, "poll_changes", None)
+        if callable(poll):
+            poll()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # tests (and people who ask) get a steady cursor: snapshots must not depend on blink timing
+        if not self.cursor_blink and hasattr(event.widget, "cursor_blink"):
+            event.widget.cursor_blink = False  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------ navigation
+    def action_help(self) -> None:
+        from zhijin_training.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def open_attendance(self, session_id: int) -> None:
+        """Switch to the attendance section and show `session_id` there (used by overview and schedule)."""
+        self.switch_mode("attendance")
+
+        def load() -> None:
+            loader = getattr(self.screen, "load_session", None)
+            if callable(loader):
+                loader(session_id)
+            else:
+                self.notify(t("err.no_attendance_screen"), severity="warning")
+
+        self.call_after_refresh(load)
+
+    # ------------------------------------------------------------ services
+    def run_service(
+        self,
+        owner: DOMNode,
+        call: Callable[[], T],
+        done: Callable[[T], Any] | None = None,
+        *,
+        forced: Callable[[], T] | None = None,
+        on_conflict: Callable[[], Any] | None = None,
+        on_error: Callable[[BaseException], Any] | None = None,
+        group: str = "db",
+        exclusive: bool = False,
+    ) -> None:
+        """Run a service call in a thread worker owned by `owner`; hand the result to `done` on the UI thread.
+
+        - ScheduleWarning: when `forced` is given (the same call with force=True) ask "save anyway?" and run it;
+        - ConflictError: say who changed the record, then `on_conflict` (typically: reload);
+        - any other error: one clear notification (never a traceback), then `on_error` if given.
+        A result from a worker that was superseded (exclusive group) is dropped.
+        """
+        from zhijin_training.services.schedule import ScheduleWarning
+
+        def work() -> None:
+            worker = get_current_worker()
+            try:
+                result = call()
+            except ScheduleWarning as warning:
+                if forced is not None:
+                    self._from_thread(self._ask_force, owner, warning, forced, done)
+                else:
+                    self._from_thread(self.report_error, warning, on_conflict, on_error)
+                return
+            except Exception as exc:  # every failure becomes a message in the interface
+                self._from_thread(self.report_error, exc, on_conflict, on_error)
+                return
+            if done is not None and not worker.is_cancelled:
+                self._from_thread(done, result)
+
+        owner.run_worker(work, thread=True, group=group, exclusive=exclusive, exit_on_error=False)
+
+    def _from_thread(self, fn: Callable[..., Any], *args: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the app is closing: nobody left to tell
+            self.call_from_thread(fn, *args)
+
+    def _ask_force(
+        self, owner: DOMNode, warning: Any, forced: Callable[[], T], done: Callable[[T], Any] | None
+    ) -> None:
+        from zhijin_training.tui.screens.confirm import ConfirmScreen, warning_text
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_service(owner, forced, done)
+
+        self.push_screen(
+            ConfirmScreen(t("warn.title"), warning_text(warning), yes=t("warn.save_anyway")), answered
+        )
+
+    def report_error(
+        self,
+        exc: BaseException,
+        on_conflict: Callable[[], Any] | None = None,
+        on_error: Callable[[BaseException], Any] | None = None,
+    ) -> None:
+        """Show a service error as a notification: what went wrong, in one line."""
+        from sqlalchemy.exc import OperationalError
+
+        from zhijin_training.services.errors import ConflictError, DomainError
+        from zhijin_training.timeutil import DateParseError
+
+        if isinstance(exc, ConflictError):
+            self.notify(str(exc), title=t("err.conflict"), severity="error", timeout=8, markup=False)
+            if on_conflict is not None:
+                on_conflict()
+            return
+        if isinstance(exc, DomainError | DateParseError | ValueError):
+            self.notify(str(exc), title=t("err.invalid"), severity="error", timeout=8, markup=False)
+        elif isinstance(exc, OperationalError) and "locked" in str(exc).lower():
+            self.notify(t("err.locked"), title=t("err.busy"), severity="error", timeout=8, markup=False)
+        else:
+            self.log.error(repr(exc))
+            self.notify(
+                f"{type(exc).__name__}: {exc}", title=t("err.unexpected"), severity="error", markup=False
+            )
+        if on_error is not None:
+            on_error(exc)
 
 
 def run(ctx: Context) -> None:

@@ -1,15 +1,177 @@
-"""Placeholder: replaced by the real overview screen."""
+"""首页 Overview: today and the next 14 days, trips and secondments under way, sessions still waiting for
+attendance, and this quarter's attendance rate with the cadres below the review threshold.
+
+Enter (or `a`) on a session opens its attendance.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Footer, Header, Static
+from dataclasses import dataclass, field
+from typing import ClassVar
 
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from zhijin_training.i18n import t
+from zhijin_training.services.views import SessionView
+from zhijin_training.timeutil import local_date, quarter_of
 from zhijin_training.tui.base import SectionScreen
+from zhijin_training.tui.widgets.fmt import count_text, day_text, kind_text, state_text, time_text
+from zhijin_training.tui.widgets.table import LiteralTable
+from zhijin_training.tui.widgets.text import fit
+
+
+@dataclass(frozen=True)
+class QuarterFigures:
+    quarter: str
+    rate: float | None
+    threshold: float
+    below: list[tuple[str, str, float | None]] = field(default_factory=list)  # name, unit, rate
+
+
+@dataclass(frozen=True)
+class OverviewData:
+    upcoming: list[SessionView]
+    awaiting: list[SessionView]
+    figures: QuarterFigures | None
+
+
+def load_overview(ctx: object) -> OverviewData:
+    """Runs in a worker: everything the overview shows, as plain views."""
+    from zhijin_training.services import schedule
+    from zhijin_training.services.context import Context
+
+    assert isinstance(ctx, Context)
+    upcoming = schedule.upcoming(ctx, days=14)
+    awaiting = schedule.awaiting_attendance(ctx, limit=20)
+    return OverviewData(upcoming, awaiting, _quarter_figures(ctx))
+
+
+def _quarter_figures(ctx: object) -> QuarterFigures | None:
+    from zhijin_training.services.context import Context
+
+    assert isinstance(ctx, Context)
+    quarter = quarter_of(local_date(ctx.now()))
+    try:
+        from zhijin_training.services import reports
+    except ImportError:  # reports are built separately; the overview works without them
+        return None
+    from zhijin_training.services.rates import Counts
+
+    review = reports.quarterly_review(ctx, quarter, unit_kind=None)
+    total = sum((row.counts for row in review.rows), Counts())
+    below = [(c.name, c.unit_name, c.rate) for c in review.below]
+    return QuarterFigures(review.quarter, total.rate, review.threshold, below)
+
+
+def _rate(rate: float | None) -> str:
+    from zhijin_training.services.rates import format_rate
+
+    return format_rate(rate)
 
 
 class OverviewScreen(SectionScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "attendance", t("key.attendance")),
+        Binding("f5,ctrl+r", "reload", t("key.reload")),
+        Binding("tab", "app.focus_next", t("key.next_panel"), show=False),
+    ]
+
     def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("overview", markup=False)
-        yield Footer()
+        yield from self.compose_top()
+        with Vertical(id="overview"):
+            yield Static(t("overview.upcoming"), classes="panel-title", markup=False)
+            yield LiteralTable(
+                [
+                    ("day", t("col.date"), 8),
+                    ("time", t("col.time"), 11),
+                    ("kind", t("col.kind"), 8),
+                    ("title", t("col.title"), 0),
+                    ("people", t("col.people"), 6),
+                    ("state", t("col.state"), 6),
+                ],
+                id="upcoming",
+            )
+            yield Static(t("overview.awaiting"), classes="panel-title", markup=False)
+            yield LiteralTable(
+                [
+                    ("day", t("col.date"), 8),
+                    ("time", t("col.time"), 11),
+                    ("title", t("col.title"), 0),
+                    ("people", t("col.recorded"), 7),
+                ],
+                id="awaiting",
+            )
+            yield Static("", id="quarter", markup=False)
+        yield from self.compose_bottom()
+
+    def on_mount(self) -> None:
+        self.query_one("#upcoming", LiteralTable).focus()
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        ctx = self.ctx
+        self.run_service(lambda: load_overview(ctx), self._show, group="load", exclusive=True)
+
+    def _show(self, data: OverviewData) -> None:
+        now = self.ctx.now()
+        self.query_one("#upcoming", LiteralTable).set_rows(
+            (
+                s.id,
+                (
+                    day_text(s.first_day),
+                    time_text(s),
+                    kind_text(s),
+                    s.title,
+                    count_text(s),
+                    state_text(s, now),
+                ),
+                "strike" if s.is_cancelled else "",
+            )
+            for s in data.upcoming
+        )
+        self.query_one("#awaiting", LiteralTable).set_rows(
+            (
+                s.id,
+                (day_text(s.first_day), time_text(s), s.title, f"{s.recorded_count}/{s.participant_count}"),
+            )
+            for s in data.awaiting
+        )
+        self.query_one("#quarter", Static).update(self._quarter_text(data.figures))
+        self.set_status(t("overview.loaded", n=len(data.upcoming), m=len(data.awaiting)))
+
+    def _quarter_text(self, fig: QuarterFigures | None) -> Text:
+        if fig is None:
+            return Text(t("overview.no_reports"))
+        text = Text(no_wrap=True, overflow="crop")
+        text.append(t("overview.rate", quarter=fig.quarter), style="bold")
+        text.append(" " + _rate(fig.rate) + "   ")
+        text.append(t("overview.below", threshold=_rate(fig.threshold), n=len(fig.below)), style="bold")
+        if fig.below:
+            names = "、".join(f"{name}({_rate(rate)})" for name, _unit, rate in fig.below)
+            text.append("\n" + fit(names, max(20, self.size.width - 2)))
+        return text
+
+    # ------------------------------------------------------------ actions
+    def _selected_session(self) -> int | None:
+        focused = self.focused
+        table = focused if isinstance(focused, LiteralTable) else self.query_one("#upcoming", LiteralTable)
+        key = table.selected_key
+        return int(key) if key is not None else None  # type: ignore[call-overload]
+
+    def action_attendance(self) -> None:
+        session_id = self._selected_session()
+        if session_id is None:
+            self.notify(t("overview.nothing_selected"), severity="warning")
+            return
+        self.zapp.open_attendance(session_id)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.zapp.open_attendance(int(event.row_key.value or 0))
+
+    def action_reload(self) -> None:
+        self.refresh_data()

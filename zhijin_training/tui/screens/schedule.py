@@ -1,15 +1,599 @@
-"""Placeholder: replaced by the real schedule screen."""
+"""日程 Schedule: an agenda list paged from the database and a month view, both filtered by programme kind,
+topic, unit and cadre. Plan sessions, lecture series, study trips and secondments; edit (this / all following),
+reschedule, cancel, export to .ics. Conflicts and public holidays ask "save anyway?" before saving.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Footer, Header, Static
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, ClassVar
 
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import ContentSwitcher, DataTable, Input, Select, Static
+
+from zhijin_training.i18n import label, t
+from zhijin_training.services.views import ProgrammeView, SessionView
+from zhijin_training.timeutil import LOCAL_TZ, local_date, to_local
 from zhijin_training.tui.base import SectionScreen
+from zhijin_training.tui.screens.confirm import ChoiceScreen
+from zhijin_training.tui.screens.form import Field, FormError, FormScreen
+from zhijin_training.tui.widgets.calendar import MonthCalendar
+from zhijin_training.tui.widgets.fmt import count_text, day_text, kind_text, state_text, time_text
+from zhijin_training.tui.widgets.table import LiteralTable
+
+PAGE_SIZE = 50
+KINDS = ("lecture", "study_trip", "secondment", "course", "meeting")
+
+
+@dataclass(frozen=True)
+class Filters:
+    kind: str = ""
+    topic: str = ""
+    unit: str = ""
+    cadre: str = ""
+
+
+@dataclass(frozen=True)
+class Page:
+    sessions: list[SessionView]
+    offset: int
+    has_more: bool
+
+
+def _local_dt(day: date, at: time) -> datetime:
+    return datetime.combine(day, at, tzinfo=LOCAL_TZ)
+
+
+def _query_args(ctx: Any, f: Filters) -> dict[str, Any]:
+    """Resolve the typed unit and cadre to ids (in the worker): a name that matches nothing is an error."""
+    from zhijin_training.services import roster
+
+    args: dict[str, Any] = {"kind": f.kind or None, "topic": f.topic or None}
+    if f.unit:
+        args["unit_id"] = roster.resolve_unit(ctx, f.unit).id
+    if f.cadre:
+        args["cadre_id"] = roster.resolve_cadre(ctx, f.cadre).id
+    return args
 
 
 class ScheduleScreen(SectionScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "new_session", t("sched.key.new")),
+        Binding("s", "new_series", t("sched.key.series")),
+        Binding("t", "new_trip", t("sched.key.trip")),
+        Binding("g", "new_secondment", t("sched.key.secondment"), show=False),
+        Binding("e", "edit", t("sched.key.edit")),
+        Binding("r", "reschedule", t("sched.key.reschedule"), show=False),
+        Binding("x", "cancel_session", t("sched.key.cancel")),
+        Binding("v", "toggle_view", t("sched.key.view")),
+        Binding("k", "attendance", t("key.attendance"), show=False),
+        Binding("i", "export", t("sched.key.export"), show=False),
+        Binding("f", "filters", t("sched.key.filter"), show=False),
+        Binding("right_square_bracket", "page(1)", t("sched.key.next_page"), show=False),
+        Binding("left_square_bracket", "page(-1)", t("sched.key.prev_page"), show=False),
+        Binding("h", "toggle_past", t("sched.key.past"), show=False),
+        Binding("f5,ctrl+r", "reload", t("key.reload"), show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filters = Filters()
+        self.page_offset = 0
+        self.past = False
+        self.programmes: list[ProgrammeView] = []
+        self._month: list[SessionView] = []
+        self._sessions: dict[int, SessionView] = {}
+
+    # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("schedule", markup=False)
-        yield Footer()
+        today = local_date(self.ctx.now())
+        yield from self.compose_top()
+        with Horizontal(id="filters"):
+            yield Select(
+                [(t("sched.all_kinds"), "")] + [(label("programme_kind", k), k) for k in KINDS],
+                value="",
+                allow_blank=False,
+                id="filter-kind",
+                compact=True,
+            )
+            yield Input(placeholder=t("sched.filter.topic"), id="filter-topic", compact=True)
+            yield Input(placeholder=t("sched.filter.unit"), id="filter-unit", compact=True)
+            yield Input(placeholder=t("sched.filter.cadre"), id="filter-cadre", compact=True)
+        with ContentSwitcher(initial="agenda", id="views"):
+            yield LiteralTable(
+                [
+                    ("day", t("col.date"), 8),
+                    ("time", t("col.time"), 11),
+                    ("kind", t("col.kind"), 8),
+                    ("title", t("col.title"), -3),
+                    ("place", t("col.location"), -1),
+                    ("people", t("col.people"), 6),
+                    ("state", t("col.state"), 6),
+                ],
+                id="agenda",
+            )
+            with Vertical(id="month"):
+                yield MonthCalendar(today, today, id="calendar")
+                yield LiteralTable(
+                    [
+                        ("time", t("col.time"), 11),
+                        ("kind", t("col.kind"), 8),
+                        ("title", t("col.title"), 0),
+                        ("state", t("col.state"), 6),
+                    ],
+                    id="day-list",
+                )
+        yield Static("", id="pager", markup=False)
+        yield from self.compose_bottom()
+
+    def on_mount(self) -> None:
+        self.query_one("#agenda", LiteralTable).focus()
+        ctx = self.ctx
+        from zhijin_training.services import programmes
+
+        self.run_service(lambda: programmes.list_programmes(ctx, active_only=True), self._set_programmes)
+        self.refresh_data()
+
+    def _set_programmes(self, items: list[ProgrammeView]) -> None:
+        self.programmes = items
+
+    @property
+    def in_month_view(self) -> bool:
+        return self.query_one("#views", ContentSwitcher).current == "month"
+
+    # ------------------------------------------------------------ loading
+    def refresh_data(self) -> None:
+        if self.in_month_view:
+            self._load_month()
+        else:
+            self._load_page()
+
+    def _load_page(self) -> None:
+        ctx, f, offset, past = self.ctx, self.filters, self.page_offset, self.past
+        today = local_date(ctx.now())
+
+        def load() -> Page:
+            from zhijin_training.services import schedule
+
+            args = _query_args(ctx, f)
+            if past:
+                args |= {"end": today - timedelta(days=1), "descending": True}
+            else:
+                args |= {"start": today}
+            rows = schedule.list_sessions(ctx, limit=PAGE_SIZE + 1, offset=offset, **args)
+            return Page(rows[:PAGE_SIZE], offset, len(rows) > PAGE_SIZE)
+
+        self.run_service(load, self._show_page, group="load", exclusive=True)
+
+    def _show_page(self, page: Page) -> None:
+        now = self.ctx.now()
+        self._sessions = {s.id: s for s in page.sessions} | {s.id: s for s in self._month}
+        self.query_one("#agenda", LiteralTable).set_rows(
+            (
+                s.id,
+                (
+                    day_text(s.first_day),
+                    time_text(s),
+                    kind_text(s),
+                    s.title,
+                    s.location,
+                    count_text(s),
+                    state_text(s, now),
+                ),
+                "strike" if s.is_cancelled else "",
+            )
+            for s in page.sessions
+        )
+        first = page.offset + 1 if page.sessions else 0
+        last = page.offset + len(page.sessions)
+        where = t("sched.past") if self.past else t("sched.from_today")
+        more = t("sched.more") if page.has_more else ""
+        self.query_one("#pager", Static).update(
+            t("sched.pager", first=first, last=last, where=where, more=more)
+        )
+        self.set_status(t("sched.filters_now", text=self._filter_text()))
+
+    def _load_month(self) -> None:
+        cal = self.query_one("#calendar", MonthCalendar)
+        first, last = cal.month_bounds()
+        ctx, f = self.ctx, self.filters
+
+        def load() -> tuple[list[SessionView], dict[date, str]]:
+            from zhijin_training.services import holidays, schedule
+
+            rows = schedule.list_sessions(ctx, start=first, end=last, limit=2000, **_query_args(ctx, f))
+            names: dict[date, str] = {}
+            day = first
+            while day <= last:
+                info = holidays.day_info(day)
+                if info.holiday:
+                    names[day] = info.holiday
+                day += timedelta(days=1)
+            return rows, names
+
+        self.run_service(load, self._show_month, group="load", exclusive=True)
+
+    def _show_month(self, result: tuple[list[SessionView], dict[date, str]]) -> None:
+        rows, names = result
+        self._month = rows
+        self._sessions |= {s.id: s for s in rows}
+        cal = self.query_one("#calendar", MonthCalendar)
+        first, last = cal.month_bounds()
+        marks: dict[date, list[str]] = {}
+        for s in sorted(
+            rows, key=lambda r: (r.all_day, r.starts_at)
+        ):  # a lecture reads better than a long trip
+            if s.is_cancelled:
+                continue
+            day = max(s.first_day, first)
+            while day <= min(s.last_day, last):
+                marks.setdefault(day, []).append(s.title)
+                day += timedelta(days=1)
+        cal.set_marks(marks, names)
+        self._show_day(cal.day)
+        self.query_one("#pager", Static).update(t("sched.month_pager", n=len(rows)))
+
+    def _show_day(self, day: date) -> None:
+        now = self.ctx.now()
+        todays = [s for s in self._month if s.first_day <= day <= s.last_day]
+        self.query_one("#day-list", LiteralTable).set_rows(
+            (
+                s.id,
+                (time_text(s), kind_text(s), s.title, state_text(s, now)),
+                "strike" if s.is_cancelled else "",
+            )
+            for s in todays
+        )
+
+    @on(MonthCalendar.MonthChanged)
+    def _month_changed(self) -> None:
+        self._load_month()
+
+    @on(MonthCalendar.DayChanged)
+    def _day_changed(self, event: MonthCalendar.DayChanged) -> None:
+        self._show_day(event.day)
+
+    @on(MonthCalendar.DayChosen)
+    def _day_chosen(self) -> None:
+        self.query_one("#day-list", LiteralTable).focus()
+
+    # ------------------------------------------------------------ filters and paging
+    def _filter_text(self) -> str:
+        f = self.filters
+        parts = [label("programme_kind", f.kind) if f.kind else "", f.topic, f.unit, f.cadre]
+        return " / ".join(p for p in parts if p) or t("sched.no_filter")
+
+    def _read_filters(self) -> None:
+        kind = self.query_one("#filter-kind", Select).value
+        self.filters = Filters(
+            kind=str(kind or ""),
+            topic=self.query_one("#filter-topic", Input).value.strip(),
+            unit=self.query_one("#filter-unit", Input).value.strip(),
+            cadre=self.query_one("#filter-cadre", Input).value.strip(),
+        )
+        self.page_offset = 0
+        self.refresh_data()
+
+    @on(Select.Changed, "#filter-kind")
+    def _kind_changed(self) -> None:
+        self._read_filters()
+
+    @on(Input.Submitted, "#filters Input")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._read_filters()
+        self._current_table().focus()
+
+    def action_filters(self) -> None:
+        self.query_one("#filter-topic", Input).focus()
+
+    def action_page(self, step: int) -> None:
+        if self.in_month_view:
+            self.query_one("#calendar", MonthCalendar).action_month(step)
+            return
+        self.page_offset = max(0, self.page_offset + step * PAGE_SIZE)
+        self._load_page()
+
+    def action_toggle_past(self) -> None:
+        self.past = not self.past
+        self.page_offset = 0
+        self._load_page()
+
+    def action_toggle_view(self) -> None:
+        switcher = self.query_one("#views", ContentSwitcher)
+        if switcher.current == "agenda":
+            switcher.current = "month"
+            self.query_one("#calendar", MonthCalendar).focus()
+            self._load_month()
+        else:
+            switcher.current = "agenda"
+            self._current_table().focus()
+            self._load_page()
+
+    def action_reload(self) -> None:
+        self.refresh_data()
+
+    # ------------------------------------------------------------ selection
+    def _current_table(self) -> LiteralTable:
+        return self.query_one("#day-list" if self.in_month_view else "#agenda", LiteralTable)
+
+    def selected(self) -> SessionView | None:
+        key = self._current_table().selected_key
+        if key is None:
+            self.notify(t("overview.nothing_selected"), severity="warning")
+            return None
+        return self._sessions.get(int(key))  # type: ignore[call-overload]
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.zapp.open_attendance(int(event.row_key.value))
+
+    def action_attendance(self) -> None:
+        session = self.selected()
+        if session is not None:
+            self.zapp.open_attendance(session.id)
+
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        return [
+            (t("sched.key.secondment"), "g", self.action_new_secondment),
+            (t("sched.key.reschedule"), "r", self.action_reschedule),
+            (t("sched.key.export"), "i", self.action_export),
+            (t("sched.key.past"), "h", self.action_toggle_past),
+        ]
+
+    def _saved(self, message: str) -> Callable[[Any], None]:
+        def done(_result: Any) -> None:
+            self.notify(message, markup=False)
+            self.refresh_data()
+
+        return done
+
+    # ------------------------------------------------------------ create
+    def _programme_options(self, *kinds: str) -> list[tuple[str, Any]]:
+        return [(p.title, p.id) for p in self.programmes if p.kind in kinds]
+
+    def action_new_session(self) -> None:
+        from zhijin_training.tui.screens.session_form import session_fields
+
+        options = self._programme_options("lecture", "course", "meeting")
+        if not options:
+            self.notify(t("sched.no_programme"), severity="warning")
+            return
+        day = (
+            self.query_one("#calendar", MonthCalendar).day
+            if self.in_month_view
+            else local_date(self.ctx.now())
+        )
+        form = FormScreen(t("sched.form.new"), session_fields(options, day))
+        self.app.push_screen(form, self._create_session)
+
+    def _create_session(self, values: dict[str, Any] | None) -> None:
+        if values is None:
+            return
+        from zhijin_training.services import schedule
+        from zhijin_training.tui.screens.session_form import draft_from
+
+        draft = draft_from(values)
+        ctx = self.ctx
+        self.run_service(
+            lambda: schedule.create_session(ctx, draft),
+            self._saved(t("sched.created")),
+            forced=lambda: schedule.create_session(ctx, draft, force=True),
+        )
+
+    def action_new_series(self) -> None:
+        from zhijin_training.tui.screens.session_form import series_fields
+
+        options = self._programme_options("lecture", "course", "meeting")
+        if not options:
+            self.notify(t("sched.no_programme"), severity="warning")
+            return
+        today = local_date(self.ctx.now())
+        self.app.push_screen(
+            FormScreen(t("sched.form.series"), series_fields(options, today)), self._create_series
+        )
+
+    def _create_series(self, values: dict[str, Any] | None) -> None:
+        if values is None:
+            return
+        from zhijin_training.services import schedule
+        from zhijin_training.tui.screens.session_form import draft_from, rule_from
+
+        try:
+            draft, rule = draft_from(values), rule_from(values)
+        except FormError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        ctx = self.ctx
+
+        def done(result: schedule.SeriesResult) -> None:
+            text = t("sched.series_created", n=len(result.sessions), skipped=len(result.skipped_holidays))
+            if result.warning:
+                text += " " + result.warning
+            self.notify(text, markup=False, timeout=8)
+            self.refresh_data()
+
+        self.run_service(
+            lambda: schedule.create_series(ctx, draft, rule),
+            done,
+            forced=lambda: schedule.create_series(ctx, draft, rule, force=True),
+        )
+
+    def action_new_trip(self) -> None:
+        from zhijin_training.tui.screens.trip_form import TripForm
+
+        self.app.push_screen(TripForm("study_trip", local_date(self.ctx.now())), self._create_trip)
+
+    def action_new_secondment(self) -> None:
+        from zhijin_training.tui.screens.trip_form import TripForm
+
+        self.app.push_screen(TripForm("secondment", local_date(self.ctx.now())), self._create_secondment)
+
+    def _create_trip(self, values: dict[str, Any] | None) -> None:
+        self._create_away("study_trip", values)
+
+    def _create_secondment(self, values: dict[str, Any] | None) -> None:
+        self._create_away("secondment", values)
+
+    def _create_away(self, kind: str, values: dict[str, Any] | None) -> None:
+        if values is None:
+            return
+        from zhijin_training.tui.screens.session_form import create_away
+
+        ctx = self.ctx
+        self.run_service(
+            lambda: create_away(ctx, kind, values, force=False),
+            self._saved(t(f"trip.created.{kind}")),
+            forced=lambda: create_away(ctx, kind, values, force=True),
+        )
+
+    # ------------------------------------------------------------ change
+    def _ask_scope(self, session: SessionView, then: Callable[[str], None]) -> None:
+        if session.series_id is None:
+            then("this")
+            return
+
+        def chosen(scope: str | None) -> None:
+            if scope:
+                then(scope)
+
+        self.app.push_screen(
+            ChoiceScreen(
+                t("sched.scope.title"),
+                [("this", t("sched.scope.this")), ("following", t("sched.scope.following"))],
+            ),
+            chosen,
+        )
+
+    def action_edit(self) -> None:
+        from zhijin_training.tui.screens.session_form import edit_fields
+
+        session = self.selected()
+        if session is None:
+            return
+        form = FormScreen(t("sched.form.edit", title=session.title), edit_fields(session))
+        self.app.push_screen(form, lambda values: self._apply_edit(session, values))
+
+    def action_reschedule(self) -> None:
+        from zhijin_training.tui.screens.session_form import time_fields
+
+        session = self.selected()
+        if session is None:
+            return
+        form = FormScreen(t("sched.form.reschedule", title=session.title), time_fields(session))
+        self.app.push_screen(form, lambda values: self._apply_edit(session, values))
+
+    def _apply_edit(self, session: SessionView, values: dict[str, Any] | None) -> None:
+        if values is None:
+            return
+        from zhijin_training.tui.screens.session_form import changes_from
+
+        changes = changes_from(session, values)
+        if changes is None:
+            self.notify(t("sched.unchanged"))
+            return
+        self._ask_scope(session, lambda scope: self._update(session, changes, scope))
+
+    def _update(self, session: SessionView, changes: Any, scope: str) -> None:
+        from zhijin_training.services import schedule
+
+        ctx = self.ctx
+
+        def call(force: bool) -> list[SessionView]:
+            return schedule.update_session(
+                ctx, session.id, changes, expected_version=session.version, scope=scope, force=force
+            )
+
+        def done(rows: list[SessionView]) -> None:
+            self.notify(t("sched.updated", n=len(rows)), markup=False)
+            self.refresh_data()
+
+        self.run_service(lambda: call(False), done, forced=lambda: call(True), on_conflict=self.refresh_data)
+
+    def action_cancel_session(self) -> None:
+        session = self.selected()
+        if session is None:
+            return
+        if session.is_cancelled:
+            self.notify(t("sched.already_cancelled"), severity="warning")
+            return
+        form = FormScreen(
+            t("sched.form.cancel", title=session.title),
+            [Field("reason", t("sched.cancel_reason"), required=True)],
+        )
+        self.app.push_screen(form, lambda values: self._cancel(session, values))
+
+    def _cancel(self, session: SessionView, values: dict[str, Any] | None) -> None:
+        if values is None:
+            return
+        from zhijin_training.services import schedule
+
+        ctx = self.ctx
+
+        def run(scope: str) -> None:
+            self.run_service(
+                lambda: schedule.cancel_session(
+                    ctx, session.id, expected_version=session.version, reason=values["reason"], scope=scope
+                ),
+                lambda rows: (self.notify(t("sched.cancelled", n=len(rows))), self.refresh_data()),
+                on_conflict=self.refresh_data,
+            )
+
+        self._ask_scope(session, run)
+
+    # ------------------------------------------------------------ export
+    def action_export(self) -> None:
+        session = self.selected()
+        if session is None:
+            return
+        try:
+            from zhijin_training.ical import export  # noqa: F401
+        except ImportError:
+            self.notify(t("sched.no_ical"), severity="warning")
+            return
+        default = Path.home() / f"zhijin-session-{session.id}.ics"
+        form = FormScreen(
+            t("sched.form.export", title=session.title),
+            [
+                Field("path", t("sched.export_path"), value=str(default), required=True),
+                Field(
+                    "what",
+                    t("sched.export_what"),
+                    "select",
+                    value="session",
+                    options=[
+                        (t("sched.export_session"), "session"),
+                        (t("sched.export_programme"), "programme"),
+                    ],
+                ),
+            ],
+        )
+        self.app.push_screen(form, lambda values: self._export(session, values))
+
+    def _export(self, session: SessionView, values: dict[str, Any] | None) -> None:
+        if values is None:
+            return
+        from zhijin_training.ical.export import write_calendar
+
+        ctx = self.ctx
+        path = Path(values["path"]).expanduser()
+        selector: dict[str, Any] = (
+            {"programme_id": session.programme_id}
+            if values["what"] == "programme"
+            else {"session_ids": [session.id]}
+        )
+        self.run_service(
+            lambda: write_calendar(ctx, path, **selector),
+            lambda n: self.notify(t("sched.exported", n=n, path=str(path)), markup=False),
+        )
+
+
+def session_local_start(session: SessionView) -> datetime:
+    return to_local(session.starts_at)

@@ -1,0 +1,126 @@
+"""The shell: sections, help, palette, errors as messages, literal user text."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from zhijin_training.services import schedule
+from zhijin_training.services.errors import ConflictError
+from zhijin_training.timeutil import LOCAL_TZ
+from zhijin_training.tui.commands import screen_commands
+from zhijin_training.tui.screens.help import HelpScreen
+from zhijin_training.tui.widgets.text import fit, literal
+
+from .conftest import notifications, screen_text, settle
+
+
+def test_number_keys_switch_sections(make_app, run_pilot) -> None:
+    async def scenario(pilot) -> None:
+        assert "今天及未来14天" in screen_text(pilot.app)
+        await pilot.press("2")
+        await settle(pilot)
+        assert pilot.app.current_mode == "schedule"
+        assert "织金大讲堂" in screen_text(pilot.app)
+        await pilot.press("1")
+        assert pilot.app.current_mode == "overview"
+
+    run_pilot(make_app(), scenario)
+
+
+def test_help_lists_screen_and_global_keys(make_app, run_pilot) -> None:
+    async def scenario(pilot) -> None:
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, HelpScreen)
+        text = screen_text(pilot.app)
+        for words in ("新建场次", "系列讲座", "取消场次", "改期", "退出", "帮助"):
+            assert words in text
+        from zhijin_training.tui.widgets.table import LiteralTable
+
+        rows = [values for _key, values, _style in pilot.app.screen.query_one(LiteralTable)._rows]
+        assert ("ctrl+p", "命令面板：搜索本页所有操作", "全局") in rows
+        assert ("4", "前往：考勤", "全局") in rows
+        await pilot.press("escape")
+        assert not isinstance(pilot.app.screen, HelpScreen)
+
+    run_pilot(make_app(), scenario)
+
+
+def test_palette_offers_the_current_screens_actions(make_app, run_pilot) -> None:
+    async def scenario(pilot) -> None:
+        overview = [title for title, _, _ in screen_commands(pilot.app.screen)]
+        assert "考勤" in overview and "新建场次" not in overview
+        await pilot.press("2")
+        await settle(pilot)
+        titles = [title for title, _, _ in screen_commands(pilot.app.screen)]
+        assert {"新建场次", "系列讲座", "改期", "新建挂职", "前往：统计"} <= set(titles)
+
+    run_pilot(make_app(), scenario)
+
+
+def test_conflict_error_is_a_message_not_a_traceback(make_app, run_pilot) -> None:
+    async def scenario(pilot) -> None:
+        def boom() -> None:
+            raise ConflictError("session", 7, "李四", None)
+
+        pilot.app.run_service(pilot.app.screen, boom)
+        await settle(pilot)
+        assert any("李四" in n for n in notifications(pilot.app))
+        assert pilot.app.is_running
+
+    run_pilot(make_app(), scenario)
+
+
+def test_unexpected_error_keeps_the_app_alive(make_app, run_pilot) -> None:
+    async def scenario(pilot) -> None:
+        pilot.app.run_service(pilot.app.screen, lambda: 1 / 0)
+        await settle(pilot)
+        assert any("ZeroDivisionError" in n for n in notifications(pilot.app))
+        assert pilot.app.is_running
+
+    run_pilot(make_app(), scenario)
+
+
+def test_user_text_is_shown_literally(make_app, run_pilot, tui_ctx) -> None:
+    start = datetime(2026, 11, 25, 9, 0, tzinfo=LOCAL_TZ)
+    schedule.create_session(
+        tui_ctx,
+        schedule.SessionDraft(
+            programme="季度工作讲评会",
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            title="[bold]张[/] [red]红",
+            participants=(),
+        ),
+        force=True,
+    )
+
+    async def scenario(pilot) -> None:
+        await pilot.press("2")
+        await settle(pilot)
+        text = screen_text(pilot.app)
+        assert "[bold]张[/]" in text
+        assert "[red]红" in text
+
+    run_pilot(make_app(), scenario)
+
+
+def test_fit_is_cjk_aware() -> None:
+    assert fit("茶店布依族苗族彝族乡", 10) == "茶店布依.."
+    assert fit("abc", 10) == "abc"
+    assert literal("[b]x[/b]").plain == "[b]x[/b]"
+    # services refuse control characters; should one reach a cell anyway it is shown, not obeyed
+    assert literal("\x1b[31mred").plain == "\\x1b[31mred"
+
+
+def test_english_interface(make_app, run_pilot) -> None:
+    from zhijin_training.i18n import set_lang
+
+    set_lang("en")
+
+    async def scenario(pilot) -> None:
+        assert "Today and the next 14 days" in screen_text(pilot.app)
+
+    run_pilot(make_app(), scenario)

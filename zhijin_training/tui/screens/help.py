@@ -1,0 +1,75 @@
+"""F1 / ?: every key of the current screen (and its focused widget), then the global ones."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from zhijin_training.i18n import t
+from zhijin_training.tui.widgets.table import LiteralTable
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,f1,question_mark,q", "close", t("key.close")),
+    ]
+
+    def __init__(self, target: Screen[object]) -> None:
+        super().__init__()
+        self._target = target
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="help-dialog"):
+            yield Static(t("help.title"), classes="dialog-title", markup=False)
+            yield LiteralTable(
+                [("key", t("help.key"), 16), ("what", t("help.action"), 0), ("where", t("help.where"), 8)],
+                id="help-table",
+            )
+            yield Static(t("help.hint"), classes="dialog-hint", markup=False)
+
+    def _rows(self) -> list[tuple[str, tuple[str, str, str]]]:
+        app = self.app
+        rows: list[tuple[str, tuple[str, str, str]]] = []
+        seen: set[tuple[str, str]] = set()
+        screen_rows: list[tuple[str, tuple[str, str, str]]] = []
+        widget_rows: list[tuple[str, tuple[str, str, str]]] = []
+        global_rows: list[tuple[str, tuple[str, str, str]]] = []
+        for key, active in self._target.active_bindings.items():
+            binding = active.binding
+            if not binding.description:
+                continue
+            where = t("help.global") if active.node is app else t("help.here")
+            shown = app.get_key_display(binding)
+            marker = (shown, binding.description)
+            if marker in seen:
+                continue
+            seen.add(marker)
+            if active.node is app:
+                group = global_rows
+            elif active.node is self._target:
+                group = screen_rows
+            else:
+                group = widget_rows
+            group.append((f"{key}", (shown, binding.description, where)))
+        # the screen's own actions first, then the global keys, then the focused widget's movement keys
+        for i, (_key, values) in enumerate(screen_rows + global_rows + widget_rows):
+            rows.append((str(i), values))
+        from zhijin_training.tui.app import SECTION_KEYS
+
+        for name, key in SECTION_KEYS.items():
+            rows.append((f"s{key}", (key, t("palette.goto", section=t(f"section.{name}")), t("help.global"))))
+        rows.append(("palette", ("ctrl+p", t("help.palette"), t("help.global"))))
+        return rows
+
+    def on_mount(self) -> None:
+        table = self.query_one(LiteralTable)
+        table.set_rows(self._rows())
+        table.focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,186 @@
+"""Field lists for planning forms and the translation from what was typed to service drafts and changes.
+
+Forms themselves are `FormScreen`s (form.py); this module only knows which fields a session, a lecture series
+or an edit has, and how their parsed values become `SessionDraft`, `SeriesRule` and `SessionChanges`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from zhijin_training.i18n import t
+from zhijin_training.services.views import SessionView
+from zhijin_training.timeutil import LOCAL_TZ, DateParseError, parse_date, to_local
+from zhijin_training.tui.screens.form import Field, FormError
+
+RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def _at(day: date, at: time) -> datetime:
+    return datetime.combine(day, at, tzinfo=LOCAL_TZ)
+
+
+def session_fields(options: list[tuple[str, Any]], day: date) -> list[Field]:
+    return [
+        Field("programme", t("form.programme"), "select", options[0][1], options=options),
+        Field("title", t("form.title")),
+        Field("topic", t("form.topic")),
+        Field("speaker", t("form.speaker")),
+        Field("location", t("form.location")),
+        Field("date", t("form.date"), "date", day.isoformat(), required=True),
+        Field("start", t("form.start"), "time", "15:00", required=True),
+        Field("end", t("form.end"), "time", "17:00", required=True),
+        Field("note", t("form.note")),
+    ]
+
+
+def series_fields(options: list[tuple[str, Any]], today: date) -> list[Field]:
+    return [
+        *session_fields(options, today),
+        Field(
+            "freq",
+            t("series.freq"),
+            "select",
+            "biweekly",
+            options=[
+                (t("series.weekly"), "weekly"),
+                (t("series.biweekly"), "biweekly"),
+                (t("series.monthly"), "monthly"),
+            ],
+        ),
+        Field(
+            "weekday",
+            t("series.weekday"),
+            "select",
+            "",
+            options=[(t("series.same_day"), "")]
+            + [(t("cal.weekdays").split()[i], d) for i, d in enumerate(RRULE_DAYS)],
+        ),
+        Field("until", t("series.until"), "date", date(today.year, 12, 31).isoformat(), required=True),
+        Field("skip", t("series.skip"), placeholder="2026-12-25, 2027-01-08"),
+        Field("skip_holidays", t("series.skip_holidays"), "check", True),
+    ]
+
+
+def draft_from(values: dict[str, Any]) -> Any:
+    from zhijin_training.services.schedule import SessionDraft
+
+    day: date = values["date"]
+    return SessionDraft(
+        programme=int(values["programme"]),
+        starts_at=_at(day, values["start"]),
+        ends_at=_at(day, values["end"]),
+        title=values.get("title", ""),
+        topic=values.get("topic", ""),
+        speaker=values.get("speaker", ""),
+        location=values.get("location", ""),
+        note=values.get("note", ""),
+    )
+
+
+def rule_from(values: dict[str, Any]) -> Any:
+    """weekly / every 2 weeks / monthly (the same weekday of the same week: 2FR), until, skipped dates."""
+    from zhijin_training.services.schedule import SeriesRule
+
+    first: date = values["date"]
+    day = values.get("weekday") or RRULE_DAYS[first.weekday()]
+    freq = values.get("freq") or "weekly"
+    if freq == "monthly":
+        nth = (first.day - 1) // 7 + 1
+        rrule = f"FREQ=MONTHLY;BYDAY={nth}{day}"
+    elif freq == "biweekly":
+        rrule = f"FREQ=WEEKLY;INTERVAL=2;BYDAY={day}"
+    else:
+        rrule = f"FREQ=WEEKLY;BYDAY={day}"
+    skips = []
+    for part in str(values.get("skip") or "").replace("，", ",").replace("、", ",").split(","):
+        if part.strip():
+            try:
+                skips.append(parse_date(part.strip(), field=t("series.skip")))
+            except DateParseError as exc:
+                raise FormError("skip", str(exc)) from None
+    return SeriesRule(
+        rrule=rrule,
+        until=values["until"],
+        skip_holidays=bool(values.get("skip_holidays")),
+        skip_dates=tuple(skips),
+    )
+
+
+def edit_fields(s: SessionView) -> list[Field]:
+    return [
+        Field("title", t("form.title"), value=s.title),
+        Field("topic", t("form.topic"), value=s.topic),
+        Field("speaker", t("form.speaker"), value=s.speaker),
+        Field("location", t("form.location"), value=s.location),
+        *time_fields(s),
+        Field("note", t("form.note"), value=s.note),
+    ]
+
+
+def time_fields(s: SessionView) -> list[Field]:
+    if s.all_day:
+        return [
+            Field("first_day", t("trip.first_day"), "date", s.first_day.isoformat(), required=True),
+            Field("last_day", t("trip.last_day"), "date", s.last_day.isoformat(), required=True),
+        ]
+    start, end = to_local(s.starts_at), to_local(s.ends_at)
+    return [
+        Field("date", t("form.date"), "date", start.date().isoformat(), required=True),
+        Field("start", t("form.start"), "time", f"{start:%H:%M}", required=True),
+        Field("end", t("form.end"), "time", f"{end:%H:%M}", required=True),
+    ]
+
+
+def changes_from(s: SessionView, values: dict[str, Any]) -> Any | None:
+    """Only what differs from the session becomes a change; None when nothing changed."""
+    from zhijin_training.services.schedule import SessionChanges
+
+    changed: dict[str, Any] = {}
+    for name in ("title", "topic", "speaker", "location", "note"):
+        if name in values and values[name] != getattr(s, name):
+            changed[name] = values[name]
+    if "date" in values:
+        starts, ends = _at(values["date"], values["start"]), _at(values["date"], values["end"])
+        if (starts, ends) != (to_local(s.starts_at), to_local(s.ends_at)):
+            changed["starts_at"], changed["ends_at"] = starts, ends
+    if "first_day" in values and (values["first_day"], values["last_day"]) != (s.first_day, s.last_day):
+        changed["first_day"], changed["last_day"] = values["first_day"], values["last_day"]
+    return SessionChanges(**changed) if changed else None
+
+
+def create_away(ctx: Any, kind: str, values: dict[str, Any], *, force: bool) -> Any:
+    """Runs in a worker: find (or add) the programme by title, then create the trip or secondment."""
+    from zhijin_training.services import programmes, schedule
+
+    title = values["title"]
+    existing = [p for p in programmes.list_programmes(ctx, kind=kind) if p.title == title]
+    programme_id = existing[0].id if existing else None
+    stops = tuple(schedule.ItineraryStop(d, place, what) for d, place, what in values.get("itinerary", []))
+    draft_args: dict[str, Any] = {
+        "first_day": values["first_day"],
+        "last_day": values["last_day"],
+        "location": values.get("location", ""),
+        "note": values.get("note", ""),
+        "itinerary": stops,
+        "participants": tuple(values["participants"]),
+    }
+    if programme_id is None:
+        # validate before adding the programme so a bad trip leaves nothing behind
+        schedule._times(
+            schedule.SessionDraft(
+                programme=0, first_day=draft_args["first_day"], last_day=draft_args["last_day"]
+            )
+        )
+        programme_id = programmes.add_programme(
+            ctx,
+            kind=kind,
+            title=title,
+            destinations=values.get("destinations", []),
+            host_place=values.get("location", "") if kind == "secondment" else "",
+        ).id
+    draft = schedule.SessionDraft(programme=programme_id, **draft_args)
+    if kind == "secondment":
+        return schedule.create_secondment(ctx, draft, force=force)
+    return schedule.create_trip(ctx, draft, force=force)

@@ -1,0 +1,158 @@
+"""Plan a study trip (day-by-day itinerary) or a secondment, and pick its participants by role and unit.
+
+The picker keeps the chosen cadres while the filters change, so "eight township secretaries" is: choose the
+role, then Space on eight names. The itinerary is one line per stop: `<day> <place> <activity>`, where day is a
+date (2026-12-07) or the day number of the trip (1, 2, 3).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Input, Label, Select, SelectionList, Static
+
+from zhijin_training.i18n import label, t
+from zhijin_training.services.views import CadreView
+from zhijin_training.timeutil import DateParseError, parse_date
+from zhijin_training.tui.screens.form import Field, FormError, FormScreen
+from zhijin_training.tui.widgets.text import fit
+
+ROLES = ("township_secretary", "deputy_party_building", "department_head", "other")
+
+
+def parse_itinerary(text: str, first: date, last: date) -> list[tuple[date, str, str]]:
+    """`1 青州 农业园区` or `2026-12-07 青州 农业园区` per line -> (day, place, activity)."""
+    out = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        parts = line.split(maxsplit=2)
+        if not parts:
+            continue
+        if len(parts) < 2:
+            raise FormError("itinerary", t("trip.bad_line", line=number))
+        head = parts[0]
+        if head.isdigit() and len(head) <= 3:
+            day = first + timedelta(days=int(head) - 1)
+        else:
+            try:
+                day = parse_date(head, field=t("trip.itinerary"))
+            except DateParseError:
+                raise FormError("itinerary", t("trip.bad_line", line=number)) from None
+        if not first <= day <= last:
+            raise FormError("itinerary", t("trip.outside", line=number, day=day.isoformat()))
+        out.append((day, parts[1], parts[2] if len(parts) > 2 else ""))
+    return out
+
+
+class TripForm(FormScreen):
+    """kind: "study_trip" or "secondment". Dismisses with the parsed fields plus `participants` (cadre ids)."""
+
+    def __init__(self, kind: str, today: date) -> None:
+        self.kind = kind
+        start = today + timedelta(days=7)
+        fields = [
+            Field("title", t("trip.programme"), required=True, placeholder=t(f"trip.title_hint.{kind}")),
+            Field("first_day", t("trip.first_day"), "date", start.isoformat(), required=True),
+            Field(
+                "last_day", t("trip.last_day"), "date", (start + timedelta(days=2)).isoformat(), required=True
+            ),
+        ]
+        if kind == "study_trip":
+            fields += [
+                Field("destinations", t("trip.destinations"), placeholder="青州、寿光"),
+                Field("location", t("trip.location")),
+                Field("itinerary", t("trip.itinerary"), "lines", placeholder="", height=5),
+            ]
+        else:
+            fields += [Field("location", t("trip.host_place"), required=True, placeholder="山东省青州市")]
+        fields.append(Field("note", t("form.note")))
+        super().__init__(t(f"trip.title.{kind}"), fields, validate=self._check, hint=t(f"trip.hint.{kind}"))
+        self.chosen: dict[int, str] = {}
+        self._shown: list[CadreView] = []
+
+    def compose_extra(self) -> ComposeResult:
+        yield Static(t("trip.participants"), classes="panel-title", markup=False)
+        with Horizontal(classes="form-row"):
+            yield Label(t("trip.role"), classes="form-label", markup=False)
+            yield Select(
+                [(t("trip.any_role"), "")] + [(label("role", r), r) for r in ROLES],
+                value="township_secretary",
+                allow_blank=False,
+                id="pick-role",
+                compact=True,
+            )
+        with Horizontal(classes="form-row"):
+            yield Label(t("trip.unit"), classes="form-label", markup=False)
+            yield Input(placeholder=t("trip.unit_hint"), id="pick-unit", compact=True)
+        yield SelectionList[int](id="pick-list", classes="pick-list")
+        yield Static("", id="pick-count", markup=False)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._load_people()
+        self._update_count()
+
+    @on(Select.Changed, "#pick-role")
+    def _role_changed(self) -> None:
+        self._load_people()
+
+    @on(Input.Changed, "#pick-unit")
+    def _unit_changed(self) -> None:
+        self._load_people()
+
+    def _load_people(self) -> None:
+        from zhijin_training.services import roster
+
+        role = self.query_one("#pick-role", Select).value
+        search = self.query_one("#pick-unit", Input).value.strip() or None
+        ctx = self.app.ctx  # type: ignore[attr-defined]
+        self.app.run_service(  # type: ignore[attr-defined]
+            self,
+            lambda: roster.list_cadres(ctx, role=str(role) or None, search=search, limit=500),
+            self._show_people,
+            group="people",
+            exclusive=True,
+        )
+
+    def _show_people(self, people: list[CadreView]) -> None:
+        self._shown = people
+        picker = self.query_one("#pick-list", SelectionList)
+        picker.clear_options()
+        picker.add_options(
+            (fit(f"{p.name}  {p.unit_name}  {p.post_title}", 60), p.id, p.id in self.chosen) for p in people
+        )
+        if people:
+            picker.highlighted = 0  # Space acts on the first name straight away
+
+    @on(SelectionList.SelectionToggled, "#pick-list")
+    def _toggled(self, event: SelectionList.SelectionToggled[int]) -> None:
+        cadre_id = int(event.selection.value)
+        picker = self.query_one("#pick-list", SelectionList)
+        if cadre_id in picker.selected:
+            name = next((p.name for p in self._shown if p.id == cadre_id), str(cadre_id))
+            self.chosen[cadre_id] = name
+        else:
+            self.chosen.pop(cadre_id, None)
+        self._update_count()
+
+    def _update_count(self) -> None:
+        names = "、".join(list(self.chosen.values())[:10])
+        self.query_one("#pick-count", Static).update(
+            t("trip.count", n=len(self.chosen)) + ("：" + names if names else "")
+        )
+
+    def _check(self, values: dict[str, Any]) -> None:
+        first, last = values["first_day"], values["last_day"]
+        if last < first:
+            raise FormError("last_day", t("trip.last_before_first"))
+        if "itinerary" in values:
+            values["itinerary"] = parse_itinerary(values.get("itinerary") or "", first, last)
+        if "destinations" in values:
+            text = values["destinations"].replace("，", "、").replace(",", "、")
+            values["destinations"] = [d.strip() for d in text.split("、") if d.strip()]
+        if not self.chosen:
+            raise FormError("", t("trip.no_people"))
+        values["participants"] = list(self.chosen)
