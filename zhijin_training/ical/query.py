@@ -23,6 +23,7 @@ from zhijin_training.models import (
     TrainingSession,
     Unit,
 )
+from zhijin_training.services.roster import ROLE_ORDER
 from zhijin_training.services.views import ItineraryView, SessionView
 from zhijin_training.timeutil import local_midnight
 
@@ -119,7 +120,7 @@ def load_events(s: Session, f: Filters) -> list[EventData]:
             col(Participant.session_id),
             sa.nulls_last(col(Unit.kind).desc()),
             col(Unit.sort_order),
-            col(Cadre.role),
+            ROLE_ORDER,
             col(Cadre.id),
         )
     ).all():

@@ -26,7 +26,7 @@ from zhijin_training.services import audit
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import ConflictError, NotFoundError, ValidationError
 from zhijin_training.services.rates import Counts, count_columns, counts_from_row
-from zhijin_training.services.roster import find_cadre
+from zhijin_training.services.roster import ROLE_ORDER, find_cadre
 from zhijin_training.services.schedule import session_view
 from zhijin_training.services.validation import clean_text, parse_enum
 from zhijin_training.services.views import ParticipantView, SessionAttendance
@@ -85,7 +85,7 @@ def session_attendance(ctx: Context, session_id: int) -> SessionAttendance:
             .join(Unit, col(Participant.unit_id) == Unit.id, isouter=True)
             .where(Participant.session_id == session_id)
             .order_by(
-                sa.nulls_last(col(Unit.kind).desc()), col(Unit.sort_order), col(Cadre.role), col(Cadre.id)
+                sa.nulls_last(col(Unit.kind).desc()), col(Unit.sort_order), ROLE_ORDER, col(Cadre.id)
             )
         ).all()
         participants = tuple(_participant_view(p, c, u) for p, c, u in rows)

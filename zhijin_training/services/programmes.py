@@ -18,7 +18,7 @@ from zhijin_training.models import (
 from zhijin_training.services import audit
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import AmbiguousError, NotFoundError, ValidationError
-from zhijin_training.services.roster import check_version, find_cadre, find_unit
+from zhijin_training.services.roster import ROLE_ORDER, check_version, find_cadre, find_unit
 from zhijin_training.services.validation import clean_text, parse_enum
 from zhijin_training.services.views import ProgrammeView
 from zhijin_training.settings import AccessRole
@@ -207,6 +207,6 @@ def audience_cadre_ids(s: Session, programme_id: int) -> list[int]:
         select(Cadre.id)
         .join(Unit, col(Cadre.unit_id) == Unit.id, isouter=True)
         .where(col(Cadre.active).is_(True), sa.or_(*conditions))
-        .order_by(sa.nulls_last(col(Unit.kind).desc()), col(Unit.sort_order), col(Cadre.role), col(Cadre.id))
+        .order_by(sa.nulls_last(col(Unit.kind).desc()), col(Unit.sort_order), ROLE_ORDER, col(Cadre.id))
     )
     return [int(i) for i in s.exec(stmt).all() if i is not None]

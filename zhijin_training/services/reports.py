@@ -30,7 +30,6 @@ from zhijin_training.models import (
     Post,
     Programme,
     ProgrammeKind,
-    Role,
     SessionStatus,
     TrainingSession,
     Unit,
@@ -38,17 +37,13 @@ from zhijin_training.models import (
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import NotFoundError, ValidationError
 from zhijin_training.services.rates import Counts, count_columns, counts_from_row
+from zhijin_training.services.roster import ROLE_ORDER
 from zhijin_training.timeutil import local_date, local_midnight, quarter_bounds, to_local
 
 NO_UNIT = "（无单位）"
 DEFAULT_THRESHOLD = 0.8
 
-_ROLE_ORDER = sa.case(
-    (col(Cadre.role) == Role.TOWNSHIP_SECRETARY.value, 0),
-    (col(Cadre.role) == Role.DEPUTY_PARTY_BUILDING.value, 1),
-    (col(Cadre.role) == Role.DEPARTMENT_HEAD.value, 2),
-    else_=3,
-)
+_ROLE_ORDER = ROLE_ORDER
 
 
 # ---------------------------------------------------------------- views

@@ -25,6 +25,14 @@ from zhijin_training.services.validation import clean_phone, clean_text, parse_e
 from zhijin_training.services.views import CadreView, PostView, UnitView
 from zhijin_training.settings import AccessRole
 
+# a unit's people are listed secretary first, then the deputy for party building, then the rest
+ROLE_ORDER = sa.case(
+    (col(Cadre.role) == Role.TOWNSHIP_SECRETARY.value, 0),
+    (col(Cadre.role) == Role.DEPUTY_PARTY_BUILDING.value, 1),
+    (col(Cadre.role) == Role.DEPARTMENT_HEAD.value, 2),
+    else_=3,
+)
+
 
 # ---------------------------------------------------------------- units
 def _unit_view(u: Unit) -> UnitView:
@@ -231,7 +239,7 @@ def list_cadres(
 ) -> list[CadreView]:
     """Search by name, unit, post, person number or phone (every word must match somewhere)."""
     stmt = _cadre_query(search, unit_id, role, active_only).order_by(
-        sa.nulls_last(col(Unit.kind).desc()), col(Unit.sort_order), col(Cadre.role), col(Cadre.id)
+        sa.nulls_last(col(Unit.kind).desc()), col(Unit.sort_order), ROLE_ORDER, col(Cadre.id)
     )
     stmt = stmt.offset(offset)
     if limit is not None:
