@@ -1,15 +1,523 @@
-"""Placeholder: replaced by the real attendance screen."""
+"""考勤 Attendance: one key per status, saved as you go.
+
+Each key writes that one record at once (its own transaction, in a thread worker), so nothing typed is
+lost if the SSH link drops. Marks are saved in the order typed by one worker at a time (a queue), so
+pressing p then l on the same person never races. A correction of a status recorded earlier asks for a
+reason and is retried; a record someone else changed meanwhile shows who and when, and the list reloads.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Footer, Header, Static
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable, Static
 
+from zhijin_training.i18n import label, t
+from zhijin_training.models import AttendanceStatus
+from zhijin_training.services import attendance, schedule
+from zhijin_training.services.attendance import Mark
+from zhijin_training.services.context import Context
+from zhijin_training.services.errors import ConflictError, ValidationError
+from zhijin_training.services.rates import Counts
+from zhijin_training.services.views import ParticipantView, SessionAttendance, SessionView
+from zhijin_training.textsafe import printable
+from zhijin_training.timeutil import format_local, local_date, local_midnight
 from zhijin_training.tui.base import SectionScreen
+from zhijin_training.tui.screens.ops_common import (
+    Col,
+    OpsTable,
+    Row,
+    ServiceCalls,
+    error_text,
+    rate_text,
+    status_cell,
+)
+from zhijin_training.tui.screens.ops_dialogs import Field, FormDialog
+from zhijin_training.tui.screens.session_picker import SessionPicker
+
+STATUS_KEYS: dict[str, str] = {
+    "p": AttendanceStatus.PRESENT.value,
+    "l": AttendanceStatus.LATE.value,
+    "e": AttendanceStatus.LEFT_EARLY.value,
+    "v": AttendanceStatus.ON_LEAVE.value,
+    "a": AttendanceStatus.ABSENT.value,
+    "d": AttendanceStatus.DEPUTY.value,
+}
 
 
-class AttendanceScreen(SectionScreen):
+def default_session_id(ctx: Context) -> int | None:
+    """The session happening now, else the latest one not fully recorded, else the next one, else the last."""
+    now = ctx.now()
+    today = local_date(now)
+    today_sessions = schedule.list_sessions(ctx, start=today, end=today, include_cancelled=False)
+    for s in today_sessions:
+        if not s.all_day and s.starts_at <= now < s.ends_at and s.participant_count:
+            return s.id
+    waiting = [s for s in schedule.awaiting_attendance(ctx, limit=10) if not s.all_day]
+    if waiting:
+        return waiting[0].id
+    coming = [s for s in schedule.upcoming(ctx) if not s.is_cancelled and s.participant_count]
+    starting = [s for s in coming if s.starts_at >= local_midnight(today)]  # not a secondment under way
+    if starting or coming:
+        return (starting or coming)[0].id
+    last = schedule.list_sessions(ctx, end=today, descending=True, limit=1, include_cancelled=False)
+    return last[0].id if last else None
+
+
+def neighbour_session_id(ctx: Context, session: SessionView, step: int) -> int | None:
+    """The session just before (step -1) or after (step 1) this one in time."""
+    day = local_date(session.starts_at)
+    if step < 0:
+        rows = schedule.list_sessions(ctx, end=day, descending=True, limit=50)
+        before = [s for s in rows if (s.starts_at, s.id) < (session.starts_at, session.id)]
+        return before[0].id if before else None
+    rows = schedule.list_sessions(ctx, start=day, end=day + timedelta(days=400), limit=50)
+    after = [s for s in rows if (s.starts_at, s.id) > (session.starts_at, session.id)]
+    return after[0].id if after else None
+
+
+def tally(participants: Sequence[ParticipantView], cancelled: bool) -> Counts:
+    """Running counts of the list on screen (the rate itself comes from `Counts.rate`)."""
+    if cancelled:
+        return Counts()
+    by = {s.value: 0 for s in AttendanceStatus}
+    not_taken = 0
+    for p in participants:
+        if p.status is None:
+            not_taken += 1
+        else:
+            by[p.status] = by.get(p.status, 0) + 1
+    return Counts(
+        expected=len(participants) - not_taken,
+        present=by["present"],
+        late=by["late"],
+        left_early=by["left_early"],
+        on_leave=by["on_leave"],
+        absent=by["absent"],
+        deputy=by["deputy"],
+        not_taken=not_taken,
+    )
+
+
+@dataclass(frozen=True)
+class MarkJob:
+    session_id: int
+    cadre_id: int
+    mark: Mark
+    before: str | None  # status on screen when the key was pressed
+
+
+class AttendanceScreen(ServiceCalls, SectionScreen):
+    CSS_PATH = "attendance.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("p", "mark('present')", t("ops.att.k.present")),
+        Binding("l", "mark('late')", t("ops.att.k.late")),
+        Binding("e", "mark('left_early')", t("ops.att.k.left_early")),
+        Binding("v", "mark('on_leave')", t("ops.att.k.on_leave")),
+        Binding("a", "mark('absent')", t("ops.att.k.absent")),
+        Binding("d", "mark('deputy')", t("ops.att.k.deputy")),
+        Binding("A", "all_present", t("ops.att.k.all_present"), key_display="A"),
+        Binding("s", "pick_session", t("ops.att.k.pick")),
+        Binding("w", "cycle_venue", t("ops.att.k.venue"), show=False),
+        Binding("left_square_bracket", "neighbour(-1)", t("ops.att.k.previous"), key_display="[", show=False),
+        Binding("right_square_bracket", "neighbour(1)", t("ops.att.k.next"), key_display="]", show=False),
+        Binding("g", "signin_sheet", t("ops.att.k.signin"), show=False),
+        Binding("r", "reload", t("ops.k.reload"), show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sheet: SessionAttendance | None = None
+        self.people: dict[int, ParticipantView] = {}
+        self.order: list[int] = []
+        self.venues: list[str] = []
+        self.venue_index = 0
+        self.pending: set[int] = set()
+        self._queue: deque[MarkJob] = deque()
+        self._lock = threading.Lock()
+        self._draining = False
+        self._requested: int | None = None
+
     def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("attendance", markup=False)
-        yield Footer()
+        yield from self.compose_top()
+        yield Static("", id="att-session")
+        yield Static("", id="att-counts")
+        yield OpsTable(self._columns(False), id="att-table")
+        yield from self.compose_bottom()
+
+    @staticmethod
+    def _columns(with_venue: bool) -> list[Col]:
+        cols = [
+            Col("no", t("ops.col.no"), 4, right=True),
+            Col("name", t("ops.col.name"), 8, grow=1),
+            Col("unit", t("ops.col.unit"), 12, grow=3),
+            Col("post", t("ops.col.post"), 10, grow=3, optional=2),
+            Col("status", t("ops.col.status"), 6),
+        ]
+        if with_venue:
+            cols.append(Col("venue", t("ops.col.venue"), 10, grow=2, optional=3))
+        cols.append(Col("detail", t("ops.col.detail"), 10, grow=3, optional=1))
+        return cols
+
+    @property
+    def table(self) -> OpsTable:
+        return self.query_one("#att-table", OpsTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        if self._requested is None:
+            self.call_service("default", default_session_id, self.ctx)
+
+    def done_default(self, session_id: int | None) -> None:
+        if self._requested is not None:
+            return  # someone asked for a session meanwhile (open_attendance)
+        if session_id is None:
+            self.query_one("#att-session", Static).update(Text(t("ops.att.no_sessions")))
+            return
+        self.load_session(session_id)
+
+    # ------------------------------------------------------------ loading
+    def load_session(self, session_id: int) -> None:
+        """Show `session_id` (called by the app's `open_attendance`, the picker and [ / ])."""
+        self._requested = session_id
+        self.call_service("sheet", attendance.session_attendance, self.ctx, session_id)
+
+    def done_sheet(self, sheet: SessionAttendance) -> None:
+        same = self.sheet is not None and self.sheet.session.id == sheet.session.id
+        self.sheet = sheet
+        self.people = {p.cadre_id: p for p in sheet.participants}
+        self.order = [p.cadre_id for p in sheet.participants]
+        session = sheet.session
+        venues = [session.location or t("ops.att.main_venue"), *session.branch_venues]
+        if not same:
+            self.venues = venues if session.branch_venues else []
+            self.venue_index = 0
+            self.table.specs = self._columns(bool(session.branch_venues))
+            self.table.set_rows([self._row(p) for p in sheet.participants])
+            self.table.relayout(force=True)
+            self.table.move_cursor(row=self._first_untaken(), animate=False)
+        else:
+            self.table.set_rows([self._row(p) for p in sheet.participants])
+        self._show_session()
+        self._show_counts()
+
+    def _first_untaken(self) -> int:
+        for i, cadre_id in enumerate(self.order):
+            if self.people[cadre_id].status is None:
+                return i
+        return 0
+
+    def on_screen_resume(self) -> None:
+        """Back on this section: show what others changed meanwhile (the app polls only the visible screen)."""
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        """Someone changed data: reload the list in place (the cursor stays on the same person)."""
+        if self.sheet is not None and not self.pending:
+            self.call_service("sheet", attendance.session_attendance, self.ctx, self.sheet.session.id)
+
+    def action_reload(self) -> None:
+        if self.sheet is not None:
+            self.load_session(self.sheet.session.id)
+
+    # ------------------------------------------------------------ drawing
+    def _detail(self, p: ParticipantView) -> str:
+        if p.status == AttendanceStatus.ON_LEAVE.value:
+            who = t("ops.att.approved_by", who=p.approved_by) if p.approved_by else ""
+            return f"{p.leave_reason} {who}".strip()
+        if p.status == AttendanceStatus.DEPUTY.value:
+            return t("ops.att.deputy_is", who=p.deputy_name)
+        return p.note
+
+    def _row(self, p: ParticipantView) -> Row:
+        number = str(self.order.index(p.cadre_id) + 1) if p.cadre_id in self.order else ""
+        status: str | Text = status_cell(p.status)
+        if p.cadre_id in self.pending:
+            status = Text(status_cell(p.status).plain + "*", style="italic")
+        values: list[str | Text] = [number, p.cadre_name, p.unit_name, p.post_title, status]
+        if self.venues:
+            values.append(p.venue)
+        values.append(self._detail(p))
+        return (str(p.cadre_id), values)
+
+    def _show_session(self) -> None:
+        assert self.sheet is not None
+        s = self.sheet.session
+        if s.all_day:
+            when = f"{s.first_day.isoformat()}" + (
+                f" ~ {s.last_day.isoformat()}" if s.last_day != s.first_day else ""
+            )
+        else:
+            when = f"{format_local(s.starts_at, '%Y-%m-%d %H:%M')}-{format_local(s.ends_at, '%H:%M')}"
+        text = Text(no_wrap=True, overflow="crop", end="")
+        text.append(printable(s.title), style="bold")
+        text.append("\n")
+        text.append(f"{when}  {label('programme_kind', s.programme_kind)}  ")
+        if s.is_cancelled:
+            text.append(t("ops.att.cancelled_banner"), style="bold reverse red")
+        else:
+            text.append(label("session_status", s.status), style="dim")
+        if self.venues:  # broadcast lecture: which venue the next marks are for
+            text.append(
+                "  " + t("ops.att.venue_now", venue=printable(self.venues[self.venue_index])), style="bold"
+            )
+        elif s.location:
+            text.append("  " + printable(s.location))
+        self.query_one("#att-session", Static).update(text)
+
+    def _show_counts(self) -> None:
+        if self.sheet is None:
+            return
+        counts = tally(list(self.people.values()), self.sheet.session.is_cancelled)
+        text = Text(no_wrap=True, overflow="crop", end="")
+        total = len(self.people)
+        text.append(t("ops.att.taken", taken=total - counts.not_taken, total=total), style="bold")
+        text.append(
+            "  " + t("ops.att.rate", rate=rate_text(counts.rate)), style="bold"
+        )  # first: narrow screens
+        for status in AttendanceStatus:
+            n = getattr(counts, status.value)
+            text.append(f"  {label('status', status.value)} {n}")
+        self.query_one("#att-counts", Static).update(text)
+
+    # ------------------------------------------------------------ marking
+    def _current(self) -> ParticipantView | None:
+        key = self.table.current_key()
+        return self.people.get(int(key)) if key else None
+
+    def _can_mark(self) -> bool:
+        if self.sheet is None:
+            self.show_info(t("ops.att.no_session"))
+            return False
+        if self.sheet.session.is_cancelled:
+            self.notify(t("ops.att.cancelled_no_marks"), severity="warning", markup=False)
+            return False
+        return True
+
+    def _venue(self) -> str | None:
+        return self.venues[self.venue_index] if self.venues else None
+
+    def action_mark(self, status: str) -> None:
+        if not self._can_mark():
+            return
+        person = self._current()
+        if person is None or self.sheet is None:
+            return
+        session_id = self.sheet.session.id
+        if status == AttendanceStatus.ON_LEAVE.value:
+            fields = [
+                Field("reason", t("ops.att.leave_reason"), required=True, value=person.leave_reason),
+                Field("approved_by", t("ops.att.leave_approver"), value=person.approved_by),
+            ]
+
+            def leave(values: dict[str, str] | None) -> None:
+                if values:
+                    mark = Mark(
+                        status,
+                        leave_reason=values["reason"],
+                        approved_by=values["approved_by"],
+                        venue=self._venue(),
+                    )
+                    self._submit(session_id, person, mark)
+
+            title = t("ops.att.leave_title", name=person.cadre_name)
+            self.app.push_screen(FormDialog(title, fields), leave)
+            return
+        if status == AttendanceStatus.DEPUTY.value:
+            fields = [Field("deputy", t("ops.att.deputy_name"), required=True, value=person.deputy_name)]
+
+            def deputy(values: dict[str, str] | None) -> None:
+                if values:
+                    self._submit(
+                        session_id, person, Mark(status, deputy_name=values["deputy"], venue=self._venue())
+                    )
+
+            self.app.push_screen(
+                FormDialog(t("ops.att.deputy_title", name=person.cadre_name), fields), deputy
+            )
+            return
+        self._submit(session_id, person, Mark(status, venue=self._venue()))
+
+    def _submit(self, session_id: int, person: ParticipantView, mark: Mark) -> None:
+        """Show the new status at once (marked * until saved), move on, and queue the save."""
+        mark = replace(mark, expected_version=person.version)
+        job = MarkJob(session_id, person.cadre_id, mark, person.status)
+        self.pending.add(person.cadre_id)
+        shown = replace(person, status=mark.status)
+        self.table.update_row(*self._row(shown))
+        index = self.order.index(person.cadre_id)
+        if index + 1 < len(self.order) and self.table.cursor_row == index:
+            self.table.move_cursor(row=index + 1, animate=False)
+        self._enqueue(job)
+
+    def _enqueue(self, job: MarkJob) -> None:
+        with self._lock:
+            self._queue.append(job)
+            start = not self._draining
+            self._draining = True
+        if start:
+            self.run_worker(self._drain, thread=True, group="ops-marks", exit_on_error=False)
+
+    def _drain(self) -> None:
+        """Worker: save queued marks one by one, in the order typed. Touches no widget."""
+        saved_versions: dict[int, int] = {}
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._draining = False
+                    return
+                job = self._queue.popleft()
+            mark = job.mark
+            if job.cadre_id in saved_versions:  # a second key on the same row while the first was saving
+                mark = replace(mark, expected_version=saved_versions[job.cadre_id])
+            try:
+                view = attendance.mark(self.ctx, job.session_id, job.cadre_id, mark)
+            except Exception as exc:
+                self.post_message(MarkFailed(job, exc))
+            else:
+                saved_versions[job.cadre_id] = view.version
+                self.post_message(MarkSaved(job, view))
+
+    def on_mark_saved(self, message: MarkSaved) -> None:
+        message.stop()
+        view = message.view
+        if self.sheet is None or view.session_id != self.sheet.session.id:
+            return
+        if not any(j.cadre_id == view.cadre_id for j in list(self._queue)):
+            self.pending.discard(view.cadre_id)
+        self.people[view.cadre_id] = view
+        self.table.update_row(*self._row(view))
+        self._show_counts()
+
+    def on_mark_failed(self, message: MarkFailed) -> None:
+        message.stop()
+        job, exc = message.job, message.error
+        self.pending.discard(job.cadre_id)
+        person = self.people.get(job.cadre_id)
+        if person is not None and self.sheet is not None and job.session_id == self.sheet.session.id:
+            self.table.update_row(*self._row(person))  # back to what is saved
+        if isinstance(exc, ValidationError) and "correction" in exc.message and person is not None:
+            self._ask_correction(job, person)
+            return
+        self.notify(error_text(exc), severity="error", markup=False, timeout=8)
+        if isinstance(exc, ConflictError):
+            self.action_reload()
+
+    def _ask_correction(self, job: MarkJob, person: ParticipantView) -> None:
+        note = t(
+            "ops.att.correction_note",
+            before=label("status", person.status),
+            after=label("status", job.mark.status),
+            who=printable(person.recorded_by),
+            at=format_local(person.recorded_at) if person.recorded_at else "?",
+        )
+        fields = [Field("reason", t("ops.att.correction_reason"), required=True)]
+
+        def answered(values: dict[str, str] | None) -> None:
+            if values:
+                mark = replace(job.mark, correction_reason=values["reason"], expected_version=person.version)
+                self.pending.add(job.cadre_id)
+                self.table.update_row(*self._row(replace(person, status=job.mark.status)))
+                self._enqueue(replace(job, mark=mark))
+
+        self.app.push_screen(
+            FormDialog(t("ops.att.correction_title", name=person.cadre_name), fields, note=note), answered
+        )
+
+    def action_all_present(self) -> None:
+        if not self._can_mark() or self.sheet is None:
+            return
+        self.call_service(
+            "all_present",
+            attendance.mark_remaining_present,
+            self.ctx,
+            self.sheet.session.id,
+            venue=self._venue(),
+        )
+
+    def done_all_present(self, changed: int) -> None:
+        self.show_info(t("ops.att.all_present_done", n=changed))
+        self.action_reload()
+
+    # ------------------------------------------------------------ venue, session choice, sign-in sheet
+    def action_cycle_venue(self) -> None:
+        if not self.venues:
+            self.show_info(t("ops.att.no_branch_venues"))
+            return
+        self.venue_index = (self.venue_index + 1) % len(self.venues)
+        self._show_session()
+
+    def action_pick_session(self) -> None:
+        current = self.sheet.session.id if self.sheet else None
+
+        def picked(session_id: int | None) -> None:
+            if session_id is not None:
+                self.load_session(session_id)
+
+        self.app.push_screen(SessionPicker(current), picked)
+
+    def action_neighbour(self, step: int) -> None:
+        if self.sheet is not None:
+            self.call_service("neighbour", neighbour_session_id, self.ctx, self.sheet.session, step)
+
+    def done_neighbour(self, session_id: int | None) -> None:
+        if session_id is None:
+            self.show_info(t("ops.att.no_more_sessions"))
+        else:
+            self.load_session(session_id)
+
+    def action_signin_sheet(self) -> None:
+        try:
+            from zhijin_training.sheets.signin import write_signin_sheet
+        except ImportError:
+            self.show_info(t("ops.unavailable"))
+            return
+        if self.sheet is None:
+            return
+        session = self.sheet.session
+        default = str(Path.cwd() / f"签到表-{local_date(session.starts_at).isoformat()}-{session.id}.xlsx")
+        fields = [Field("path", t("ops.att.signin_path"), required=True, value=default)]
+
+        def chosen(values: dict[str, str] | None) -> None:
+            if values:
+                path = Path(values["path"]).expanduser()
+                self.call_service("signin", write_signin_sheet, self.ctx, session.id, path)
+
+        self.app.push_screen(FormDialog(t("ops.att.signin_title"), fields), chosen)
+
+    def done_signin(self, path: Any) -> None:
+        self.show_info(t("ops.att.signin_done", path=str(path)))
+
+    def palette_commands(self) -> list[tuple[str, str, Any]]:
+        """Extra palette entries: the status keys are bindings already; offer the neighbours by name."""
+        return []
+
+    @on(DataTable.RowSelected, "#att-table")
+    def _enter(self) -> None:
+        """Enter on a row marks present, the most common case."""
+        self.action_mark(AttendanceStatus.PRESENT.value)
+
+
+class MarkSaved(Message):
+    def __init__(self, job: MarkJob, view: ParticipantView) -> None:
+        super().__init__()
+        self.job = job
+        self.view = view
+
+
+class MarkFailed(Message):
+    def __init__(self, job: MarkJob, error: BaseException) -> None:
+        super().__init__()
+        self.job = job
+        self.error = error

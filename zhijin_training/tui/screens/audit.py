@@ -1,15 +1,328 @@
-"""Placeholder: replaced by the real audit screen."""
+"""记录 Audit: who changed what and when, newest first, filtered by session and cadre, paged. Read-only."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Footer, Header, Static
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Static
 
+from zhijin_training.i18n import label, t
+from zhijin_training.services import audit, roster, schedule
+from zhijin_training.services.audit import AuditView
+from zhijin_training.services.context import Context
+from zhijin_training.services.errors import DomainError
 from zhijin_training.tui.base import SectionScreen
+from zhijin_training.tui.screens.cadre_picker import CadrePicker
+from zhijin_training.tui.screens.ops_common import Col, OpsTable, Row, ServiceCalls, when
+from zhijin_training.tui.screens.ops_dialogs import TableDialog
+from zhijin_training.tui.screens.session_picker import SessionPicker
+
+PAGE = 100
+QUIET_FIELDS = {
+    "version",
+    "recorded_at",
+    "recorded_by",
+    "updated_by",
+    "sequence",
+    "id",
+    "cadre_id",
+    "session_id",
+}
+STATUS_FIELDS = {"status"}
+# the order fields are listed in (the stored snapshots do not promise one): what matters most first
+FIELD_ORDER = (
+    "status",
+    "leave_reason",
+    "approved_by",
+    "deputy_name",
+    "venue",
+    "note",
+    "name",
+    "unit_id",
+    "post_title",
+    "role",
+    "active",
+    "title",
+    "starts_at",
+    "ends_at",
+    "location",
+)
 
 
-class AuditScreen(SectionScreen):
+def ordered(keys: Any) -> list[str]:
+    rank = {k: i for i, k in enumerate(FIELD_ORDER)}
+    return sorted(keys, key=lambda k: (rank.get(k, len(rank)), k))
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[AuditView]
+    cadre_names: dict[int, str]
+    session_titles: dict[int, str]
+    offset: int
+
+
+def load_page(
+    ctx: Context,
+    filters: dict[str, Any],
+    offset: int,
+    known_cadres: dict[int, str],
+    known_sessions: dict[int, str],
+) -> AuditPage:
+    """Worker side: one page of entries plus the names they refer to (looked up once per id)."""
+    entries = audit.list_entries(ctx, limit=PAGE, offset=offset, **filters)
+    cadres: dict[int, str] = {}
+    sessions: dict[int, str] = {}
+    for e in entries:
+        if e.cadre_id and e.cadre_id not in known_cadres and e.cadre_id not in cadres:
+            try:
+                cadres[e.cadre_id] = roster.get_cadre(ctx, e.cadre_id).name
+            except DomainError:
+                cadres[e.cadre_id] = f"#{e.cadre_id}"
+        if e.session_id and e.session_id not in known_sessions and e.session_id not in sessions:
+            try:
+                sessions[e.session_id] = schedule.get_session(ctx, e.session_id).title
+            except DomainError:
+                sessions[e.session_id] = f"#{e.session_id}"
+    return AuditPage(entries, cadres, sessions, offset)
+
+
+def field_name(key: str) -> str:
+    text = t(f"ops.field.{key}")
+    return key if text == f"ops.field.{key}" else text
+
+
+def show_value(key: str, value: Any) -> str:
+    if value is None or value == "":
+        return "-"
+    if key in STATUS_FIELDS and isinstance(value, str):
+        shown = t(f"status.{value}")
+        if shown == f"status.{value}":
+            shown = label("session_status", value)
+        return shown
+    if key == "role" and isinstance(value, str):
+        return label("role", value)
+    if isinstance(value, bool):
+        return t("ops.yes") if value else t("ops.no")
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+def summary(entry: AuditView) -> str:
+    """`状态: - -> 出勤; 会场: - -> 主会场` (ASCII arrow: the real one is ambiguous-width)."""
+    parts = [
+        f"{field_name(k)}: {show_value(k, entry.changes[k][0])} -> {show_value(k, entry.changes[k][1])}"
+        for k in ordered(entry.changes)
+        if k not in QUIET_FIELDS
+    ]
+    return "; ".join(parts)
+
+
+class AuditScreen(ServiceCalls, SectionScreen):
+    CSS_PATH = "audit.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "filter_session", t("ops.aud.k.session")),
+        Binding("c", "filter_cadre", t("ops.aud.k.cadre")),
+        Binding("x", "clear_filters", t("ops.aud.k.clear")),
+        Binding("r", "reload", t("ops.k.reload"), show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.session_filter: tuple[int, str] | None = None
+        self.cadre_filter: tuple[int, str] | None = None
+        self.entries: dict[str, AuditView] = {}
+        self.cadre_names: dict[int, str] = {}
+        self.session_titles: dict[int, str] = {}
+        self.exhausted = False
+        self.loading_more = False
+
     def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("audit", markup=False)
-        yield Footer()
+        yield from self.compose_top()
+        yield Static("", id="aud-bar")
+        yield OpsTable(
+            [
+                Col("at", t("ops.col.when"), 16),
+                Col("user", t("ops.aud.user"), 8, optional=2),
+                Col("what", t("ops.aud.what"), 8),
+                Col("target", t("ops.aud.target"), 12, grow=2),
+                Col("changes", t("ops.aud.changes"), 16, grow=5),
+                Col("reason", t("ops.aud.reason"), 8, grow=1, optional=1),
+            ],
+            id="aud-table",
+        )
+        yield from self.compose_bottom()
+
+    @property
+    def table(self) -> OpsTable:
+        return self.query_one("#aud-table", OpsTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self.load()
+
+    def _filters(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.session_filter:
+            out["session_id"] = self.session_filter[0]
+        if self.cadre_filter:
+            out["cadre_id"] = self.cadre_filter[0]
+        return out
+
+    def load(self) -> None:
+        self.loading_more = False
+        self.call_service(
+            "page", load_page, self.ctx, self._filters(), 0, dict(self.cadre_names), dict(self.session_titles)
+        )
+        self._show_bar()
+
+    def on_screen_resume(self) -> None:
+        """Back on this section: show entries written meanwhile (the app polls only the visible screen)."""
+        if self.entries:
+            self.load()
+
+    def refresh_data(self) -> None:
+        self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def done_page(self, page: AuditPage) -> None:
+        self.cadre_names.update(page.cadre_names)
+        self.session_titles.update(page.session_titles)
+        self.entries = {str(e.id): e for e in page.entries}
+        self.exhausted = len(page.entries) < PAGE
+        self.table.set_rows([self._row(e) for e in page.entries])
+        self._show_bar()
+
+    def _load_more(self) -> None:
+        if self.loading_more or self.exhausted:
+            return
+        self.loading_more = True
+        self.call_service(
+            "more",
+            load_page,
+            self.ctx,
+            self._filters(),
+            len(self.entries),
+            dict(self.cadre_names),
+            dict(self.session_titles),
+        )
+
+    def done_more(self, page: AuditPage) -> None:
+        self.loading_more = False
+        self.cadre_names.update(page.cadre_names)
+        self.session_titles.update(page.session_titles)
+        for e in page.entries:
+            self.entries[str(e.id)] = e
+        self.exhausted = len(page.entries) < PAGE
+        self.table.append_rows([self._row(e) for e in page.entries])
+        self._show_bar()
+
+    def failed_more(self, exc: BaseException) -> None:
+        self.loading_more = False
+        self.show_error(exc)
+
+    @on(DataTable.RowHighlighted, "#aud-table")
+    def _near_end(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= self.table.row_count - 10:
+            self._load_more()
+
+    # ------------------------------------------------------------ drawing
+    def _target(self, e: AuditView) -> str:
+        parts = []
+        if e.cadre_id:
+            parts.append(self.cadre_names.get(e.cadre_id, f"#{e.cadre_id}"))
+        if e.session_id:
+            parts.append(self.session_titles.get(e.session_id, f"#{e.session_id}"))
+        if not parts and e.entity_id is not None:
+            parts.append(f"#{e.entity_id}")
+        return " @ ".join(parts)
+
+    def _what(self, e: AuditView) -> str:
+        return f"{t(f'ops.aud.action.{e.action}')}{t(f'ops.aud.entity.{e.entity}')}"
+
+    def _row(self, e: AuditView) -> Row:
+        return (str(e.id), (when(e.at), e.user, self._what(e), self._target(e), summary(e), e.reason))
+
+    def _show_bar(self) -> None:
+        text = Text(no_wrap=True, overflow="crop", end="")
+        text.append(t("ops.aud.filters"), style="bold")
+        if not self.session_filter and not self.cadre_filter:
+            text.append(" " + t("ops.aud.no_filter"))
+        if self.session_filter:
+            text.append(" " + t("ops.aud.session_is", title=self.session_filter[1]), style="reverse")
+        if self.cadre_filter:
+            text.append(" " + t("ops.aud.cadre_is", name=self.cadre_filter[1]), style="reverse")
+        more = "+" if not self.exhausted else ""
+        text.append("  " + t("ops.aud.loaded", n=f"{len(self.entries)}{more}"), style="dim")
+        self.query_one("#aud-bar", Static).update(text)
+
+    # ------------------------------------------------------------ filters
+    def action_filter_session(self) -> None:
+        def picked(session_id: int | None) -> None:
+            if session_id is not None:
+                self.call_service("session_title", lambda: schedule.get_session(self.ctx, session_id))
+
+        self.app.push_screen(SessionPicker(self.session_filter[0] if self.session_filter else None), picked)
+
+    def done_session_title(self, session: Any) -> None:
+        self.session_filter = (session.id, session.title)
+        self.load()
+
+    def action_filter_cadre(self) -> None:
+        def picked(choice: tuple[int, str] | None) -> None:
+            if choice is not None:
+                self.cadre_filter = choice
+                self.load()
+
+        self.app.push_screen(CadrePicker(), picked)
+
+    def action_clear_filters(self) -> None:
+        self.session_filter = None
+        self.cadre_filter = None
+        self.load()
+
+    def set_filters(
+        self, *, session: tuple[int, str] | None = None, cadre: tuple[int, str] | None = None
+    ) -> None:
+        """Filter from elsewhere (and from tests): (id, shown name)."""
+        self.session_filter = session
+        self.cadre_filter = cadre
+        self.load()
+
+    # ------------------------------------------------------------ details
+    @on(DataTable.RowSelected, "#aud-table")
+    def _details(self, event: DataTable.RowSelected) -> None:
+        entry = self.entries.get(event.row_key.value or "")
+        if entry is None:
+            return
+        before, after = entry.before or {}, entry.after or {}
+        keys = [k for k in ordered({**before, **after}) if k not in QUIET_FIELDS]
+        rows: list[Row] = [
+            (
+                k,
+                (
+                    field_name(k),
+                    show_value(k, before.get(k)) if entry.before is not None else "",
+                    show_value(k, after.get(k)) if entry.after is not None else "",
+                    "*" if before.get(k) != after.get(k) else "",
+                ),
+            )
+            for k in keys
+        ]
+        columns = [
+            Col("field", t("ops.aud.field"), 10, grow=1),
+            Col("before", t("ops.aud.before"), 12, grow=3),
+            Col("after", t("ops.aud.after"), 12, grow=3),
+            Col("changed", "", 1),
+        ]
+        title = f"{when(entry.at)}  {entry.user}  {self._what(entry)}  {self._target(entry)}"
+        note = t("ops.aud.reason_is", reason=entry.reason) if entry.reason else ""
+        self.app.push_screen(TableDialog(title, columns, rows, note=note))

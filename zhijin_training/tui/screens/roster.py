@@ -1,15 +1,502 @@
-"""Placeholder: replaced by the real roster screen."""
+"""人员 Roster: units and cadres, searched as you type, paged from the database.
+
+Left: the units (Enter filters the list to one). Right: the cadres, loaded PAGE rows at a time as the
+cursor nears the end. Changes go through `services.roster` (which enforces roles); a refused change
+shows the service's "permission denied" line.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Footer, Header, Static
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Input, OptionList, Static
+from textual.widgets.option_list import Option
 
+from zhijin_training.i18n import label, t
+from zhijin_training.models import Role
+from zhijin_training.services import roster
+from zhijin_training.services.views import CadreView, UnitView
+from zhijin_training.timeutil import DateParseError, local_date, parse_date
 from zhijin_training.tui.base import SectionScreen
+from zhijin_training.tui.screens.ops_common import (
+    Col,
+    OpsTable,
+    Row,
+    ServiceCalls,
+    clip,
+)
+from zhijin_training.tui.screens.ops_dialogs import ConfirmDialog, Field, FormDialog, TableDialog
+
+PAGE = 60
+ALL_UNITS = "all"
 
 
-class RosterScreen(SectionScreen):
+def _cadre_row(c: CadreView) -> Row:
+    name = c.name if c.active else f"{c.name} ({t('ops.roster.inactive')})"
+    return (
+        str(c.id),
+        (name, c.unit_name, c.post_title, label("role", c.role), c.ref or "", c.phone),
+    )
+
+
+class RosterScreen(ServiceCalls, SectionScreen):
+    CSS_PATH = "roster.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", t("ops.roster.k.search")),
+        Binding("a", "add", t("ops.roster.k.add")),
+        Binding("e", "edit", t("ops.roster.k.edit")),
+        Binding("m", "move", t("ops.roster.k.move")),
+        Binding("h", "history", t("ops.roster.k.history")),
+        Binding("x", "toggle_active", t("ops.roster.k.deactivate")),
+        Binding("u", "units", t("ops.roster.k.units")),
+        Binding("t", "toggle_inactive", t("ops.roster.k.show_inactive"), show=False),
+        Binding("c", "export_calendar", t("ops.roster.k.calendar"), show=False),
+        Binding("i", "import_roster", t("ops.roster.k.import"), show=False),
+        Binding("r", "reload", t("ops.k.reload"), show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.units: list[UnitView] = []
+        self.cadres: dict[str, CadreView] = {}
+        self.unit_filter: int | None = None
+        self.search_text = ""
+        self.show_inactive = False
+        self.total = 0
+        self.loading_more = False
+        self._search_timer: Any = None
+
     def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("roster", markup=False)
-        yield Footer()
+        yield from self.compose_top()
+        with Horizontal(id="roster-bar"):
+            yield Input(placeholder=t("ops.roster.search_placeholder"), id="roster-search")
+            yield Static("", id="roster-count")
+        with Horizontal(id="roster-body"):
+            yield OptionList(id="roster-units")
+            yield OpsTable(
+                [
+                    Col("name", t("ops.col.name"), 8, grow=2),
+                    Col("unit", t("ops.col.unit"), 12, grow=3),
+                    Col("post", t("ops.col.post"), 10, grow=3),
+                    Col("role", t("ops.col.role"), 10, grow=1, optional=2),
+                    Col("ref", t("ops.col.ref"), 8, optional=3),
+                    Col("phone", t("ops.col.phone"), 11, optional=4),
+                ],
+                id="roster-cadres",
+            )
+        yield from self.compose_bottom()
+
+    def on_mount(self) -> None:
+        self.sub_title = t("ops.roster.title")
+        self.query_one("#roster-cadres", OpsTable).focus()
+        self.call_service("units", roster.list_units, self.ctx, active_only=True)
+        self.load_cadres()
+
+    # ------------------------------------------------------------ loading
+    @property
+    def table(self) -> OpsTable:
+        return self.query_one("#roster-cadres", OpsTable)
+
+    def _filters(self) -> dict[str, Any]:
+        return {
+            "search": self.search_text or None,
+            "unit_id": self.unit_filter,
+            "active_only": not self.show_inactive,
+        }
+
+    def load_cadres(self) -> None:
+        """First page and the total, in one worker (the table is replaced when they arrive)."""
+        ctx, filters = self.ctx, self._filters()
+
+        def first_page() -> tuple[int, list[CadreView]]:
+            return roster.count_cadres(ctx, **filters), roster.list_cadres(
+                ctx, limit=PAGE, offset=0, **filters
+            )
+
+        self.loading_more = False
+        self.call_service("cadres", first_page)
+
+    def done_cadres(self, result: tuple[int, list[CadreView]]) -> None:
+        self.total, rows = result
+        self.cadres = {str(c.id): c for c in rows}
+        self.table.set_rows([_cadre_row(c) for c in rows])
+        self._show_count()
+
+    def _load_more(self) -> None:
+        if self.loading_more or len(self.cadres) >= self.total:
+            return
+        self.loading_more = True
+        self.call_service(
+            "more", roster.list_cadres, self.ctx, limit=PAGE, offset=len(self.cadres), **self._filters()
+        )
+
+    def done_more(self, rows: list[CadreView]) -> None:
+        self.loading_more = False
+        for c in rows:
+            self.cadres[str(c.id)] = c
+        self.table.append_rows([_cadre_row(c) for c in rows])
+        self._show_count()
+
+    def failed_more(self, exc: BaseException) -> None:
+        self.loading_more = False
+        self.show_error(exc)
+
+    def _show_count(self) -> None:
+        text = t("ops.roster.count", total=self.total, shown=len(self.cadres))
+        if self.show_inactive:
+            text += " " + t("ops.roster.with_inactive")
+        self.query_one("#roster-count", Static).update(Text(text, no_wrap=True))
+
+    def done_units(self, units: list[UnitView]) -> None:
+        self.units = units
+        options = self.query_one("#roster-units", OptionList)
+        options.clear_options()
+        options.add_option(Option(Text(t("ops.roster.all_units")), id=ALL_UNITS))
+        width = max((options.size.width or 24) - 3, 8)
+        for u in units:
+            options.add_option(Option(Text(clip(u.name, width), no_wrap=True), id=str(u.id)))
+
+    @on(DataTable.RowHighlighted, "#roster-cadres")
+    def _near_end(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= self.table.row_count - 10:
+            self._load_more()
+
+    @on(DataTable.RowSelected, "#roster-cadres")
+    def _row_entered(self) -> None:
+        self.action_history()
+
+    # ------------------------------------------------------------ search and unit filter
+    @on(Input.Changed, "#roster-search")
+    def _typed(self, event: Input.Changed) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(0.25, lambda: self._apply_search(event.value))
+
+    def _apply_search(self, value: str) -> None:
+        if value.strip() != self.search_text:
+            self.search_text = value.strip()
+            self.load_cadres()
+
+    @on(Input.Submitted, "#roster-search")
+    def _search_done(self, event: Input.Submitted) -> None:
+        self._apply_search(event.value)
+        self.table.focus()
+
+    @on(OptionList.OptionSelected, "#roster-units")
+    def _unit_chosen(self, event: OptionList.OptionSelected) -> None:
+        chosen = event.option.id
+        self.unit_filter = None if chosen in (None, ALL_UNITS) else int(chosen)
+        self.load_cadres()
+        self.table.focus()
+
+    def action_search(self) -> None:
+        self.query_one("#roster-search", Input).focus()
+
+    def action_units(self) -> None:
+        units = self.query_one("#roster-units", OptionList)
+        if units.has_focus:
+            self.table.focus()
+        else:
+            units.focus()
+
+    def action_toggle_inactive(self) -> None:
+        self.show_inactive = not self.show_inactive
+        self.load_cadres()
+
+    def action_reload(self) -> None:
+        self.load_cadres()
+
+    def key_escape(self) -> None:
+        search = self.query_one("#roster-search", Input)
+        if search.has_focus and search.value:
+            search.value = ""
+        self.table.focus()
+
+    def on_screen_resume(self) -> None:
+        """Back on this section: show what others changed meanwhile (the app polls only the visible screen)."""
+        if self.cadres:
+            self.load_cadres()
+
+    def refresh_data(self) -> None:
+        """Someone changed data (the app's poll saw a new audit entry): reload, keeping the cursor."""
+        self.load_cadres()
+
+    # ------------------------------------------------------------ the selected cadre
+    def selected(self) -> CadreView | None:
+        key = self.table.current_key()
+        cadre = self.cadres.get(key) if key else None
+        if cadre is None:
+            self.show_info(t("ops.roster.none_selected"))
+        return cadre
+
+    def _today(self) -> date:
+        return local_date(self.ctx.now())
+
+    def _unit_options(self) -> list[tuple[str, str]]:
+        return [(u.name, str(u.id)) for u in self.units]
+
+    @staticmethod
+    def _role_options() -> list[tuple[str, str]]:
+        return [(label("role", r.value), r.value) for r in Role]
+
+    # ------------------------------------------------------------ add
+    def action_add(self) -> None:
+        fields = [
+            Field("name", t("ops.col.name"), required=True),
+            Field("unit", t("ops.col.unit"), options=self._unit_options(), value=str(self.unit_filter or "")),
+            Field("post", t("ops.col.post")),
+            Field(
+                "role", t("ops.col.role"), required=True, options=self._role_options(), value=Role.OTHER.value
+            ),
+            Field("phone", t("ops.col.phone")),
+            Field("ref", t("ops.col.ref")),
+            Field("since", t("ops.roster.since"), required=True, value=self._today().isoformat()),
+        ]
+        self.app.push_screen(FormDialog(t("ops.roster.add_title"), fields), self._add_result)
+
+    def _add_result(self, values: dict[str, str] | None) -> None:
+        if not values:
+            return
+        since = self._date(values["since"], t("ops.roster.since"))
+        if since is None:
+            return
+        self.call_service(
+            "saved",
+            roster.add_cadre,
+            self.ctx,
+            name=values["name"],
+            unit=int(values["unit"]) if values["unit"] else None,
+            post_title=values["post"],
+            role=values["role"],
+            phone=values["phone"],
+            ref=values["ref"] or None,
+            since=since,
+        )
+
+    def done_saved(self, cadre: CadreView) -> None:
+        self.show_info(t("ops.roster.saved", name=cadre.name))
+        self.cadres[str(cadre.id)] = cadre
+        self.table.update_row(*_cadre_row(cadre))
+        self.load_cadres()
+
+    def failed_saved(self, exc: BaseException) -> None:
+        self.show_error(exc)
+        self.load_cadres()
+
+    def _date(self, text: str, what: str) -> date | None:
+        try:
+            return parse_date(text, field=what)
+        except DateParseError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return None
+
+    # ------------------------------------------------------------ edit
+    def action_edit(self) -> None:
+        cadre = self.selected()
+        if cadre is None:
+            return
+        fields = [
+            Field("name", t("ops.col.name"), required=True, value=cadre.name),
+            Field("phone", t("ops.col.phone"), value=cadre.phone),
+            Field("ref", t("ops.col.ref"), value=cadre.ref or ""),
+            Field("note", t("ops.col.note"), value=cadre.note),
+        ]
+        note = t("ops.roster.edit_note")
+        self.app.push_screen(
+            FormDialog(t("ops.roster.edit_title", name=cadre.name), fields, note=note),
+            lambda values: self._edit_result(cadre, values),
+        )
+
+    def _edit_result(self, cadre: CadreView, values: dict[str, str] | None) -> None:
+        if not values:
+            return
+        self.call_service(
+            "saved",
+            roster.update_cadre,
+            self.ctx,
+            cadre.id,
+            expected_version=cadre.version,
+            name=values["name"],
+            phone=values["phone"],
+            ref=values["ref"],
+            note=values["note"],
+        )
+
+    # ------------------------------------------------------------ move to another post
+    def action_move(self) -> None:
+        cadre = self.selected()
+        if cadre is None:
+            return
+        fields = [
+            Field(
+                "unit", t("ops.roster.new_unit"), options=self._unit_options(), value=str(cadre.unit_id or "")
+            ),
+            Field("post", t("ops.roster.new_post"), required=True, value=cadre.post_title),
+            Field("role", t("ops.col.role"), required=True, options=self._role_options(), value=cadre.role),
+            Field("effective", t("ops.roster.effective"), required=True, value=self._today().isoformat()),
+        ]
+        self.app.push_screen(
+            FormDialog(t("ops.roster.move_title", name=cadre.name), fields, note=t("ops.roster.move_note")),
+            lambda values: self._move_result(cadre, values),
+        )
+
+    def _move_result(self, cadre: CadreView, values: dict[str, str] | None) -> None:
+        if not values:
+            return
+        effective = self._date(values["effective"], t("ops.roster.effective"))
+        if effective is None:
+            return
+        self.call_service(
+            "saved",
+            roster.move_cadre,
+            self.ctx,
+            cadre.id,
+            unit=int(values["unit"]) if values["unit"] else None,
+            post_title=values["post"],
+            role=values["role"],
+            effective=effective,
+            expected_version=cadre.version,
+        )
+
+    # ------------------------------------------------------------ post history
+    def action_history(self) -> None:
+        cadre = self.selected()
+        if cadre is not None:
+            self.call_service("history", lambda: (cadre, roster.post_history(self.ctx, cadre.id)))
+
+    def done_history(self, result: tuple[CadreView, list[Any]]) -> None:
+        cadre, posts = result
+        rows: list[Row] = [
+            (
+                str(p.id),
+                (
+                    p.start_date.isoformat(),
+                    p.end_date.isoformat() if p.end_date else t("ops.roster.current"),
+                    p.unit_name,
+                    p.post_title,
+                    label("role", p.role),
+                ),
+            )
+            for p in posts
+        ]
+        columns = [
+            Col("start", t("ops.roster.from"), 10),
+            Col("end", t("ops.roster.to"), 10),
+            Col("unit", t("ops.col.unit"), 12, grow=3),
+            Col("post", t("ops.col.post"), 10, grow=3),
+            Col("role", t("ops.col.role"), 8, grow=1, optional=1),
+        ]
+        detail = " ".join(x for x in (cadre.ref or "", cadre.phone, cadre.note) if x)
+        self.app.push_screen(
+            TableDialog(
+                t("ops.roster.history_title", name=cadre.name, n=len(posts)), columns, rows, note=detail
+            )
+        )
+
+    # ------------------------------------------------------------ deactivate / reactivate
+    def action_toggle_active(self) -> None:
+        cadre = self.selected()
+        if cadre is None:
+            return
+        question = t(
+            "ops.roster.confirm_deactivate" if cadre.active else "ops.roster.confirm_activate",
+            name=cadre.name,
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.call_service(
+                    "saved",
+                    roster.set_cadre_active,
+                    self.ctx,
+                    cadre.id,
+                    not cadre.active,
+                    expected_version=cadre.version,
+                )
+
+        self.app.push_screen(ConfirmDialog(question), answered)
+
+    # ------------------------------------------------------------ calendar export and import (optional modules)
+    def action_export_calendar(self) -> None:
+        try:
+            from zhijin_training.ical.export import write_calendar
+        except ImportError:
+            self.show_info(t("ops.unavailable"))
+            return
+        units = self.query_one("#roster-units", OptionList)
+        option = units.highlighted_option if units.has_focus else None
+        if option is not None and option.id not in (None, ALL_UNITS):
+            target: dict[str, int] = {"unit_id": int(option.id)}
+            name = next((u.name for u in self.units if u.id == int(option.id)), option.id)
+        else:
+            cadre = self.selected()
+            if cadre is None:
+                return
+            target, name = {"cadre_id": cadre.id}, cadre.name
+        default = str(Path.cwd() / f"zhijin-{next(iter(target.values()))}.ics")
+        fields = [Field("path", t("ops.roster.calendar_path"), required=True, value=default)]
+
+        def chosen(values: dict[str, str] | None) -> None:
+            if values:
+                path = Path(values["path"]).expanduser()
+                self.call_service("exported", lambda: (path, write_calendar(self.ctx, path, **target)))
+
+        self.app.push_screen(FormDialog(t("ops.roster.calendar_title", name=name), fields), chosen)
+
+    def done_exported(self, result: tuple[Path, int]) -> None:
+        path, count = result
+        self.show_info(t("ops.exported", n=count, path=str(path)))
+
+    def action_import_roster(self) -> None:
+        try:
+            from zhijin_training.sheets import roster_io
+        except ImportError:
+            self.show_info(t("ops.unavailable"))
+            return
+        fields = [Field("path", t("ops.roster.import_path"), required=True)]
+
+        def chosen(values: dict[str, str] | None) -> None:
+            if values:
+                path = Path(values["path"]).expanduser()
+                self.call_service("preview", lambda: (path, roster_io.preview_import(self.ctx, path)))
+
+        self.app.push_screen(FormDialog(t("ops.roster.import_title"), fields), chosen)
+
+    def done_preview(self, result: tuple[Path, Any]) -> None:
+        from zhijin_training.sheets import roster_io
+
+        _path, preview = result
+        if preview.errors:
+            lines = "; ".join(str(e) for e in preview.errors[:3])
+            self.notify(
+                t("ops.roster.import_errors", n=len(preview.errors), first=lines),
+                severity="error",
+                markup=False,
+                timeout=10,
+            )
+            return
+        summary = t(
+            "ops.roster.import_summary",
+            new=len(preview.new),
+            changed=len(preview.changed),
+            same=len(preview.unchanged),
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.call_service("imported", roster_io.apply_import, self.ctx, preview)
+
+        self.app.push_screen(ConfirmDialog(t("ops.roster.import_confirm", summary=summary)), answered)
+
+    def done_imported(self, result: Any) -> None:
+        self.show_info(
+            t("ops.roster.imported", added=result.added, changed=result.changed, moved=result.moved)
+        )
+        self.load_cadres()

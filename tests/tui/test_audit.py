@@ -1,0 +1,52 @@
+"""The audit log: newest first, filtered by cadre and by session, read-only."""
+
+from __future__ import annotations
+
+from zhijin_training.services import attendance, audit
+from zhijin_training.services.attendance import Mark
+from zhijin_training.tui.screens.audit import AuditScreen
+
+from .conftest import screen_text, settle
+from .ops_helpers import forty_person_session, table_rows
+
+
+def test_filter_by_cadre_then_session(make_app, run_pilot, tui_ctx) -> None:
+    session_id, cadres = forty_person_session(tui_ctx)
+    attendance.mark(
+        tui_ctx, session_id, cadres[0], Mark("on_leave", leave_reason="防汛值班", approved_by="县委组织部")
+    )
+    attendance.mark(tui_ctx, session_id, cadres[1], Mark("present"))
+    from zhijin_training.services import roster
+
+    name = roster.get_cadre(tui_ctx, cadres[0]).name
+    expected = len(audit.list_entries(tui_ctx, cadre_id=cadres[0]))
+
+    async def scenario(pilot) -> None:
+        await pilot.press("6")
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, AuditScreen)
+        first = table_rows(pilot.app, "#aud-table")[0]
+        assert ("请假" in first[4] and "防汛值班" in first[4]) or "出勤" in first[4]  # newest first
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press(*name)
+        await settle(pilot)
+        await pilot.press("enter", "enter")  # to the list, pick the first match
+        await settle(pilot)
+        rows = table_rows(pilot.app, "#aud-table")
+        assert len(rows) == expected
+        assert all(name in r[3] for r in rows)
+        assert f"干部 {name}" in screen_text(pilot.app)
+        await pilot.press("x", "s")  # clear, then by session
+        await settle(pilot)
+        await pilot.press("enter")  # the picker opens on the newest session: ours is happening today
+        await settle(pilot)
+        rows = table_rows(pilot.app, "#aud-table")
+        assert screen.session_filter is not None and screen.session_filter[0] == session_id
+        assert len(rows) == len(audit.list_entries(tui_ctx, session_id=session_id))
+        await pilot.press("home", "enter")  # details of one entry
+        await settle(pilot)
+        assert "修改前" in screen_text(pilot.app)
+
+    run_pilot(make_app(), scenario)
