@@ -24,6 +24,7 @@ from zhijin_training.models import (
     Unit,
 )
 from zhijin_training.services.roster import ROLE_ORDER
+from zhijin_training.services.schedule import build_session_view
 from zhijin_training.services.views import ItineraryView, SessionView
 from zhijin_training.timeutil import local_midnight
 
@@ -132,34 +133,7 @@ def load_events(s: Session, f: Filters) -> list[EventData]:
     for row, programme in rows:
         sid = row.id or 0
         total, recorded = counts.get(sid, (0, 0))
-        view = SessionView(
-            id=sid,
-            programme_id=row.programme_id,
-            programme_title=programme.title,
-            programme_kind=programme.kind,
-            series_id=row.series_id,
-            recurrence_id=row.recurrence_id,
-            detached=row.detached,
-            title=row.title or programme.title,
-            topic=row.topic,
-            speaker=row.speaker,
-            location=row.location,
-            branch_venues=tuple(row.branch_venues or ()),
-            broadcast_at=row.broadcast_at,
-            starts_at=row.starts_at,
-            ends_at=row.ends_at,
-            all_day=row.all_day,
-            status=row.status,
-            note=row.note,
-            uid=row.uid,
-            sequence=row.sequence,
-            version=row.version,
-            updated_at=row.updated_at,
-            updated_by=row.updated_by,
-            itinerary=tuple(stops.get(sid, ())),
-            participant_count=total,
-            recorded_count=recorded,
-        )
+        view = build_session_view(row, programme, tuple(stops.get(sid, ())), (total, recorded))
         out.append(EventData(view, programme.alarm_minutes, tuple(people.get(sid, ()))))
     return out
 

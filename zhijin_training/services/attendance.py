@@ -84,17 +84,18 @@ def session_attendance(ctx: Context, session_id: int) -> SessionAttendance:
             .join(Cadre, col(Participant.cadre_id) == Cadre.id)
             .join(Unit, col(Participant.unit_id) == Unit.id, isouter=True)
             .where(Participant.session_id == session_id)
-            .order_by(
-                sa.nulls_last(col(Unit.kind).desc()), col(Unit.sort_order), ROLE_ORDER, col(Cadre.id)
-            )
+            .order_by(sa.nulls_last(col(Unit.kind).desc()), col(Unit.sort_order), ROLE_ORDER, col(Cadre.id))
         ).all()
         participants = tuple(_participant_view(p, c, u) for p, c, u in rows)
         view = session_view(s, row, counts=(len(participants), sum(1 for p in participants if p.status)))
-        return SessionAttendance(view, participants, _counts_of(participants, row.status))
+        return SessionAttendance(
+            view, participants, tally(participants, row.status == SessionStatus.CANCELLED.value)
+        )
 
 
-def _counts_of(participants: Sequence[ParticipantView], session_status: str) -> Counts:
-    if session_status == SessionStatus.CANCELLED.value:
+def tally(participants: Sequence[ParticipantView], cancelled: bool) -> Counts:
+    """Counts of a participant list (a cancelled session counts nothing); the rate is `Counts.rate`."""
+    if cancelled:
         return Counts()
     tally = {s.value: 0 for s in AttendanceStatus}
     not_taken = 0

@@ -147,6 +147,13 @@ def session_view(
             )
         ).one()
         counts = (int(total), int(recorded))
+    return build_session_view(row, programme, itinerary, counts)
+
+
+def build_session_view(
+    row: TrainingSession, programme: Programme, itinerary: tuple[ItineraryView, ...], counts: tuple[int, int]
+) -> SessionView:
+    """The one place a session row becomes a view (also used by bulk readers such as calendar export)."""
     return SessionView(
         id=row.id or 0,
         programme_id=row.programme_id,

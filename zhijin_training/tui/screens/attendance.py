@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -26,10 +25,9 @@ from textual.widgets import DataTable, Static
 from zhijin_training.i18n import label, t
 from zhijin_training.models import AttendanceStatus
 from zhijin_training.services import attendance, schedule
-from zhijin_training.services.attendance import Mark
+from zhijin_training.services.attendance import Mark, tally
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import ConflictError, ValidationError
-from zhijin_training.services.rates import Counts
 from zhijin_training.services.views import ParticipantView, SessionAttendance, SessionView
 from zhijin_training.textsafe import printable
 from zhijin_training.timeutil import format_local, local_date, local_midnight
@@ -85,29 +83,6 @@ def neighbour_session_id(ctx: Context, session: SessionView, step: int) -> int |
     rows = schedule.list_sessions(ctx, start=day, end=day + timedelta(days=400), limit=50)
     after = [s for s in rows if (s.starts_at, s.id) > (session.starts_at, session.id)]
     return after[0].id if after else None
-
-
-def tally(participants: Sequence[ParticipantView], cancelled: bool) -> Counts:
-    """Running counts of the list on screen (the rate itself comes from `Counts.rate`)."""
-    if cancelled:
-        return Counts()
-    by = {s.value: 0 for s in AttendanceStatus}
-    not_taken = 0
-    for p in participants:
-        if p.status is None:
-            not_taken += 1
-        else:
-            by[p.status] = by.get(p.status, 0) + 1
-    return Counts(
-        expected=len(participants) - not_taken,
-        present=by["present"],
-        late=by["late"],
-        left_early=by["left_early"],
-        on_leave=by["on_leave"],
-        absent=by["absent"],
-        deputy=by["deputy"],
-        not_taken=not_taken,
-    )
 
 
 @dataclass(frozen=True)
