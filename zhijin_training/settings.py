@@ -61,38 +61,120 @@ class Settings:
         return replace(self, **kwargs)
 
 
-def current_os_user() -> str:
-    explicit = os.environ.get(ENV_USER)
-    if explicit:
-        return explicit
+NO_ROLE = "none"  # `default = "none"` in [roles]: users not listed may not open the database at all
+_ROLE_KEYS = {
+    "admins": AccessRole.ADMIN,
+    "admin": AccessRole.ADMIN,
+    "editors": AccessRole.EDITOR,
+    "editor": AccessRole.EDITOR,
+    "viewers": AccessRole.VIEWER,
+    "viewer": AccessRole.VIEWER,
+}
+
+
+def real_uid() -> int:
+    return os.geteuid()
+
+
+def real_os_user() -> str:
+    """The user the operating system says is running us (never taken from the environment)."""
     try:
-        return pwd.getpwuid(os.getuid()).pw_name
+        return pwd.getpwuid(real_uid()).pw_name
     except KeyError:
         return getpass.getuser()
 
 
+def current_os_user() -> str:
+    """Who is acting: `ZHIJIN_TRAINING_USER` if set (checked by `acting_user`), else the OS user."""
+    return os.environ.get(ENV_USER) or real_os_user()
+
+
 def _user_groups(user: str) -> set[str]:
+    """The OS groups of `user` (primary and supplementary); empty for a name the OS does not know."""
     names: set[str] = set()
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        return names
     with contextlib.suppress(KeyError):
-        names.add(grp.getgrgid(pwd.getpwnam(user).pw_gid).gr_name)
+        names.add(grp.getgrgid(entry.pw_gid).gr_name)
     names.update(g.gr_name for g in grp.getgrall() if user in g.gr_mem)
+    if entry.pw_uid == real_uid():
+        for gid in os.getgroups():
+            with contextlib.suppress(KeyError):
+                names.add(grp.getgrgid(gid).gr_name)
     return names
 
 
-def resolve_role(user: str, roles: dict[str, Any] | None) -> str:
-    """Roles come from the system config's [roles] table: user names and @groups per role.
+def _check_roles(roles: dict[str, Any], where: Path | None) -> None:
+    if not isinstance(roles, dict):
+        raise ConfigError(f"{where}: [roles] must be a table")
+    for key, value in roles.items():
+        if key == "default":
+            if value not in (*AccessRole.ORDER, NO_ROLE):
+                raise ConfigError(
+                    f"{where} [roles] default = {value!r}: must be admin, editor, viewer or none"
+                )
+        elif key not in _ROLE_KEYS:
+            raise ConfigError(f"{where} [roles] {key}: unknown key (use admins, editors, viewers, default)")
+        elif not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise ConfigError(f'{where} [roles] {key}: must be a list of user names and "@group"s')
+
+
+def resolve_role(
+    user: str, roles: dict[str, Any] | None, *, groups: set[str] | None = None, where: Path | None = None
+) -> str:
+    """Roles come from the config's [roles] table: user names and @groups per role; the highest wins.
 
     Without a [roles] table (a single-user install) the user administers their own database.
     """
     if not roles:
         return AccessRole.ADMIN
-    groups = _user_groups(user) if not os.environ.get(ENV_USER) else set()
+    _check_roles(roles, where)
+    groups = _user_groups(user) if groups is None else groups
     for role in (AccessRole.ADMIN, AccessRole.EDITOR, AccessRole.VIEWER):
-        members = roles.get(role + "s", roles.get(role, [])) or []
+        members = [m.strip() for key, ms in roles.items() if _ROLE_KEYS.get(key) == role for m in ms]
         for member in members:
             if member == user or (member.startswith("@") and member[1:] in groups):
                 return role
-    return str(roles.get("default", AccessRole.VIEWER))
+    default = str(roles.get("default", AccessRole.VIEWER))
+    if default == NO_ROLE:
+        raise ConfigError(
+            f"user {user} has no role in {where or 'the configuration'}: ask the office's administrator "
+            "to add you to [roles]"
+        )
+    return default
+
+
+def acting_user(roles: dict[str, Any] | None, roles_path: Path | None) -> str:
+    """The OS user, or the one named by ZHIJIN_TRAINING_USER when acting as them cannot grant anything new.
+
+    Acting as someone else is allowed without roles (single-user), for root, for whoever owns the file the
+    roles come from (they could write any role anyway: tests, personal installs) and for admins.
+    """
+    real = real_os_user()
+    named = (os.environ.get(ENV_USER) or "").strip()
+    if not named or named == real or not roles:
+        return named or real
+    if real_uid() == 0:
+        return named
+    with contextlib.suppress(OSError):
+        if roles_path is not None and roles_path.stat().st_uid == real_uid():
+            return named
+    if resolve_role(real, roles, where=roles_path) == AccessRole.ADMIN:
+        return named
+    raise ConfigError(
+        f"{ENV_USER}={named}: only an administrator may act as another user ({real} is not one in {roles_path})"
+    )
+
+
+def roles_source(config_path: Path, config: dict[str, Any]) -> tuple[dict[str, Any] | None, Path | None]:
+    """[roles] of the system config win over a config the user picked: nobody grants themselves a role."""
+    if config_path != SYSTEM_CONFIG and SYSTEM_CONFIG.exists():
+        system = load_config(SYSTEM_CONFIG)
+        if system.get("roles"):
+            return system["roles"], SYSTEM_CONFIG
+    return config.get("roles"), config_path
 
 
 def load_config(path: Path | None) -> dict[str, Any]:
@@ -122,13 +204,14 @@ def load_settings(db: str | None = None, lang: str | None = None) -> Settings:
         db_url, source = url_from_path(section.get("url") or section["path"]), str(config_path)
     else:
         db_url, source = url_from_path(default_db_path()), "user data directory"
-    user = current_os_user()
+    roles, roles_path = roles_source(config_path, config)
+    user = acting_user(roles, roles_path)
     office = config.get("office", {})
     return Settings(
         db_url=db_url,
         db_source=source,
         user=user,
-        role=resolve_role(user, config.get("roles")),
+        role=resolve_role(user, roles, where=roles_path),
         lang=_pick_lang(lang or os.environ.get(ENV_LANG) or config.get("ui", {}).get("lang")),
         org_name=office.get("name", Settings.org_name),
         org_email=office.get("email", Settings.org_email),

@@ -21,7 +21,7 @@ from zhijin_training.textsafe import printable
 from zhijin_training.timeutil import DateParseError, format_local, parse_date, parse_local_datetime
 
 console = Console(highlight=False, soft_wrap=False)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # one error, one line (logs, grep)
 
 
 @dataclasses.dataclass

@@ -1,4 +1,4 @@
-"""`init`, `db …`, `backup`, `check`, `audit …`: looking after the database."""
+"""`init`, `db …`, `backup`, `restore`, `check`, `audit …`: looking after the database."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def register(app: typer.Typer) -> None:
     app.command("init")(init)
     app.command("backup")(backup)
     app.command("check")(check)
+    app.command("restore")(restore)
 
 
 def init(
@@ -47,6 +48,21 @@ def db_upgrade() -> None:
     console.print(f"schema {before or '(empty)'} -> {migrate.current_revision(db)}", markup=False)
 
 
+@db_app.command("copy")
+def db_copy(
+    source: str = typer.Argument(..., help="source database file or URL"),
+    target: str = typer.Argument(..., help="target URL, e.g. postgresql+psycopg://zt@127.0.0.1/zhijin"),
+) -> None:
+    """Copy every record to another (empty) database, e.g. from SQLite to PostgreSQL; counts are checked."""
+    from zhijin_training.db.engine import url_from_path
+    from zhijin_training.services.dbcopy import copy_database
+
+    report = copy_database(Database(url_from_path(source)), Database(url_from_path(target)))
+    for table, n in report.counts.items():
+        console.print(f"{table}: {n}", markup=False)
+    console.print(f"copied {report.total} rows; counts match", markup=False)
+
+
 @db_app.command("current")
 def db_current() -> None:
     """Show the schema revision of the database and of this program."""
@@ -61,16 +77,35 @@ def db_current() -> None:
 def backup(file: Path = typer.Argument(..., help="where to write the copy")) -> None:
     """Take a consistent copy of the database while others keep working."""
     target = maintenance.backup(context().db, file)
-    console.print(f"backup written to {target}", markup=False)
+    console.print(f"backup written to {target}", markup=False, soft_wrap=True)
+
+
+def restore(file: Path = typer.Argument(..., help="a backup made by `backup`")) -> None:
+    """Replace the database with a backup: the file is checked first, the current database is kept aside."""
+    from zhijin_training.services.context import Actor
+    from zhijin_training.settings import AccessRole
+
+    current = settings()
+    Actor(current.user, current.role).require(AccessRole.ADMIN, "restore the database")
+    report = maintenance.restore(Database(current.db_url), file, user=current.user)
+    console.print(
+        f"restored from {report.restored_from} (schema {report.revision})", markup=False, soft_wrap=True
+    )
+    if report.kept_aside:
+        console.print(f"the previous database is kept as {report.kept_aside}", markup=False, soft_wrap=True)
+    if report.needs_upgrade:
+        console.print(
+            "the backup's schema is older: run `zhijin-training db upgrade`", markup=False, soft_wrap=True
+        )
 
 
 def check() -> None:
     """Verify integrity, migrations and file permissions."""
     report = maintenance.check(Database(settings().db_url))
-    console.print(f"integrity: {report.integrity}", markup=False)
-    console.print(f"schema: {report.revision} (program {report.head})", markup=False)
+    console.print(f"integrity: {report.integrity}", markup=False, soft_wrap=True)
+    console.print(f"schema: {report.revision} (program {report.head})", markup=False, soft_wrap=True)
     if report.permissions:
-        console.print(f"permissions: {report.permissions}", markup=False)
+        console.print(f"permissions: {report.permissions}", markup=False, soft_wrap=True)
     if not report.ok:
         raise typer.Exit(1)
 

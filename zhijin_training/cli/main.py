@@ -92,3 +92,18 @@ def _ensure_utf8() -> None:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure") and (stream.encoding or "").lower().replace("-", "") != "utf8":
             stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
+    sys.argv = [_utf8_argument(arg) for arg in sys.argv]
+
+
+def _utf8_argument(arg: str) -> str:
+    """Under a non-UTF-8 locale Python decodes arguments as ASCII with surrogates: read their bytes as UTF-8."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in arg):
+        return arg
+    try:
+        return os.fsencode(arg).decode("utf-8")
+    except UnicodeDecodeError:
+        sys.stderr.write(
+            "错误 error: a command-line argument is not UTF-8 text (GBK terminal?): "
+            "set LANG=zh_CN.UTF-8 (or C.UTF-8) and switch the terminal to UTF-8\n"
+        )
+        sys.exit(2)

@@ -320,6 +320,8 @@ def _times(draft: SessionDraft) -> _Times:
             raise ValidationError(f"last day {last} is before first day {draft.first_day}")
         if (last - draft.first_day).days > 400:
             raise ValidationError(f"{draft.first_day} to {last} is longer than 400 days")
+        _check_year(local_midnight(draft.first_day))
+        _check_year(local_midnight(last))
         return _Times(local_midnight(draft.first_day), local_midnight(last + timedelta(days=1)), True)
     if draft.starts_at is None or draft.ends_at is None:
         raise ValidationError("a session needs a start and an end (or a first and last day)")
