@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from zhijin_training.cli.common import console, context, opt_date, print_json, print_table, settings
-from zhijin_training.db import Database, migrate
+from zhijin_training.db import Database
 from zhijin_training.services import audit, maintenance, roster, seeding
 from zhijin_training.timeutil import format_local
 
@@ -42,6 +42,8 @@ def init(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending migrations (the database is never rebuilt)."""
+    from zhijin_training.db import migrate
+
     db = Database(settings().db_url)
     before = migrate.current_revision(db)
     migrate.upgrade(db)
@@ -66,6 +68,8 @@ def db_copy(
 @db_app.command("current")
 def db_current() -> None:
     """Show the schema revision of the database and of this program."""
+    from zhijin_training.db import migrate
+
     db = Database(settings().db_url)
     console.print(
         f"database: {migrate.current_revision(db) or '(empty)'}; program: {migrate.head_revision(db)}; "

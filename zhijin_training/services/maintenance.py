@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 
-from zhijin_training.db import migrate
 from zhijin_training.db.engine import Database
 from zhijin_training.services.errors import NotFoundError, ValidationError
 from zhijin_training.services.safety import DatabaseCorrupt, StorageError, translate
@@ -59,6 +59,13 @@ def _copy(source: str, target: Path, *, source_uri: bool = True) -> None:
         src.close()
 
 
+def _migrate() -> ModuleType:
+    """Alembic is heavy to import: only the commands that need it pay for it."""
+    from zhijin_training.db import migrate
+
+    return migrate
+
+
 def backup(db: Database, target: Path) -> Path:
     """A consistent online copy through SQLite's backup API, while others keep writing."""
     source = _sqlite_path(db, "backup")
@@ -88,7 +95,7 @@ def backup(db: Database, target: Path) -> Path:
 def known_revisions(db: Database) -> set[str]:
     from alembic.script import ScriptDirectory
 
-    script = ScriptDirectory.from_config(migrate.alembic_config(db))
+    script = ScriptDirectory.from_config(_migrate().alembic_config(db))
     return {rev.revision for rev in script.walk_revisions()}
 
 
@@ -165,7 +172,7 @@ def restore(
     finally:
         with contextlib.suppress(OSError):
             staged.unlink()
-    head = migrate.head_revision(db)
+    head = _migrate().head_revision(db)
     if revision == head:  # an older schema is noted after `db upgrade`, by whoever upgrades it
         _note_restore(db, user, clock(), source, aside)
     return RestoreReport(source, revision, head, aside)
@@ -246,10 +253,10 @@ def check(db: Database) -> HealthReport:
                 fk = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if fk:
                     integrity += f"; {len(fk)} foreign key violations"
-        revision = migrate.current_revision(db)
+        revision = _migrate().current_revision(db)
     except StorageError as exc:
         integrity = exc.message
-    return HealthReport(integrity, revision, migrate.head_revision(db), permission_warning(db))
+    return HealthReport(integrity, revision, _migrate().head_revision(db), permission_warning(db))
 
 
 def permission_warning(db: Database) -> str | None:
