@@ -22,7 +22,8 @@ STATUSES = ("present", "late", "absent", "left_early")
 
 
 def _ctx(db: str, user: str) -> Context:
-    return Context(db=Database(f"sqlite:///{db}"), actor=Actor(user, "editor"), clock=lambda: FIXED_NOW)
+    url = db if "://" in db else f"sqlite:///{db}"  # a SQLite file, or any database URL (PostgreSQL)
+    return Context(db=Database(url), actor=Actor(user, "editor"), clock=lambda: FIXED_NOW)
 
 
 def _barrier(ready: Path, go: Path) -> None:
