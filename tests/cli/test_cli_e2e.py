@@ -123,9 +123,9 @@ def test_session_attendance_round_trip(db: Path) -> None:
         "--programme",
         "织金大讲堂",
         "--start",
-        "2026-12-04 15:00",
+        "2026-11-20 15:00",
         "--end",
-        "2026-12-04 17:00",
+        "2026-11-20 17:00",
         "--topic",
         "政策理论",
         "--location",
@@ -152,8 +152,8 @@ def test_session_attendance_round_trip(db: Path) -> None:
     assert by_unit["猫场镇"]["status"] == "present"
     assert by_unit["猫场镇"]["recorded_by"] == "clerk"
     assert shown["counts"]["rate"] == 1.0
-    sessions = json.loads(run(db, "sessions", "list", "--from", "2026-12-01", "--json").stdout)
-    assert sessions[0]["starts_at"] == "2026-12-04T15:00:00+0800" and sessions[0]["topic"] == "政策理论"
+    sessions = json.loads(run(db, "sessions", "list", "--from", "2026-11-01", "--json").stdout)
+    assert sessions[0]["starts_at"] == "2026-11-20T15:00:00+0800" and sessions[0]["topic"] == "政策理论"
     audit = json.loads(run(db, "audit", "list", "--session", "1", "--json").stdout)
     assert {e["entity"] for e in audit} >= {"session", "attendance"}
 

@@ -47,7 +47,7 @@ def test_backup_while_another_process_writes_is_consistent(
     ctx: Context, db_path: Path, tmp_path: Path
 ) -> None:
     cadres = add_cadres(ctx, 150)
-    sid = new_session(ctx, cadres, date(2026, 12, 1))
+    sid = new_session(ctx, cadres, date(2026, 11, 2))
     sync = tmp_path / "sync"
     sync.mkdir()
     writer = start_worker("mark_one_by_one", str(db_path), str(sid), ",".join(map(str, cadres)), str(sync))

@@ -38,9 +38,9 @@ def test_processes_write_concurrently_and_nothing_is_lost(engine_ctx: Context, t
     db_path = ctx.db.path
     target = str(db_path) if db_path is not None else ctx.db.url
     cadres = add_cadres(ctx, PROCESSES * MARKS_EACH)
-    marks_session = new_session(ctx, cadres, date(2026, 12, 1), "并发考勤")
-    own = [new_session(ctx, cadres[:3], date(2026, 12, 2 + k), f"自有场次{k}") for k in range(PROCESSES)]
-    shared = new_session(ctx, cadres[:3], date(2026, 12, 10), "共享场次")
+    marks_session = new_session(ctx, cadres, date(2026, 11, 2), "并发考勤")
+    own = [new_session(ctx, cadres[:3], date(2026, 11, 3 + k), f"自有场次{k}") for k in range(PROCESSES)]
+    shared = new_session(ctx, cadres[:3], date(2026, 11, 16), "共享场次")
     ctx.db.dispose()
     sync = tmp_path / "sync"
     sync.mkdir()

@@ -27,7 +27,7 @@ def test_second_session_save_is_refused_with_who_and_when(ctx: Context, db_path:
     sid = schedule.create_session(
         ctx,
         schedule.SessionDraft(
-            programme=lecture_programme(ctx), first_day=date(2026, 12, 1), participants=(cadre.id,)
+            programme=lecture_programme(ctx), first_day=date(2026, 11, 2), participants=(cadre.id,)
         ),
         force=True,
     ).id

@@ -33,7 +33,7 @@ BIG = 300
 
 
 def _big_session(ctx: Context) -> int:
-    sid = new_session(ctx, add_cadres(ctx, BIG), date(2026, 12, 1), "三百人大会")
+    sid = new_session(ctx, add_cadres(ctx, BIG), date(2026, 11, 2), "三百人大会")
     ctx.db.dispose()
     return sid
 

@@ -91,7 +91,7 @@ def test_viewer_cannot_change_anything(ctx: Context, db_path: Path) -> None:
     sid = schedule.create_session(
         ctx,
         schedule.SessionDraft(
-            programme=_programme(ctx), first_day=date(2026, 12, 1), participants=(cadre.id,)
+            programme=_programme(ctx), first_day=date(2026, 11, 2), participants=(cadre.id,)
         ),
         force=True,
     ).id
@@ -107,7 +107,7 @@ def test_viewer_cannot_change_anything(ctx: Context, db_path: Path) -> None:
         ),
         lambda: roster.set_cadre_active(viewer, cadre.id, False),
         lambda: schedule.create_session(
-            viewer, schedule.SessionDraft(programme=_programme(ctx), first_day=date(2026, 12, 5))
+            viewer, schedule.SessionDraft(programme=_programme(ctx), first_day=date(2026, 11, 6))
         ),
         lambda: schedule.update_session(
             viewer, sid, schedule.SessionChanges(note="x"), expected_version=None
@@ -145,7 +145,7 @@ def test_editor_takes_attendance_but_cannot_change_the_roster(ctx: Context, db_p
     sid = schedule.create_session(
         editor,
         schedule.SessionDraft(
-            programme=_programme(ctx), first_day=date(2026, 12, 1), participants=(cadre.id,)
+            programme=_programme(ctx), first_day=date(2026, 11, 2), participants=(cadre.id,)
         ),
         force=True,
     ).id

@@ -30,7 +30,7 @@ def _limited(ctx: Context, spare_pages: int) -> Context:
 
 
 def test_disk_full_during_bulk_save_says_so_and_saves_nothing(ctx: Context, db_path: Path) -> None:
-    sid = new_session(ctx, add_cadres(ctx, 200), date(2026, 12, 1))
+    sid = new_session(ctx, add_cadres(ctx, 200), date(2026, 11, 2))
     ctx.db.dispose()
     before = dump(db_path)
     full = _limited(ctx, spare_pages=5)

@@ -46,6 +46,8 @@ def test_leave_needs_reason_and_deputy_needs_name(setup: tuple[Context, int, lis
     ctx, sid, ids = setup
     with pytest.raises(ValidationError, match="reason"):
         attendance.mark(ctx, sid, ids[0], Mark("on_leave"))
+    with pytest.raises(ValidationError, match="approved"):  # only approved leave is excused
+        attendance.mark(ctx, sid, ids[0], Mark("on_leave", leave_reason="病假"))
     with pytest.raises(ValidationError, match="who"):
         attendance.mark(ctx, sid, ids[0], Mark("deputy"))
     with pytest.raises(ValidationError, match="unknown value"):
@@ -86,8 +88,13 @@ def test_later_correction_needs_reason(setup: tuple[Context, int, list[int]]) ->
         db=ctx.db, actor=ctx.actor, settings=ctx.settings, clock=lambda: ctx.now() + timedelta(days=2)
     )
     with pytest.raises(ValidationError, match="correction needs a reason"):
-        attendance.mark(later, sid, ids[0], Mark("on_leave", leave_reason="补假条"))
-    attendance.mark(later, sid, ids[0], Mark("on_leave", leave_reason="补假条", correction_reason="补交假条"))
+        attendance.mark(later, sid, ids[0], Mark("on_leave", leave_reason="补假条", approved_by="县委组织部"))
+    attendance.mark(
+        later,
+        sid,
+        ids[0],
+        Mark("on_leave", leave_reason="补假条", approved_by="县委组织部", correction_reason="补交假条"),
+    )
     assert audit.list_entries(ctx, cadre_id=ids[0], entity="attendance")[0].reason == "补交假条"
 
 
@@ -123,3 +130,20 @@ def test_cadre_counts_over_period(setup: tuple[Context, int, list[int]]) -> None
     assert attendance.cadre_counts(ctx, ids[0]).rate == pytest.approx(0.5)
     assert attendance.cadre_counts(ctx, ids[0], start=date(2026, 11, 10)).rate == 1.0
     assert attendance.cadre_counts(ctx, ids[0], end=date(2026, 11, 1)).rate is None
+
+
+def test_only_leave_is_recorded_before_the_session(ctx: Context) -> None:
+    [c] = secretaries(ctx, 1)
+    future = session_on(ctx, lecture(ctx).id, date(2026, 12, 4))
+    with pytest.raises(ValidationError, match="not begun"):
+        attendance.mark(ctx, future.id, c.id, Mark("present"))
+    attendance.mark(ctx, future.id, c.id, Mark("on_leave", leave_reason="出差", approved_by="县委组织部"))
+    assert attendance.session_attendance(ctx, future.id).counts.on_leave == 1
+
+
+def test_changing_leave_details_later_is_a_correction(setup: tuple[Context, int, list[int]]) -> None:
+    ctx, sid, ids = setup
+    attendance.mark(ctx, sid, ids[0], Mark("on_leave", leave_reason="病假", approved_by="甲"))
+    other = Context(db=ctx.db, actor=Actor("clerk2", "editor"), settings=ctx.settings, clock=ctx.clock)
+    with pytest.raises(ValidationError, match="correction"):
+        attendance.mark(other, sid, ids[0], Mark("on_leave", leave_reason="事假", approved_by="甲"))

@@ -338,9 +338,12 @@ def sessions_participants(
 
 
 def _change_participants(ctx: Context, session: int, add: list[str], remove: list[str], force: bool) -> None:
-    if add:
-        participants_svc.add_participants(
-            ctx, session, [roster.resolve_cadre(ctx, a).id for a in add], force=force
+    if add or remove:
+        # one transaction: a refused removal must not leave the additions behind
+        participants_svc.change_participants(
+            ctx,
+            session,
+            add=[roster.resolve_cadre(ctx, a).id for a in add],
+            remove=[roster.resolve_cadre(ctx, r).id for r in remove],
+            force=force,
         )
-    if remove:
-        participants_svc.remove_participants(ctx, session, [roster.resolve_cadre(ctx, r).id for r in remove])

@@ -295,9 +295,9 @@ def _add(ctx: Context, s: Session, programme: Programme, ev: ImportedEvent, sour
     if s.exec(select(TrainingSession.id).where(TrainingSession.uid == ev.uid)).first() is not None:
         raise ValidationError(f"{ev.where}: was added since the preview; preview the import again")
     draft, times, fields, stops = _validated(ev)
-    row = schedule._insert_session(ctx, s, programme, draft, times, fields, stops, [])
+    row = schedule.insert_session(ctx, s, programme, draft, times, fields, stops, [])
     if ev.cancelled:
-        schedule._set_status(ctx, s, row, SessionStatus.CANCELLED, f"cancelled in {source}")
+        schedule.write_status(ctx, s, row, SessionStatus.CANCELLED, f"cancelled in {source}")
     row.sequence = max(row.sequence, ev.sequence)
     s.add(row)
     s.flush()
@@ -307,7 +307,7 @@ def _add(ctx: Context, s: Session, programme: Programme, ev: ImportedEvent, sour
 def _change(ctx: Context, s: Session, item: PreviewItem, source: str) -> int:
     ev = item.event
     assert ev is not None
-    row = s.get(TrainingSession, item.session_id)
+    row = s.get(TrainingSession, item.session_id, with_for_update=True)
     if row is None or row.version != item.expected_version:
         raise ConflictError(
             "session",
@@ -331,13 +331,13 @@ def _change(ctx: Context, s: Session, item: PreviewItem, source: str) -> int:
         note=ev.note,
         itinerary=ev.itinerary,
     )
-    schedule._apply_changes(ctx, s, row, changes, times, None)
+    schedule.apply_changes(ctx, s, row, changes, times, None)
     if ev.ours and ev.broadcast_at is None and row.broadcast_at is not None:
         _clear_broadcast(ctx, s, row)
     if ev.cancelled and row.status != SessionStatus.CANCELLED.value:
-        schedule._set_status(ctx, s, row, SessionStatus.CANCELLED, f"cancelled in {source}")
+        schedule.write_status(ctx, s, row, SessionStatus.CANCELLED, f"cancelled in {source}")
     elif not ev.cancelled and row.status == SessionStatus.CANCELLED.value:
-        schedule._set_status(ctx, s, row, SessionStatus.SCHEDULED, f"restored in {source}")
+        schedule.write_status(ctx, s, row, SessionStatus.SCHEDULED, f"restored in {source}")
     # never fall behind the sender's SEQUENCE, or clients holding their copy would ignore ours
     row.sequence = max(row.sequence, ev.sequence)
     s.add(row)
@@ -347,7 +347,7 @@ def _change(ctx: Context, s: Session, item: PreviewItem, source: str) -> int:
 
 def _clear_broadcast(ctx: Context, s: Session, row: TrainingSession) -> None:
     """SessionChanges cannot clear a broadcast time (None means keep): do it here, audited."""
-    before = schedule._snapshot(s, row)
+    before = schedule.session_snapshot(s, row)
     row.broadcast_at = None
     row.sequence += 1
     row.version += 1
@@ -361,5 +361,5 @@ def _clear_broadcast(ctx: Context, s: Session, row: TrainingSession) -> None:
         entity_id=row.id,
         session_id=row.id,
         before=before,
-        after=schedule._snapshot(s, row),
+        after=schedule.session_snapshot(s, row),
     )

@@ -128,6 +128,9 @@ def _validate(mark: Mark) -> tuple[AttendanceStatus, dict[str, str]]:
         values["venue"] = clean_text(mark.venue, "venue", max_len=200)
     if status is AttendanceStatus.ON_LEAVE and not values["leave_reason"]:
         raise ValidationError("on leave: a leave reason is required")
+    if status is AttendanceStatus.ON_LEAVE and not values["approved_by"]:
+        # only approved leave is excused from the rate (services/rates.py): say who approved it
+        raise ValidationError("on leave: say who approved the leave")
     if status is AttendanceStatus.DEPUTY and not values["deputy_name"]:
         raise ValidationError("attended by deputy: say who attended")
     if status is not AttendanceStatus.ON_LEAVE:
@@ -143,9 +146,17 @@ def _apply(ctx: Context, s: Session, p: Participant, row: TrainingSession, mark:
     if mark.expected_version is not None and p.version != mark.expected_version:
         raise ConflictError("attendance", p.id or 0, p.recorded_by, p.recorded_at)
     before = audit.snapshot(p)
+    if status is not AttendanceStatus.ON_LEAVE and row.starts_at > ctx.now():
+        # leave may be approved in advance; everything else is recorded once the session has begun
+        raise ValidationError(f"session #{row.id} has not begun yet: only leave can be recorded in advance")
+    details_changed = any(
+        (before or {}).get(k) != v
+        for k, v in values.items()
+        if k in ("leave_reason", "approved_by", "deputy_name")
+    )
     is_correction = (
         p.status is not None
-        and p.status != status.value
+        and (p.status != status.value or details_changed)
         and (
             p.recorded_by != ctx.actor.user
             or p.recorded_at is None
@@ -234,8 +245,12 @@ def mark(ctx: Context, session_id: int, cadre: int | str, entry: Mark) -> Partic
         return _participant_view(p, person, unit.name if unit else None)
 
 
-def mark_many(ctx: Context, session_id: int, marks: Mapping[int, Mark]) -> int:
-    """Save several marks at once, all or nothing. Returns how many records changed."""
+def mark_many(ctx: Context, session_id: int, marks: Mapping[int, Mark], *, only_unset: bool = False) -> int:
+    """Save several marks at once, all or nothing. Returns how many records changed.
+
+    `only_unset` skips participants who already have a status when the transaction runs (so "everyone
+    else present" never overwrites a mark someone made a moment earlier).
+    """
     ctx.actor.require(AccessRole.EDITOR, "take attendance")
     with ctx.db.write() as s:
         row = _load_session(s, session_id)
@@ -245,7 +260,12 @@ def mark_many(ctx: Context, session_id: int, marks: Mapping[int, Mark]) -> int:
         missing = [c for c in marks if c not in parts]
         if missing:
             raise ValidationError(f"cadre #{missing[0]} is not a participant of session #{session_id}")
-        changed = sum(1 for cadre_id, entry in marks.items() if _apply(ctx, s, parts[cadre_id], row, entry))
+        changed = sum(
+            1
+            for cadre_id, entry in marks.items()
+            if not (only_unset and parts[cadre_id].status is not None)
+            and _apply(ctx, s, parts[cadre_id], row, entry)
+        )
         if changed:
             _mark_held(ctx, s, row)
         return changed
@@ -254,12 +274,9 @@ def mark_many(ctx: Context, session_id: int, marks: Mapping[int, Mark]) -> int:
 def mark_remaining_present(ctx: Context, session_id: int, *, venue: str | None = None) -> int:
     """Everyone without a status yet becomes present; then record the exceptions."""
     with ctx.db.read() as s:
-        remaining = s.exec(
-            select(Participant.cadre_id).where(
-                Participant.session_id == session_id, col(Participant.status).is_(None)
-            )
-        ).all()
-    return mark_many(ctx, session_id, {c: Mark("present", venue=venue) for c in remaining})
+        cadre_ids = s.exec(select(Participant.cadre_id).where(Participant.session_id == session_id)).all()
+    # who is still unset is decided inside the write transaction, with the session row locked
+    return mark_many(ctx, session_id, {c: Mark("present", venue=venue) for c in cadre_ids}, only_unset=True)
 
 
 # ---------------------------------------------------------------- summaries

@@ -47,7 +47,9 @@ def open_context(settings: Settings, *, check_schema: bool = True) -> Context:
         current = stored_revision(db)
         where = db.path or settings.db_url
         if current is None:
-            raise SchemaOutOfDate(f"database {where} is not initialised: run `zhijin-training --db {where} init`")
+            raise SchemaOutOfDate(
+                f"database {where} is not initialised: run `zhijin-training --db {where} init`"
+            )
         if current != SCHEMA_HEAD:
             raise SchemaOutOfDate(
                 f"database schema {current} differs from this program's ({SCHEMA_HEAD}): "

@@ -29,23 +29,30 @@ class CopyReport:
         return sum(self.counts.values())
 
 
-def copy_database(source: Database, target: Database,
-                  progress: Callable[[str, int], None] | None = None) -> CopyReport:
+def copy_database(
+    source: Database, target: Database, progress: Callable[[str, int], None] | None = None
+) -> CopyReport:
     from zhijin_training.db import migrate
 
     if stored_revision(source) != SCHEMA_HEAD:
-        raise ValidationError(f"source schema is {stored_revision(source)}, expected {SCHEMA_HEAD}: upgrade it first")
+        raise ValidationError(
+            f"source schema is {stored_revision(source)}, expected {SCHEMA_HEAD}: upgrade it first"
+        )
     migrate.upgrade(target)
     tables = [t for t in SQLModel.metadata.sorted_tables]
     with target.engine.connect() as conn:
         for table in tables:
             if conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one():
-                raise ValidationError(f"target table {table.name} is not empty: copy only into a new database")
+                raise ValidationError(
+                    f"target table {table.name} is not empty: copy only into a new database"
+                )
     counts: dict[str, int] = {}
     with source.engine.connect() as src, target.engine.begin() as dst:
         for table in tables:
             n = 0
-            result = src.execution_options(stream_results=True).execute(sa.select(table).order_by(*table.primary_key))
+            result = src.execution_options(stream_results=True).execute(
+                sa.select(table).order_by(*table.primary_key)
+            )
             while rows := result.fetchmany(CHUNK):
                 dst.execute(table.insert(), [dict(r._mapping) for r in rows])
                 n += len(rows)
@@ -55,7 +62,9 @@ def copy_database(source: Database, target: Database,
         for table in tables:
             copied = dst.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
             if copied != counts[table.name]:
-                raise ValidationError(f"{table.name}: copied {copied} rows of {counts[table.name]}; nothing kept")
+                raise ValidationError(
+                    f"{table.name}: copied {copied} rows of {counts[table.name]}; nothing kept"
+                )
         if dst.dialect.name == "postgresql":
             # explicit ids were inserted: move each id sequence past the highest one
             for table in tables:

@@ -1,19 +1,119 @@
-"""Who is expected at a session (参训人员): defaults from the programme, editable per session."""
+"""Who is expected at a session (参训人员): defaults from the programme, editable per session.
+
+Every change compares and writes inside one write transaction with the session row locked, so two clerks
+adding people at the same moment both get their additions (no read-then-write race).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from zhijin_training.models import Participant, SessionStatus, TrainingSession
+from zhijin_training.models import Cadre, Participant, SessionStatus, TrainingSession
 from zhijin_training.services import audit
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import NotFoundError, ValidationError
 from zhijin_training.services.roster import check_version, units_on
-from zhijin_training.services.schedule import ScheduleWarning, _require_cadres, bump_after_participant_change
+from zhijin_training.services.schedule import ScheduleWarning, bump_after_participant_change, require_cadres
 from zhijin_training.settings import AccessRole
 from zhijin_training.timeutil import local_date
+
+
+def change_participants(
+    ctx: Context,
+    session_id: int,
+    *,
+    add: Sequence[int] = (),
+    remove: Sequence[int] = (),
+    exactly: Sequence[int] | None = None,
+    expected_version: int | None = None,
+    force: bool = False,
+) -> tuple[list[int], list[int]]:
+    """Add and remove participants (or make the list `exactly` these), all or nothing. Returns (added, removed).
+
+    Refused: removing someone whose attendance is recorded (the record would be lost), adding an inactive
+    cadre, and — unless `force` — adding someone already expected elsewhere at the same time.
+    """
+    ctx.actor.require(AccessRole.EDITOR, "change participants")
+    from zhijin_training.services.conflicts import find_conflicts
+
+    with ctx.db.write() as s:
+        row = s.get(TrainingSession, session_id, with_for_update=True)
+        if row is None:
+            raise NotFoundError(f"session #{session_id} does not exist")
+        check_version(row, expected_version, "session", row.updated_by)
+        if row.status == SessionStatus.CANCELLED.value:
+            raise ValidationError(f"session #{session_id} is cancelled")
+        current = {
+            p.cadre_id: p for p in s.exec(select(Participant).where(Participant.session_id == session_id))
+        }
+        if exactly is not None:
+            wanted = list(dict.fromkeys(exactly))
+            added = [c for c in wanted if c not in current]
+            removed = [c for c in current if c not in set(wanted)]
+        else:
+            gone = set(remove)
+            added = [c for c in dict.fromkeys(add) if c not in current and c not in gone]
+            removed = [c for c in current if c in gone]
+        require_cadres(s, added)
+        _refuse_inactive(s, added)
+        recorded = [c for c in removed if current[c].status is not None]
+        if recorded:
+            raise ValidationError(
+                f"cannot remove {len(recorded)} participant(s) whose attendance is recorded (#{recorded[0]} ...)"
+            )
+        if added and not force:
+            conflicts = find_conflicts(s, added, row.starts_at, row.ends_at, exclude_session_ids=[session_id])
+            if conflicts:
+                raise ScheduleWarning(conflicts, [])
+        _write(ctx, s, row, added, [current[c] for c in removed])
+        return added, removed
+
+
+def _refuse_inactive(s: Session, cadre_ids: Sequence[int]) -> None:
+    if not cadre_ids:
+        return
+    inactive = s.exec(
+        select(Cadre.id, Cadre.name).where(col(Cadre.id).in_(list(cadre_ids)), col(Cadre.active).is_(False))
+    ).all()
+    if inactive:
+        cadre_id, name = inactive[0]
+        raise ValidationError(f"{name} (#{cadre_id}) is no longer active and cannot be planned in")
+
+
+def _write(
+    ctx: Context, s: Session, row: TrainingSession, added: list[int], removed: list[Participant]
+) -> None:
+    unit_of = units_on(s, added, local_date(row.starts_at))
+    for cadre_id in added:
+        p = Participant(session_id=row.id or 0, cadre_id=cadre_id, unit_id=unit_of.get(cadre_id))
+        s.add(p)
+        s.flush()
+        audit.record(
+            ctx,
+            s,
+            action="create",
+            entity="participant",
+            entity_id=p.id,
+            session_id=row.id,
+            cadre_id=cadre_id,
+            after=audit.snapshot(p),
+        )
+    for p in removed:
+        audit.record(
+            ctx,
+            s,
+            action="delete",
+            entity="participant",
+            entity_id=p.id,
+            session_id=row.id,
+            cadre_id=p.cadre_id,
+            before=audit.snapshot(p),
+        )
+        s.delete(p)
+    if added or removed:
+        bump_after_participant_change(ctx, s, row)
 
 
 def set_participants(
@@ -24,88 +124,17 @@ def set_participants(
     expected_version: int | None = None,
     force: bool = False,
 ) -> tuple[list[int], list[int]]:
-    """Make the participant list exactly `cadre_ids`. Returns (added, removed).
-
-    A participant whose attendance is already recorded cannot be removed (the record would be lost).
-    """
-    ctx.actor.require(AccessRole.EDITOR, "change participants")
-    from zhijin_training.services.conflicts import find_conflicts
-
-    wanted = list(dict.fromkeys(cadre_ids))
-    with ctx.db.write() as s:
-        row = s.get(TrainingSession, session_id, with_for_update=True)
-        if row is None:
-            raise NotFoundError(f"session #{session_id} does not exist")
-        check_version(row, expected_version, "session", row.updated_by)
-        if row.status == SessionStatus.CANCELLED.value:
-            raise ValidationError(f"session #{session_id} is cancelled")
-        _require_cadres(s, wanted)
-        current = {
-            p.cadre_id: p for p in s.exec(select(Participant).where(Participant.session_id == session_id))
-        }
-        added = [c for c in wanted if c not in current]
-        removed = [c for c in current if c not in set(wanted)]
-        recorded = [c for c in removed if current[c].status is not None]
-        if recorded:
-            raise ValidationError(
-                f"cannot remove {len(recorded)} participant(s) whose attendance is recorded (#{recorded[0]} ...)"
-            )
-        if added and not force:
-            conflicts = find_conflicts(s, added, row.starts_at, row.ends_at, exclude_session_ids=[session_id])
-            if conflicts:
-                raise ScheduleWarning(conflicts, [])
-        unit_of = units_on(s, added, local_date(row.starts_at))
-        for cadre_id in added:
-            p = Participant(session_id=session_id, cadre_id=cadre_id, unit_id=unit_of.get(cadre_id))
-            s.add(p)
-            s.flush()
-            audit.record(
-                ctx,
-                s,
-                action="create",
-                entity="participant",
-                entity_id=p.id,
-                session_id=session_id,
-                cadre_id=cadre_id,
-                after=audit.snapshot(p),
-            )
-        for cadre_id in removed:
-            p = current[cadre_id]
-            audit.record(
-                ctx,
-                s,
-                action="delete",
-                entity="participant",
-                entity_id=p.id,
-                session_id=session_id,
-                cadre_id=cadre_id,
-                before=audit.snapshot(p),
-            )
-            s.delete(p)
-        if added or removed:
-            bump_after_participant_change(ctx, s, row)
-        return added, removed
+    """Make the participant list exactly `cadre_ids`. Returns (added, removed)."""
+    return change_participants(
+        ctx, session_id, exactly=cadre_ids, expected_version=expected_version, force=force
+    )
 
 
 def add_participants(
     ctx: Context, session_id: int, cadre_ids: Sequence[int], *, force: bool = False
 ) -> list[int]:
-    with ctx.db.read() as s:
-        current = list(s.exec(select(Participant.cadre_id).where(Participant.session_id == session_id)).all())
-    added, _ = set_participants(ctx, session_id, current + list(cadre_ids), force=force)
-    return added
+    return change_participants(ctx, session_id, add=cadre_ids, force=force)[0]
 
 
 def remove_participants(ctx: Context, session_id: int, cadre_ids: Sequence[int]) -> list[int]:
-    gone = set(cadre_ids)
-    with ctx.db.read() as s:
-        current = [
-            c
-            for c in s.exec(
-                select(Participant.cadre_id)
-                .where(Participant.session_id == session_id)
-                .order_by(col(Participant.id))
-            ).all()
-        ]
-    _, removed = set_participants(ctx, session_id, [c for c in current if c not in gone])
-    return removed
+    return change_participants(ctx, session_id, remove=cadre_ids)[1]

@@ -36,8 +36,9 @@ from zhijin_training.models import (
 )
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import NotFoundError, ValidationError
-from zhijin_training.services.rates import Counts, count_columns, counts_from_row
+from zhijin_training.services.rates import ATTENDED, Counts, count_columns, counts_from_row
 from zhijin_training.services.roster import ROLE_ORDER
+from zhijin_training.services.validation import like_pattern
 from zhijin_training.timeutil import local_date, local_midnight, quarter_bounds, to_local
 
 NO_UNIT = "（无单位）"
@@ -184,7 +185,7 @@ class BehindRow:
     status: str | None
 
 
-_ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.LEFT_EARLY)
+_ATTENDED = ATTENDED
 
 
 # ---------------------------------------------------------------- helpers
@@ -201,10 +202,6 @@ def _in_period(start: date | None, end: date | None) -> list[Any]:
     if end is not None:
         cond.append(col(TrainingSession.starts_at) < local_midnight(end + timedelta(days=1)))
     return cond
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _rate_key(counts: Counts) -> Fraction | None:
@@ -298,7 +295,7 @@ def _cadre_rows(
             Programme.kind == kind
         )
     for word in (search or "").split():
-        like = f"%{_escape_like(word)}%"
+        like = like_pattern(word)
         stmt = stmt.where(
             sa.or_(
                 col(Cadre.name).like(like, escape="\\"),

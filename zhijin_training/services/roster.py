@@ -21,7 +21,7 @@ from zhijin_training.services.errors import (
     NotFoundError,
     ValidationError,
 )
-from zhijin_training.services.validation import clean_phone, clean_text, parse_enum
+from zhijin_training.services.validation import clean_phone, clean_text, like_pattern, parse_enum
 from zhijin_training.services.views import CadreView, PostView, UnitView
 from zhijin_training.settings import AccessRole
 
@@ -210,7 +210,7 @@ def _cadre_query(search: str | None, unit_id: int | None, role: str | None, acti
     if role:
         stmt = stmt.where(Cadre.role == role)
     for word in (search or "").split():
-        like = f"%{_escape_like(word)}%"
+        like = like_pattern(word)
         stmt = stmt.where(
             sa.or_(
                 col(Cadre.name).like(like, escape="\\"),
@@ -221,10 +221,6 @@ def _cadre_query(search: str | None, unit_id: int | None, role: str | None, acti
             )
         )
     return stmt
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def list_cadres(
@@ -266,14 +262,20 @@ def find_cadre(s: Session, ref: str | int) -> Cadre:
     text = str(ref).strip()
     if not text:
         raise NotFoundError("cadre: empty reference")
-    if (text.startswith("#") and text[1:].isdigit()) or (text.isdigit() and len(text) < 9):
-        cadre = s.get(Cadre, int(text.lstrip("#")))
+    if text.startswith("#") and text[1:].isdigit():
+        cadre = s.get(Cadre, int(text[1:]))
         if cadre:
             return cadre
-        raise NotFoundError(f"cadre: no cadre #{text.lstrip('#')}")
+        raise NotFoundError(f"cadre: no cadre #{text[1:]}")
+    # a bare number is first the office's person number (人员编号), and only failing that an id
     by_ref = s.exec(select(Cadre).where(Cadre.ref == text)).first()
     if by_ref:
         return by_ref
+    if text.isdigit() and len(text) < 10:
+        cadre = s.get(Cadre, int(text))
+        if cadre:
+            return cadre
+        raise NotFoundError(f"cadre: no cadre with person number or id {text}")
     name, _, unit_part = text.partition("@")
     stmt = select(Cadre).where(Cadre.name == name.strip())
     candidates = list(s.exec(stmt).all())
@@ -440,22 +442,75 @@ def move_cadre(
                 f"effective date {effective} must be after the current post's start {current.start_date}"
             )
         before = audit.snapshot(cadre)
-        if current:
+        record_move(ctx, s, cadre, unit_row.id if unit_row else None, post_title, role_value, effective)
+        return _save_cadre(ctx, s, cadre, before)
+
+
+def record_move(
+    ctx: Context, s: Session, cadre: Cadre, unit_id: int | None, post_title: str, role: str, effective: date
+) -> None:
+    """Write a post change: the open post ends the day before `effective` (or is corrected in place when it
+    began that day or later), a new post begins, and every participation from `effective` on is attributed
+    to the new unit — unit figures follow the post held on each session's day, including moves entered late.
+    """
+    current = _open_post(s, cadre.id or 0)
+    if current is not None and current.start_date >= effective:
+        current.unit_id, current.post_title, current.role = unit_id, post_title, role
+        s.add(current)
+    else:
+        if current is not None:
             current.end_date = effective - timedelta(days=1)
             s.add(current)
         s.add(
             Post(
-                cadre_id=cadre_id,
-                unit_id=unit_row.id if unit_row else None,
+                cadre_id=cadre.id or 0,
+                unit_id=unit_id,
                 post_title=post_title,
-                role=role_value,
+                role=role,
                 start_date=effective,
             )
         )
-        cadre.unit_id = unit_row.id if unit_row else None
-        cadre.post_title = post_title
-        cadre.role = role_value
-        return _save_cadre(ctx, s, cadre, before)
+    cadre.unit_id, cadre.post_title, cadre.role = unit_id, post_title, role
+    s.add(cadre)
+    s.flush()
+    reattribute_units(ctx, s, cadre.id or 0, since=effective)
+
+
+def reattribute_units(ctx: Context, s: Session, cadre_id: int, *, since: date) -> int:
+    """Recompute the unit of a cadre's participations on or after `since` from post history; audited."""
+    from zhijin_training.models import TrainingSession
+    from zhijin_training.timeutil import local_date, local_midnight
+
+    posts = s.exec(select(Post).where(Post.cadre_id == cadre_id).order_by(col(Post.start_date))).all()
+    fallback = s.get(Cadre, cadre_id)
+    rows = s.exec(
+        select(Participant, TrainingSession.starts_at)
+        .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
+        .where(Participant.cadre_id == cadre_id, TrainingSession.starts_at >= local_midnight(since))
+    ).all()
+    changed = 0
+    for participant, starts_at in rows:
+        day = local_date(starts_at)
+        held = [p.unit_id for p in posts if p.start_date <= day and (p.end_date is None or p.end_date >= day)]
+        unit_id = held[-1] if held else (fallback.unit_id if fallback else None)
+        if participant.unit_id != unit_id:
+            before = audit.snapshot(participant)
+            participant.unit_id = unit_id
+            s.add(participant)
+            audit.record(
+                ctx,
+                s,
+                action="update",
+                entity="participant",
+                entity_id=participant.id,
+                session_id=participant.session_id,
+                cadre_id=cadre_id,
+                before=before,
+                after=audit.snapshot(participant),
+                reason="post change",
+            )
+            changed += 1
+    return changed
 
 
 def set_cadre_active(

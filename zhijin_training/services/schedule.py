@@ -34,7 +34,7 @@ from zhijin_training.services.errors import DomainError, NotFoundError, Validati
 from zhijin_training.services.holidays import coverage_warning, day_info
 from zhijin_training.services.programmes import audience_cadre_ids, find_programme
 from zhijin_training.services.roster import check_version, units_on
-from zhijin_training.services.validation import clean_text
+from zhijin_training.services.validation import clean_text, like_pattern
 from zhijin_training.services.views import ConflictView, ItineraryView, SessionView
 from zhijin_training.settings import AccessRole
 from zhijin_training.timeutil import LOCAL_TZ, local_date, local_midnight, to_local, to_utc
@@ -184,7 +184,7 @@ def build_session_view(
     )
 
 
-def _snapshot(s: Session, row: TrainingSession) -> dict[str, Any]:
+def session_snapshot(s: Session, row: TrainingSession) -> dict[str, Any]:
     snap = audit.snapshot(row) or {}
     snap["itinerary"] = [
         [i.day.isoformat(), i.place, i.activity]
@@ -241,14 +241,19 @@ def list_sessions(
     elif not include_cancelled:
         stmt = stmt.where(TrainingSession.status != SessionStatus.CANCELLED.value)
     if search:
-        like = f"%{search.strip()}%"
+        like = like_pattern(search)
         stmt = stmt.where(
             sa.or_(
-                col(TrainingSession.title).like(like),
-                col(Programme.title).like(like),
-                col(TrainingSession.topic).like(like),
-                col(TrainingSession.speaker).like(like),
-                col(TrainingSession.location).like(like),
+                *(
+                    c.like(like, escape="\\")
+                    for c in (
+                        col(TrainingSession.title),
+                        col(Programme.title),
+                        col(TrainingSession.topic),
+                        col(TrainingSession.speaker),
+                        col(TrainingSession.location),
+                    )
+                )
             )
         )
     if cadre_id is not None or unit_id is not None:
@@ -415,14 +420,14 @@ def create_session(ctx: Context, draft: SessionDraft, *, force: bool = False) ->
             if draft.participants is not None
             else audience_cadre_ids(s, programme.id or 0)
         )
-        _require_cadres(s, cadre_ids)
+        require_cadres(s, cadre_ids)
         if not force:
             _check_warnings(s, cadre_ids, times)
-        row = _insert_session(ctx, s, programme, draft, times, fields, stops, cadre_ids)
+        row = insert_session(ctx, s, programme, draft, times, fields, stops, cadre_ids)
         return session_view(s, row, programme)
 
 
-def _insert_session(
+def insert_session(
     ctx: Context,
     s: Session,
     programme: Programme,
@@ -471,12 +476,12 @@ def _insert_session(
         entity="session",
         entity_id=row.id,
         session_id=row.id,
-        after=_snapshot(s, row) | {"participants": list(dict.fromkeys(cadre_ids))},
+        after=session_snapshot(s, row) | {"participants": list(dict.fromkeys(cadre_ids))},
     )
     return row
 
 
-def _require_cadres(s: Session, cadre_ids: Sequence[int]) -> None:
+def require_cadres(s: Session, cadre_ids: Sequence[int]) -> None:
     from zhijin_training.models import Cadre
 
     wanted = set(cadre_ids)
@@ -555,7 +560,7 @@ def create_series(
             if draft.participants is not None
             else audience_cadre_ids(s, programme.id or 0)
         )
-        _require_cadres(s, cadre_ids)
+        require_cadres(s, cadre_ids)
         if not force:
             conflicts: list[ConflictView] = []
             for start in starts:
@@ -578,7 +583,7 @@ def create_series(
         for start in starts:
             occ = replace(draft, uid=None)
             rows.append(
-                _insert_session(
+                insert_session(
                     ctx,
                     s,
                     programme,
@@ -686,7 +691,7 @@ def update_session(
             _split_series(s, row, new_times, ctx)
         result = []
         for target, times in plan:
-            _apply_changes(ctx, s, target, changes, times, shift if target is not row else None)
+            apply_changes(ctx, s, target, changes, times, shift if target is not row else None)
             if scope == "this" and target.series_id is not None:
                 target.detached = True
             s.add(target)
@@ -718,7 +723,7 @@ def _changed_times(row: TrainingSession, changes: SessionChanges) -> _Times:
     return _times(SessionDraft(programme=0, starts_at=start, ends_at=end))
 
 
-def _apply_changes(
+def apply_changes(
     ctx: Context,
     s: Session,
     row: TrainingSession,
@@ -726,7 +731,7 @@ def _apply_changes(
     times: _Times,
     shift: timedelta | None,
 ) -> None:
-    before = _snapshot(s, row)
+    before = session_snapshot(s, row)
     draft = SessionDraft(
         programme=0,
         title=changes.title if changes.title is not None else row.title,
@@ -760,7 +765,7 @@ def _apply_changes(
                 )
             )
         s.flush()
-    after = _snapshot(s, row)
+    after = session_snapshot(s, row)
     changed = audit.changed_fields(before, after)
     if not changed:
         return
@@ -779,7 +784,7 @@ def _apply_changes(
         entity_id=row.id,
         session_id=row.id,
         before=before,
-        after=_snapshot(s, row),
+        after=session_snapshot(s, row),
     )
 
 
@@ -844,7 +849,7 @@ def cancel_session(
                 if target is row:
                     raise ValidationError(f"session #{target.id} is already cancelled")
                 continue
-            _set_status(ctx, s, target, SessionStatus.CANCELLED, reason)
+            write_status(ctx, s, target, SessionStatus.CANCELLED, reason)
             out.append(target)
         s.flush()
         return [session_view(s, r) for r in out]
@@ -860,14 +865,16 @@ def set_status(
     new = parse_enum(SessionStatus, status, "status", "session_status")
     with ctx.db.write() as s:
         row = _load_for_change(s, session_id, expected_version)
+        if new is SessionStatus.HELD and row.starts_at > ctx.now():
+            raise ValidationError(f"session #{session_id} has not begun yet: it cannot be marked held")
         if row.status != new.value:
-            _set_status(ctx, s, row, new, clean_text(reason, "reason", max_len=500))
+            write_status(ctx, s, row, new, clean_text(reason, "reason", max_len=500))
         s.flush()
         return session_view(s, row)
 
 
-def _set_status(ctx: Context, s: Session, row: TrainingSession, status: SessionStatus, reason: str) -> None:
-    before = _snapshot(s, row)
+def write_status(ctx: Context, s: Session, row: TrainingSession, status: SessionStatus, reason: str) -> None:
+    before = session_snapshot(s, row)
     row.status = status.value
     row.sequence += 1
     row.version += 1
@@ -882,7 +889,7 @@ def _set_status(ctx: Context, s: Session, row: TrainingSession, status: SessionS
         entity_id=row.id,
         session_id=row.id,
         before=before,
-        after=_snapshot(s, row),
+        after=session_snapshot(s, row),
         reason=reason,
     )
 

@@ -51,3 +51,9 @@ def parse_enum(enum: type[E], value: str | None, field: str, label_kind: str | N
             return member
     allowed = ", ".join(m.value for m in enum)
     raise ValidationError(f"{field}: unknown value '{value}' (allowed: {allowed})")
+
+
+def like_pattern(word: str) -> str:
+    """`%word%` for SQL LIKE with the wildcards a person typed taken literally (use escape="\\")."""
+    escaped = word.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

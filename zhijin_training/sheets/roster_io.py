@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from zhijin_training.models import Cadre, Post, Role, Unit
 from zhijin_training.services import audit
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import DomainError, NotFoundError, ValidationError
-from zhijin_training.services.roster import find_unit
+from zhijin_training.services.roster import find_unit, record_move
 from zhijin_training.services.validation import clean_phone, clean_text, parse_enum
 from zhijin_training.settings import AccessRole
 from zhijin_training.sheets.cells import BOX, safe, value_width
@@ -473,28 +473,8 @@ def _update(ctx: Context, s: Session, plan: RowPlan, today: date, reason: str) -
     moved = 0
     if any(before and before.get(k) != getattr(cadre, k) for k in _POST_FIELDS):
         moved = 1
-        current = s.exec(
-            select(Post)
-            .where(Post.cadre_id == cadre.id, col(Post.end_date).is_(None))
-            .order_by(col(Post.start_date).desc())
-        ).first()
-        if current is not None and current.start_date >= today:
-            # a post that began today is corrected in place, not ended before it began
-            current.unit_id, current.post_title, current.role = cadre.unit_id, cadre.post_title, cadre.role
-            s.add(current)
-        else:
-            if current is not None:
-                current.end_date = today - timedelta(days=1)
-                s.add(current)
-            s.add(
-                Post(
-                    cadre_id=cadre.id or 0,
-                    unit_id=cadre.unit_id,
-                    post_title=cadre.post_title,
-                    role=cadre.role,
-                    start_date=today,
-                )
-            )
+        # the same post-change rule as roster.move_cadre: history kept, unit figures re-attributed
+        record_move(ctx, s, cadre, cadre.unit_id, cadre.post_title, cadre.role, today)
     cadre.version += 1
     cadre.updated_at = ctx.now()
     s.add(cadre)
