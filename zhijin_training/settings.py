@@ -216,10 +216,21 @@ def load_settings(db: str | None = None, lang: str | None = None) -> Settings:
         org_name=office.get("name", Settings.org_name),
         org_email=office.get("email", Settings.org_email),
         uid_domain=office.get("uid_domain", Settings.uid_domain),
-        review_threshold=float(config.get("reports", {}).get("threshold", Settings.review_threshold)),
+        review_threshold=_threshold(config, config_path),
         config_path=config_path if config else None,
         extra=config,
     )
+
+
+def _threshold(config: dict[str, Any], path: Path) -> float:
+    value = config.get("reports", {}).get("threshold", Settings.review_threshold)
+    try:
+        threshold = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{path}: [reports] threshold = {value!r} is not a number like 0.8") from None
+    if not 0 <= threshold <= 1:
+        raise ConfigError(f"{path}: [reports] threshold = {value!r} must be between 0 and 1 (0.8 = 80%)")
+    return threshold
 
 
 def _pick_lang(value: str | None) -> str:

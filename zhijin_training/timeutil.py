@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 TZ_NAME = "Asia/Shanghai"
+MIN_YEAR, MAX_YEAR = 1900, 2200
 LOCAL_TZ = ZoneInfo(TZ_NAME)
 
 _DATE_RE = re.compile(r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?\s*$")
@@ -57,9 +58,17 @@ def parse_date(text: str, *, field: str = "date") -> date:
         raise DateParseError(f"{field}: '{text}' is not a date like 2026-12-04")
     year, month, day = (int(g) for g in match.groups())
     try:
-        return date(year, month, day)
+        value = date(year, month, day)
     except ValueError as exc:
         raise DateParseError(f"{field}: '{text}' is not a real date ({exc})") from None
+    _check_range(value, field, text)
+    return value
+
+
+def _check_range(value: date, field: str, text: str) -> None:
+    """Typed dates stay within what a training office plans (and what time zone maths can handle)."""
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise DateParseError(f"{field}: '{text}' is out of range ({MIN_YEAR}–{MAX_YEAR})")
 
 
 def parse_time(text: str, *, field: str = "time") -> time:
@@ -82,6 +91,7 @@ def parse_local_datetime(text: str, *, field: str = "time") -> datetime:
         naive = datetime(*parts)
     except ValueError as exc:
         raise DateParseError(f"{field}: '{text}' is not a real date and time ({exc})") from None
+    _check_range(naive.date(), field, text)
     return to_utc(naive)
 
 

@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 EXE = shutil.which("zhijin-training", path=str(Path(sys.executable).parent)) or "zhijin-training"
 
 
@@ -36,10 +34,6 @@ def _rows(db: Path, sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--interval 0 reaches dateutil: a traceback (or, for other dates, a bogus 'more than 400 sessions')",
-)
 def test_repeat_interval_zero_is_one_line(demo_path: Path) -> None:
     proc = run(
         demo_path, "sessions", "add", "--programme", "织金大讲堂", "--start", "2026-12-04 15:00",
@@ -48,7 +42,6 @@ def test_repeat_interval_zero_is_one_line(demo_path: Path) -> None:
     assert one_clear_line(proc), proc.stderr[-400:]
 
 
-@pytest.mark.xfail(strict=True, reason="year 0001 overflows in to_utc (OverflowError traceback)")
 def test_year_one_is_one_line(demo_path: Path) -> None:
     proc = run(
         demo_path, "sessions", "add", "--programme", "织金大讲堂",
@@ -57,9 +50,6 @@ def test_year_one_is_one_line(demo_path: Path) -> None:
     assert one_clear_line(proc), proc.stderr[-400:]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a non-numeric [reports] threshold in the config is a ValueError traceback"
-)
 def test_bad_threshold_in_config_is_one_line(demo_path: Path, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[reports]\nthreshold = "abc"\n', encoding="utf-8")

@@ -101,9 +101,6 @@ def test_no_attendance_before_the_session_begins(ctx: Context) -> None:
         attendance.mark(ctx, future.id, a.id, Mark("present"))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a session's initial participants leave no per-cadre audit entry (audit list --cadre)"
-)
 def test_initial_participants_are_audited_per_cadre(ctx: Context) -> None:
     from zhijin_training.services import audit
 
@@ -114,9 +111,6 @@ def test_initial_participants_are_audited_per_cadre(ctx: Context) -> None:
     assert entries, "adding a cadre to a session must show up in the cadre's audit trail"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="edit --scope this with no change still sets detached=True without audit"
-)
 def test_noop_edit_changes_nothing(ctx: Context) -> None:
     secretaries(ctx, 1)
     prog = lecture(ctx)
@@ -135,7 +129,6 @@ def test_noop_edit_changes_nothing(ctx: Context) -> None:
     assert not after.detached
 
 
-@pytest.mark.xfail(strict=True, reason="interval 0 in an RRULE escapes as a raw ValueError from dateutil")
 def test_rrule_interval_zero_is_a_domain_error(ctx: Context) -> None:
     secretaries(ctx, 1)
     prog = lecture(ctx)
@@ -148,9 +141,6 @@ def test_rrule_interval_zero_is_a_domain_error(ctx: Context) -> None:
         )
 
 
-@pytest.mark.xfail(
-    strict=True, reason="moving a trip's days leaves its itinerary on the old days, outside the trip"
-)
 def test_moving_a_trip_keeps_its_itinerary_inside_the_trip(ctx: Context) -> None:
     from zhijin_training.services import programmes
 

@@ -269,3 +269,56 @@ def test_list_filters(ctx: Context) -> None:
     assert [s.id for s in schedule.list_sessions(ctx, unit_id=b.unit_id)] == [s2.id]
     assert [s.id for s in schedule.list_sessions(ctx, topic="招商")] == [s2.id]
     assert [s.id for s in schedule.list_sessions(ctx, kind="study_trip")] == []
+
+
+def test_following_onto_another_weekday_moves_the_rule(ctx: Context) -> None:
+    from sqlmodel import select
+
+    from zhijin_training.models import Series
+
+    sessions = _series(ctx)
+    pivot = sessions[2]
+    schedule.update_session(
+        ctx,
+        pivot.id,
+        schedule.SessionChanges(starts_at=pivot.starts_at + timedelta(days=1)),
+        expected_version=pivot.version,
+        scope="following",
+        force=True,  # one Saturday is Qingming
+    )
+    after = [schedule.get_session(ctx, s.id) for s in sessions]
+    assert [s.first_day.weekday() for s in after[2:]] == [5] * (len(after) - 2)  # Friday -> Saturday
+    with ctx.db.read() as s:
+        rules = {r.id: r.rrule for r in s.exec(select(Series)).all()}
+    assert rules[after[0].series_id].endswith("BYDAY=FR") and rules[after[2].series_id].endswith("BYDAY=SA")
+
+
+def test_following_from_the_first_session_keeps_one_series(ctx: Context) -> None:
+    sessions = _series(ctx)
+    first = sessions[0]
+    schedule.update_session(
+        ctx,
+        first.id,
+        schedule.SessionChanges(speaker="王教授"),
+        expected_version=first.version,
+        scope="following",
+    )
+    assert {schedule.get_session(ctx, s.id).series_id for s in sessions} == {first.series_id}
+
+
+def test_moving_only_the_first_day_keeps_the_trip_length(ctx: Context) -> None:
+    trip = programmes.add_programme(ctx, kind="study_trip", title="赴青州寿光参观学习")
+    t = schedule.create_trip(
+        ctx,
+        schedule.SessionDraft(
+            programme=trip.id,
+            first_day=date(2026, 10, 12),
+            last_day=date(2026, 10, 14),
+            itinerary=(schedule.ItineraryStop(date(2026, 10, 13), "寿光", "蔬菜产业"),),
+        ),
+    )
+    [moved] = schedule.update_session(
+        ctx, t.id, schedule.SessionChanges(first_day=date(2026, 10, 19)), expected_version=t.version
+    )
+    assert (moved.first_day, moved.last_day) == (date(2026, 10, 19), date(2026, 10, 21))
+    assert [(i.day, i.place) for i in moved.itinerary] == [(date(2026, 10, 20), "寿光")]

@@ -213,6 +213,12 @@ def sessions_add(
     force: bool = typer.Option(False, help="save despite double bookings or holidays"),
 ) -> None:
     """Schedule a session, a recurring series, a study trip or a secondment."""
+    if (start or end) and (first_day or last_day):
+        fail("give either --start/--end (a timed session) or --first-day/--last-day (all-day), not both")
+    if stop and not first_day:
+        fail("--stop (itinerary) belongs to an all-day trip: give --first-day and --last-day")
+    if (until or skip) and not repeat:
+        fail("--until and --skip belong to a series: add --repeat")
     ctx = context()
     cadre_ids = tuple(roster.resolve_cadre(ctx, p).id for p in participant) if participant else None
     draft = schedule.SessionDraft(

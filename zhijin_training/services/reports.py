@@ -102,6 +102,7 @@ class Review:
 @dataclass(frozen=True)
 class AbsenceItem:
     cadre_name: str
+    cadre_id: int  # two namesakes in one unit are two people
     post_title: str  # the post held on the session's day
     session_title: str
     starts_at: datetime
@@ -450,7 +451,7 @@ def absences(ctx: Context, start: date, end: date) -> list[AbsenceGroup]:
     for cadre_id, name, current_post, unit_name, title, programme_title, starts_at in rows:
         post = posts.get((cadre_id, local_date(starts_at)), current_post)
         groups.setdefault(unit_name or NO_UNIT, []).append(
-            AbsenceItem(name, post, title or programme_title, starts_at)
+            AbsenceItem(name, cadre_id, post, title or programme_title, starts_at)
         )
     return [AbsenceGroup(unit, items) for unit, items in groups.items()]
 
@@ -495,7 +496,7 @@ def absence_notice_text(groups: Sequence[AbsenceGroup], start: date, end: date) 
     if total == 0:
         lines.append(f"{period}，全县干部教育培训无无故缺席情况。")
         return "\n".join(lines) + "\n"
-    people = len({(g.unit_name, i.cadre_name) for g in groups for i in g.items})
+    people = len({i.cadre_id for g in groups for i in g.items})
     lines.append(
         f"{period}，全县干部教育培训共有{len(groups)}个单位{people}名干部无故缺席{total}人次。"
         "现将有关情况通报如下："

@@ -8,8 +8,9 @@ a session falls on a public holiday; passing `force=True` saves anyway.
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -466,9 +467,23 @@ def insert_session(
             )
         )
     unit_of = units_on(s, list(cadre_ids), local_date(times.starts_at))
-    s.add_all(
+    people = [
         Participant(session_id=row.id, cadre_id=c, unit_id=unit_of.get(c)) for c in dict.fromkeys(cadre_ids)
-    )
+    ]
+    s.add_all(people)
+    s.flush()
+    # one entry per person as well, so `audit list --cadre X` shows when X was planned in
+    for p in people:
+        audit.record(
+            ctx,
+            s,
+            action="create",
+            entity="participant",
+            entity_id=p.id,
+            session_id=row.id,
+            cadre_id=p.cadre_id,
+            after=audit.snapshot(p),
+        )
     audit.record(
         ctx,
         s,
@@ -496,6 +511,13 @@ def require_cadres(s: Session, cadre_ids: Sequence[int]) -> None:
         raise NotFoundError(f"participants: no cadre #{', #'.join(map(str, missing[:10]))}")
 
 
+def _bounded(occurrences: Iterable[datetime], end: datetime) -> Iterator[datetime]:
+    for n, occurrence in enumerate(occurrences):
+        if occurrence > end or n > 5 * MAX_SERIES_OCCURRENCES:
+            return
+        yield occurrence
+
+
 def expand_series(
     first_start: datetime, duration: timedelta, rule: SeriesRule
 ) -> tuple[list[datetime], list[date]]:
@@ -510,6 +532,9 @@ def expand_series(
         raise ValidationError(
             f"recurrence: until {rule.until} is before the first session {local_first.date()}"
         )
+    interval = re.search(r"INTERVAL=(-?\d+)", text.upper())
+    if interval and int(interval.group(1)) < 1:
+        raise ValidationError(f"recurrence: interval {interval.group(1)} must be 1 or more")
     try:
         parsed = rrulestr(text, dtstart=local_first, ignoretz=True)
     except (ValueError, TypeError) as exc:
@@ -517,7 +542,11 @@ def expand_series(
     end_of_until = datetime.combine(rule.until, datetime.max.time())
     starts: list[datetime] = []
     skipped: list[date] = []
-    for occurrence in parsed.xafter(local_first, inc=True):
+    try:
+        occurrences = list(_bounded(parsed.xafter(local_first, inc=True), end_of_until))
+    except (ValueError, OverflowError) as exc:
+        raise ValidationError(f"recurrence: '{rule.rrule}' cannot be expanded ({exc})") from None
+    for occurrence in occurrences:
         if occurrence > end_of_until:
             break
         if occurrence.date() in rule.skip_dates:
@@ -691,9 +720,15 @@ def update_session(
             _split_series(s, row, new_times, ctx)
         result = []
         for target, times in plan:
-            apply_changes(ctx, s, target, changes, times, shift if target is not row else None)
-            if scope == "this" and target.series_id is not None:
-                target.detached = True
+            apply_changes(
+                ctx,
+                s,
+                target,
+                changes,
+                times,
+                shift if target is not row else None,
+                detach=scope == "this" and target.series_id is not None,
+            )
             s.add(target)
             result.append(target)
         s.flush()
@@ -711,8 +746,11 @@ def _load_for_change(s: Session, session_id: int, expected_version: int | None) 
 
 def _changed_times(row: TrainingSession, changes: SessionChanges) -> _Times:
     if changes.first_day is not None or changes.last_day is not None:
-        first = changes.first_day or local_date(row.starts_at)
-        last = changes.last_day or (local_date(row.ends_at) - timedelta(days=1) if row.all_day else first)
+        old_first = local_date(row.starts_at)
+        old_last = local_date(row.ends_at) - timedelta(days=1) if row.all_day else old_first
+        first = changes.first_day or old_first
+        # moving only the first day moves the whole trip: its length stays
+        last = changes.last_day or (first + (old_last - old_first))
         return _times(SessionDraft(programme=0, first_day=first, last_day=last))
     if changes.starts_at is None and changes.ends_at is None:
         return _Times(row.starts_at, row.ends_at, row.all_day)
@@ -730,8 +768,15 @@ def apply_changes(
     changes: SessionChanges,
     times: _Times,
     shift: timedelta | None,
+    *,
+    detach: bool = False,
 ) -> None:
+    """Apply field and time changes to one session row, raising SEQUENCE and auditing when anything changed.
+
+    `detach` marks an occurrence edited on its own, so "edit all following" later leaves it be.
+    """
     before = session_snapshot(s, row)
+    day_shift = local_date(times.starts_at) - local_date(row.starts_at)
     draft = SessionDraft(
         programme=0,
         title=changes.title if changes.title is not None else row.title,
@@ -750,11 +795,17 @@ def apply_changes(
     for key, value in fields.items():
         setattr(row, key, value)
     row.starts_at, row.ends_at, row.all_day = times.starts_at, times.ends_at, times.all_day
-    if changes.itinerary is not None and shift is None:
+    stops = changes.itinerary if shift is None else None
+    if stops is None and row.all_day and day_shift:
+        # a trip moved to other days takes its itinerary along, day for day
+        current = s.exec(select(ItineraryItem).where(ItineraryItem.session_id == row.id)).all()
+        if current:
+            stops = tuple(ItineraryStop(i.day + day_shift, i.place, i.activity) for i in current)
+    if stops is not None:
         for item in s.exec(select(ItineraryItem).where(ItineraryItem.session_id == row.id)).all():
             s.delete(item)
         s.flush()
-        for order, stop in enumerate(_clean_itinerary(changes.itinerary, times)):
+        for order, stop in enumerate(_clean_itinerary(stops, times)):
             s.add(
                 ItineraryItem(
                     session_id=row.id or 0,
@@ -769,6 +820,8 @@ def apply_changes(
     changed = audit.changed_fields(before, after)
     if not changed:
         return
+    if detach:
+        row.detached = True
     if set(changed) & _CALENDAR_FIELDS:
         row.sequence += 1
     row.version += 1
@@ -797,23 +850,58 @@ def _refresh_participant_units(s: Session, row: TrainingSession) -> None:
             s.add(p)
 
 
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def _shifted_rule(rrule: str, old_day: date, new_day: date) -> str:
+    """The rule for sessions moved from `old_day` to `new_day`: a single BYDAY follows the new weekday."""
+    match = re.search(r"BYDAY=([A-Z]{2})(?![,A-Z])", rrule.upper())
+    if not match or old_day.weekday() == new_day.weekday():
+        return rrule
+    return rrule[: match.start(1)] + _WEEKDAYS[new_day.weekday()] + rrule[match.end(1) :]
+
+
 def _split_series(s: Session, row: TrainingSession, new_times: _Times, ctx: Context) -> None:
-    old = s.get(Series, row.series_id)
+    """Edit-all-following: the series ends before `row` and a new one (the new time, weekday and skipped
+    dates moved along) carries `row` and everything after it. From the first session on, it changes in place.
+    """
+    old = s.get(Series, row.series_id, with_for_update=True)
     if old is None:
+        return
+    old_day, new_day = local_date(row.starts_at), local_date(new_times.starts_at)
+    rrule = _shifted_rule(old.rrule, old_day, new_day)
+    day_shift = new_day - old_day
+    duration = int((new_times.ends_at - new_times.starts_at).total_seconds() // 60)
+    earlier = s.exec(
+        select(TrainingSession.id)
+        .where(TrainingSession.series_id == old.id, TrainingSession.starts_at < row.starts_at)
+        .limit(1)
+    ).first()
+    moved_exdates = [
+        (date.fromisoformat(d) + day_shift).isoformat()
+        for d in old.exdates
+        if date.fromisoformat(d) >= old_day
+    ]
+    if earlier is None:
+        old.rrule, old.first_start, old.duration_minutes = rrule, new_times.starts_at, duration
+        old.exdates = [d for d in old.exdates if date.fromisoformat(d) < old_day] + moved_exdates
+        old.version += 1
+        s.add(old)
         return
     new = Series(
         programme_id=old.programme_id,
-        rrule=old.rrule,
+        rrule=rrule,
         first_start=new_times.starts_at,
-        duration_minutes=int((new_times.ends_at - new_times.starts_at).total_seconds() // 60),
+        duration_minutes=duration,
         until=old.until,
         skip_holidays=old.skip_holidays,
-        exdates=list(old.exdates),
+        exdates=moved_exdates,
         created_at=ctx.now(),
     )
     s.add(new)
     s.flush()
-    old.until = local_date(row.starts_at) - timedelta(days=1)
+    old.until = old_day - timedelta(days=1)
+    old.exdates = [d for d in old.exdates if date.fromisoformat(d) < old_day]
     old.version += 1
     s.add(old)
     following = s.exec(
@@ -831,6 +919,8 @@ def cancel_session(
 ) -> list[SessionView]:
     """Cancelled sessions are kept (calendars show them as cancelled); attendance is not taken for them."""
     ctx.actor.require(AccessRole.EDITOR, "cancel sessions")
+    if scope not in ("this", "following"):
+        raise ValidationError(f"scope: '{scope}' must be 'this' or 'following'")
     reason = clean_text(reason, "reason", max_len=500)
     with ctx.db.write() as s:
         row = _load_for_change(s, session_id, expected_version)
