@@ -242,6 +242,13 @@ class Participant(SQLModel, table=True):
         sa.UniqueConstraint("session_id", "cadre_id", name="uq_participant_session_cadre"),
         sa.Index("ix_participant_cadre", "cadre_id"),
         sa.Index("ix_participant_unit", "unit_id"),
+        # only the few rows whose attendance is not yet taken: "awaiting attendance" without scanning history
+        sa.Index(
+            "ix_participant_untaken",
+            "session_id",
+            sqlite_where=sa.text("status IS NULL"),
+            postgresql_where=sa.text("status IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

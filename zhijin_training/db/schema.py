@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from zhijin_training.db.engine import Database
 
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 
 
 def stored_revision(db: Database) -> str | None:

@@ -298,18 +298,32 @@ def upcoming(ctx: Context, *, days: int = 14) -> list[SessionView]:
     return list_sessions(ctx, start=today, end=today + timedelta(days=days))
 
 
-def awaiting_attendance(ctx: Context, *, limit: int = 50) -> list[SessionView]:
-    """Sessions that have begun, are not cancelled, and still have participants with no status."""
+AWAITING_WINDOW = timedelta(days=366)
+
+
+def awaiting_attendance(
+    ctx: Context, *, limit: int = 50, window: timedelta = AWAITING_WINDOW
+) -> list[SessionView]:
+    """Sessions of the past year that have begun, are not cancelled, and still have participants with no status.
+
+    Walks sessions newest first through the start-time index and asks, per session, whether any participant is
+    unset (EXISTS on the (session, cadre) index): cost follows the window, not the years of history.
+    """
     now = ctx.now()
-    pending = select(Participant.session_id).where(col(Participant.status).is_(None))
+    unset = (
+        select(Participant.id)
+        .where(Participant.session_id == TrainingSession.id, col(Participant.status).is_(None))
+        .exists()
+    )
     with ctx.db.read() as s:
         rows = s.exec(
             select(TrainingSession, Programme)
             .join(Programme, col(TrainingSession.programme_id) == Programme.id)
             .where(
                 TrainingSession.starts_at <= now,
+                TrainingSession.starts_at >= now - window,
                 TrainingSession.status != SessionStatus.CANCELLED.value,
-                col(TrainingSession.id).in_(pending),
+                unset,
             )
             .order_by(col(TrainingSession.starts_at).desc())
             .limit(limit)
