@@ -1,0 +1,147 @@
+"""Run in a fresh interpreter by the start-up and memory benchmarks; prints one JSON line and exits.
+
+    python -m benchmarks.child app DB            # zhijin-training on DB, through the real CLI, until Ready
+    python -m benchmarks.child minimal           # Header + DataTable + Footer, until Ready
+    python -m benchmarks.child memory DB SID     # the app, then the attendance screen for session SID
+
+`BENCH_T0` (the parent's `time.time()` just before it started us) makes the figure "since process start",
+interpreter start-up and imports included. The apps run headless at 120×40: no terminal is needed and
+both apps pay the same (small) rendering cost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from typing import Any
+
+SIZE = (120, 40)
+
+
+def _since_start() -> float:
+    return time.time() - float(os.environ.get("BENCH_T0", time.time()))
+
+
+def _rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB.
+
+    VmHWM belongs to this process image alone; ru_maxrss can carry over the parent's peak across
+    fork + exec (a harness that has just built a 20,000-event calendar would be blamed on the TUI).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _emit(**values: Any) -> None:
+    values["rss_mb"] = _rss_mb()
+    sys.stdout.write(json.dumps(values) + "\n")
+    sys.stdout.flush()
+
+
+def minimal() -> None:
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable, Footer, Header
+
+    class Minimal(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Header()
+            yield DataTable()
+            yield Footer()
+
+        def on_mount(self) -> None:
+            table = self.query_one(DataTable)
+            table.add_columns("序号", "姓名", "单位")
+            table.add_rows([(str(i), "张三", "织金县") for i in range(30)])
+
+        def on_ready(self) -> None:
+            _emit(ready=_since_start())
+            self.exit()
+
+    Minimal().run(headless=True, size=SIZE)
+
+
+def _css_path(module: Any) -> Any:
+    from pathlib import Path
+
+    css = module.ZhijinApp.CSS_PATH
+    if isinstance(css, str | Path):
+        return str(Path(module.__file__).parent / css)
+    return [str(Path(module.__file__).parent / c) for c in css] if css else css
+
+
+def app(db: str, session_id: int | None = None) -> None:
+    """The real `zhijin-training --db DB` path (typer, settings, schema check), with `tui.app.run` swapped
+    for a headless run that reports Ready (and, with a session, the attendance screen) and exits."""
+    import zhijin_training.tui.app as tui_app
+
+    result: dict[str, Any] = {}
+
+    class Measured(tui_app.ZhijinApp):
+        # CSS_PATH is relative to the defining module: keep pointing at the app's own stylesheet
+        CSS_PATH = _css_path(tui_app)
+
+        def on_ready(self) -> None:
+            result["ready"] = _since_start()
+            result["rss_ready_mb"] = _rss_mb()
+            self.run_worker(self._then(), group="bench")
+
+        async def _then(self) -> None:
+            # first screen with its data: the overview's workers have reported back
+            await self._settle(lambda: True)
+            result["data"] = _since_start()
+            result["rss_data_mb"] = _rss_mb()
+            if session_id is not None:
+                self.open_attendance(session_id)
+                await self._settle(self._sheet_shown)
+                result["attendance"] = _since_start()
+            _emit(**result)
+            self.exit()
+
+        def _sheet_shown(self) -> bool:
+            sheet = getattr(self.screen, "sheet", None)
+            return sheet is not None and sheet.session.id == session_id
+
+        async def _settle(self, done: Any) -> None:
+            import asyncio
+
+            for _ in range(2000):
+                others = [w for w in self.workers if w.group != "bench" and not w.is_finished]
+                if not others and done():
+                    await asyncio.sleep(0.01)  # the results' messages and one repaint
+                    if not [w for w in self.workers if w.group != "bench" and not w.is_finished]:
+                        return
+                await asyncio.sleep(0.005)
+
+    def run(ctx: Any) -> None:
+        Measured(ctx, refresh_seconds=0).run(headless=True, size=SIZE)
+
+    tui_app.run = run  # type: ignore[assignment]
+    from zhijin_training.cli.main import main
+
+    sys.argv = ["zhijin-training", "--db", db]
+    try:
+        main()
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise
+
+
+if __name__ == "__main__":
+    mode = sys.argv[1]
+    if mode == "minimal":
+        minimal()
+    elif mode == "app":
+        app(sys.argv[2])
+    elif mode == "memory":
+        app(sys.argv[2], int(sys.argv[3]))
+    else:
+        raise SystemExit(f"unknown mode {mode}")
