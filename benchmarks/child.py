@@ -79,7 +79,7 @@ def _css_path(module: Any) -> Any:
 
 
 def app(db: str, session_id: int | None = None) -> None:
-    """The real `zhijin-training --db DB` path (typer, settings, schema check), with `tui.app.run` swapped
+    """The real `zhijin-training --db DB` path (entry point, settings, schema check), with `tui.app.run` swapped
     for a headless run that reports Ready (and, with a session, the attendance screen) and exits."""
     import zhijin_training.tui.app as tui_app
 
@@ -125,7 +125,7 @@ def app(db: str, session_id: int | None = None) -> None:
         Measured(ctx, refresh_seconds=0).run(headless=True, size=SIZE)
 
     tui_app.run = run  # type: ignore[assignment]
-    from zhijin_training.cli.main import main
+    from zhijin_training.__main__ import main  # the entry point the `zhijin-training` script runs
 
     sys.argv = ["zhijin-training", "--db", db]
     try:

@@ -11,12 +11,20 @@ Conventions:
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from zhijin_training.enums import (  # noqa: F401  (re-exported: the enumerations belong with the tables)
+    AttendanceStatus,
+    AudienceRule,
+    ProgrammeKind,
+    Role,
+    SessionStatus,
+    UnitKind,
+)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -42,48 +50,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class UnitKind(StrEnum):
-    TOWNSHIP = "township"  # 乡 / 镇 / 街道: all township-level
-    DEPARTMENT = "department"  # 县直部门
-
-
-class Role(StrEnum):
-    TOWNSHIP_SECRETARY = "township_secretary"  # 乡镇党委书记
-    DEPUTY_PARTY_BUILDING = "deputy_party_building"  # 党委副书记（抓党建）
-    DEPARTMENT_HEAD = "department_head"  # 部门负责人
-    OTHER = "other"
-
-
-class ProgrammeKind(StrEnum):
-    LECTURE = "lecture"  # 织金大讲堂 and other lecture series
-    STUDY_TRIP = "study_trip"  # 外出参观学习
-    SECONDMENT = "secondment"  # 挂职
-    COURSE = "course"
-    MEETING = "meeting"
-
-
-class SessionStatus(StrEnum):
-    SCHEDULED = "scheduled"
-    CANCELLED = "cancelled"
-    HELD = "held"
-
-
-class AttendanceStatus(StrEnum):
-    PRESENT = "present"
-    LATE = "late"
-    LEFT_EARLY = "left_early"
-    ON_LEAVE = "on_leave"
-    ABSENT = "absent"
-    DEPUTY = "deputy"  # 代会: someone else attended in the cadre's place
-
-
-class AudienceRule(StrEnum):
-    ROLE = "role"  # every active cadre holding this role
-    UNIT = "unit"  # every active cadre of this unit
-    UNIT_KIND = "unit_kind"  # every active cadre whose unit is of this kind
-    CADRE = "cadre"  # one person
-
-
 def _version() -> Any:
     return Field(default=1, nullable=False)
 
@@ -96,7 +62,9 @@ class Unit(SQLModel, table=True):
     kind: str = Field(max_length=20)  # UnitKind
     subkind: str = Field(default="", max_length=10)  # 乡 / 镇 / 街道, empty for departments
     # county-level unit the unit belongs to: one database can serve the whole of Bijie
-    county: str = Field(default="织金县", max_length=50, index=True, sa_column_kwargs={"server_default": "织金县"})
+    county: str = Field(
+        default="织金县", max_length=50, index=True, sa_column_kwargs={"server_default": "织金县"}
+    )
     code: str | None = Field(default=None, unique=True, max_length=20)
     sort_order: int = Field(default=0)
     active: bool = Field(default=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 from platformdirs import user_data_dir
 
-from zhijin_training.db.engine import url_from_path
+from zhijin_training.db.urls import url_from_path
 
 SYSTEM_CONFIG = Path("/etc/zhijin-training/config.toml")
 ENV_DB = "ZHIJIN_TRAINING_DB"

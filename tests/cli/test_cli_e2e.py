@@ -370,3 +370,11 @@ def test_old_database_says_what_to_run(tmp_path: Path) -> None:
     assert proc.returncode == 1 and "db upgrade" in proc.stderr
     run(path, "db", "upgrade")
     run(path, "units", "list")
+
+
+def test_missing_database_is_not_created(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "zt.db"
+    for args in ((), ("units", "list")):
+        proc = run(missing, *args, ok=False)
+        assert proc.returncode == 1 and "init" in proc.stderr and "Traceback" not in proc.stderr
+    assert not missing.parent.exists()

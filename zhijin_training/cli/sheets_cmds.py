@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.text import Text
@@ -15,9 +16,11 @@ from zhijin_training.i18n import label
 from zhijin_training.services import programmes, reports, roster
 from zhijin_training.services.context import Context
 from zhijin_training.services.rates import format_rate
-from zhijin_training.sheets import ledger as ledgers
 from zhijin_training.textsafe import printable
 from zhijin_training.timeutil import local_date, quarter_bounds, quarter_of
+
+if TYPE_CHECKING:
+    from zhijin_training.sheets import ledger as ledgers
 
 report_app = typer.Typer(
     help="报表 Attendance reports: ledgers, quarterly review, notices.", no_args_is_help=True
@@ -70,16 +73,23 @@ def _format(fmt: str | None, out: Path | None) -> str:
     return fmt
 
 
+def _ledgers() -> ModuleType:
+    """openpyxl is heavy to import: only the commands that write spreadsheets pay for it."""
+    from zhijin_training.sheets import ledger
+
+    return ledger
+
+
 def _write(
     fmt: str, out: Path | None, sheets: list[ledgers.Ledger], *, bom: bool, per_unit: bool = False
 ) -> bool:
     """Write csv/xlsx files; True when the output was handled."""
     if fmt == "xlsx" and out is not None:
-        ledgers.write_xlsx(sheets, out, per_unit=per_unit)
+        _ledgers().write_xlsx(sheets, out, per_unit=per_unit)
     elif fmt == "csv" and out is not None:
-        ledgers.write_csv(sheets[0], out, bom=bom)
+        _ledgers().write_csv(sheets[0], out, bom=bom)
         for extra, sheet in enumerate(sheets[1:], start=2):
-            ledgers.write_csv(sheet, out.with_name(f"{out.stem}-{extra}{out.suffix}"), bom=bom)
+            _ledgers().write_csv(sheet, out.with_name(f"{out.stem}-{extra}{out.suffix}"), bom=bom)
     else:
         return False
     console.print(Text(f"written {out}"))
@@ -143,7 +153,7 @@ def report_attendance(
         units = reports.attendance_by_unit(ctx, first, last, unit_kind=unit_kind)
         if form == "json":
             print_json(units)
-        elif not _write(form, out, [ledgers.unit_ledger(units, first, last, org=_org(ctx))], bom=bom):
+        elif not _write(form, out, [_ledgers().unit_ledger(units, first, last, org=_org(ctx))], bom=bom):
             print_table(
                 f"各单位出勤 Attendance by unit  {title}",
                 ["单位 unit", *COUNT_HEADERS, "出勤率 rate"],
@@ -157,7 +167,7 @@ def report_attendance(
     if form == "json":
         print_json(rows)
         return
-    sheet = ledgers.cadre_ledger(rows, first, last, org=_org(ctx))
+    sheet = _ledgers().cadre_ledger(rows, first, last, org=_org(ctx))
     if _write(form, out, [sheet], bom=bom, per_unit=per_unit):
         return
     print_table(
@@ -193,7 +203,7 @@ def report_review(
     if form == "json":
         print_json(review)
         return
-    if _write(form, out, ledgers.review_ledgers(review, org=_org(ctx)), bom=bom):
+    if _write(form, out, _ledgers().review_ledgers(review, org=_org(ctx)), bom=bom):
         return
     print_table(
         f"季度讲评 Quarterly review {review.quarter} ({review.start} — {review.end})",
@@ -266,7 +276,7 @@ def report_absences(
     if form == "json":
         print_json(groups)
         return
-    if _write(form, out, [ledgers.absence_ledger(groups, first, last, org=_org(ctx))], bom=bom):
+    if _write(form, out, [_ledgers().absence_ledger(groups, first, last, org=_org(ctx))], bom=bom):
         return
     print_table(
         f"无故缺席 Unexcused absences {first} — {last}",
@@ -308,7 +318,7 @@ def report_programme(
     if form == "json":
         print_json(summary)
         return
-    if _write(form, out, ledgers.programme_ledgers(summary, org=_org(ctx)), bom=bom):
+    if _write(form, out, _ledgers().programme_ledgers(summary, org=_org(ctx)), bom=bom):
         return
     print_table(
         f"{summary.title} — {label('programme_kind', summary.kind)}  出勤率 {format_rate(summary.rate)}",

@@ -11,37 +11,20 @@ import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from zhijin_training.db.urls import is_sqlite_url, sqlite_path, url_from_path
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+__all__ = ["BUSY_TIMEOUT_MS", "Database", "is_sqlite_url", "sqlite_path", "url_from_path"]
 
 BUSY_TIMEOUT_MS = 30_000
-
-
-def is_sqlite_url(url: str) -> bool:
-    return url.startswith("sqlite")
-
-
-def url_from_path(path: str | os.PathLike[str]) -> str:
-    """A database given as a URL stays one; anything else is a SQLite file path."""
-    text = str(path)
-    if "://" in text:
-        return text
-    return f"sqlite:///{Path(text).expanduser().resolve()}"
-
-
-def sqlite_path(url: str) -> Path | None:
-    if not is_sqlite_url(url):
-        return None
-    rest = url.split("///", 1)[1] if "///" in url else ""
-    if not rest or rest == ":memory:":
-        return None
-    # a URI filename (sqlite:///file:/path?mode=ro&uri=true) names the same file
-    return Path(rest.split("?", 1)[0].removeprefix("file:"))
 
 
 def is_read_only_url(url: str) -> bool:
@@ -49,6 +32,8 @@ def is_read_only_url(url: str) -> bool:
 
 
 def _install_sqlite_pragmas(engine: Engine) -> None:
+    from sqlalchemy import event
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred and late)
@@ -73,23 +58,35 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        kwargs: dict[str, Any] = {"echo": echo}
+        self._echo = echo
         if is_sqlite_url(url):
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
             path = sqlite_path(url)
             if path is not None and not is_read_only_url(url):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 _create_private_file(path)
+
+    @cached_property
+    def engine(self) -> Engine:
+        """Created on first use: SQLAlchemy is imported only then, so the interface can appear first."""
+        import sqlalchemy as sa
+
+        kwargs: dict[str, Any] = {"echo": self._echo}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
         else:
             kwargs["pool_pre_ping"] = True
-        self.engine = sa.create_engine(url, **kwargs)
-        self._write_engine = self.engine.execution_options(zt_write=True)
-        if is_sqlite_url(url):
-            _install_sqlite_pragmas(self.engine)
-            # lazy: a locked, full, read-only or damaged file becomes one clear StorageError (a DomainError)
+        engine = sa.create_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _install_sqlite_pragmas(engine)
+            # a locked, full, read-only or damaged file becomes one clear StorageError (a DomainError)
             from zhijin_training.services.safety import install_error_translation
 
-            install_error_translation(self.engine, self.path)
+            install_error_translation(engine, self.path)
+        return engine
+
+    @cached_property
+    def _write_engine(self) -> Engine:
+        return self.engine.execution_options(zt_write=True)
 
     @property
     def is_sqlite(self) -> bool:
@@ -101,6 +98,8 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        from sqlmodel import Session
+
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
 
@@ -109,6 +108,8 @@ class Database:
         """A transaction that commits on success and rolls back on any error."""
         # SQLite: BEGIN IMMEDIATE serialises writers. PostgreSQL: READ COMMITTED, and the services lock
         # the rows they change (SELECT … FOR UPDATE) before checking their version.
+        from sqlmodel import Session
+
         with Session(self._write_engine, expire_on_commit=False) as session:
             try:
                 yield session
@@ -118,7 +119,8 @@ class Database:
                 raise
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        if "engine" in self.__dict__:  # never create an engine just to throw it away
+            self.engine.dispose()
 
 
 def _create_private_file(path: Path) -> None:

@@ -39,9 +39,14 @@ class Context:
 
 
 def open_context(settings: Settings, *, check_schema: bool = True) -> Context:
+    from zhijin_training.db.engine import sqlite_path
     from zhijin_training.db.schema import SCHEMA_HEAD, stored_revision
     from zhijin_training.services.errors import SchemaOutOfDate
 
+    path = sqlite_path(settings.db_url)
+    if check_schema and path is not None and not path.exists():
+        # only `init` creates a database: a mistyped path must not leave an empty file behind
+        raise SchemaOutOfDate(f"database {path} does not exist: create it with `zhijin-training --db {path} init`")
     db = Database(settings.db_url)
     if check_schema:
         current = stored_revision(db)

@@ -17,9 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-import sqlalchemy as sa
-
-from zhijin_training.models import AttendanceStatus
+from zhijin_training.enums import AttendanceStatus
 
 ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.LEFT_EARLY)
 EXCUSED = (AttendanceStatus.ON_LEAVE,)
@@ -62,6 +60,7 @@ def format_rate(rate: float | None) -> str:
 
 def count_columns(status_col: Any) -> list[Any]:
     """SQL aggregate columns, in `Counts` field order, for a participant status column."""
+    import sqlalchemy as sa
 
     def n(*statuses: AttendanceStatus) -> Any:
         return sa.func.coalesce(

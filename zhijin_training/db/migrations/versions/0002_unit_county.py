@@ -20,7 +20,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("unit") as batch_op:
-        batch_op.add_column(sa.Column("county", sa.String(length=50), nullable=False, server_default="织金县"))
+        batch_op.add_column(
+            sa.Column("county", sa.String(length=50), nullable=False, server_default="织金县")
+        )
         batch_op.create_index("ix_unit_county", ["county"])
 
 
