@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -331,19 +332,26 @@ def reports(g: Generated, runs: int, city: bool) -> list[Figure]:
 
 # ---------------------------------------------------------------- 4. calendars vs a bare icalendar loop
 def bare_calendar(path: Path, cadre_id: int | None = None) -> bytes:
-    """The same events (summary, times, uid, sequence, participants in the description) with icalendar
-    alone: the floor an export cannot go below."""
+    """The same events (summary, times, uid, sequence, participants by unit in the description) with
+    icalendar alone: the floor an export cannot go below. A cadre's calendar covers the same window as the
+    app's (a year of history and everything ahead)."""
     from zoneinfo import ZoneInfo
 
     from icalendar import Calendar, Event, Timezone
 
     tz = ZoneInfo("Asia/Shanghai")
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    from zhijin_training.ical.export import PERSONAL_HISTORY
+    from zhijin_training.timeutil import local_date, local_midnight
+
+    cutoff = local_midnight(local_date(NOW) - PERSONAL_HISTORY).strftime("%Y-%m-%d %H:%M:%S")
     where = (
-        "" if cadre_id is None else "WHERE s.id IN (SELECT session_id FROM participant WHERE cadre_id = ?)"
+        ""
+        if cadre_id is None
+        else "WHERE s.id IN (SELECT session_id FROM participant WHERE cadre_id = ?) AND s.ends_at > ?"
     )
-    args: tuple[Any, ...] = () if cadre_id is None else (cadre_id,)
-    people: dict[int, list[str]] = {}
+    args: tuple[Any, ...] = () if cadre_id is None else (cadre_id, cutoff)
+    people: dict[int, list[tuple[str, str]]] = {}
     for sid, name, unit in con.execute(
         "SELECT p.session_id, c.name, u.name FROM participant p JOIN cadre c ON c.id = p.cadre_id"
         " LEFT JOIN unit u ON u.id = p.unit_id"
@@ -351,11 +359,12 @@ def bare_calendar(path: Path, cadre_id: int | None = None) -> bytes:
             ""
             if cadre_id is None
             else " WHERE p.session_id IN (SELECT session_id FROM participant WHERE cadre_id = ?)"
+            " AND p.session_id IN (SELECT id FROM training_session WHERE ends_at > ?)"
         )
         + " ORDER BY p.session_id, u.kind DESC, u.sort_order, c.role, c.id",
         args,
     ):
-        people.setdefault(sid, []).append(f"{name}（{unit}）" if unit else name)
+        people.setdefault(sid, []).append((unit or "", name))
     cal = Calendar()
     cal.add("prodid", "-//bench//bare//ZH")
     cal.add("version", "2.0")
@@ -379,7 +388,10 @@ def bare_calendar(path: Path, cadre_id: int | None = None) -> bytes:
             ev.add("dtstart", start)
             ev.add("dtend", end)
         names = people.get(sid, [])
-        ev.add("description", f"培训项目：{ptitle}\n参训人员（{len(names)}人）：" + "、".join(names))
+        by_unit = "\n".join(
+            f"{unit}：" + "、".join(n for _, n in group) for unit, group in groupby(names, key=lambda x: x[0])
+        )
+        ev.add("description", f"培训项目：{ptitle}\n参训人员（{len(names)}人）：\n{by_unit}")
         cal.add_component(ev)
     con.close()
     return bytes(cal.to_ical())

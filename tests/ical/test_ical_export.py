@@ -136,8 +136,9 @@ def test_participants_in_description_never_attendee_nor_phone(demo_ctx: Context)
     description = str(event["DESCRIPTION"])
     assert "ATTENDEE" not in event
     assert f"参训人员（{len(sheet.participants)}人）" in description
-    for p in sheet.participants:
-        assert f"{p.cadre_name}（{p.unit_name}）" in description
+    lines = description.splitlines()
+    for p in sheet.participants:  # each name on its unit's line
+        assert any(line.startswith(f"{p.unit_name}：") and p.cadre_name in line for line in lines)
     phones = [c.phone for c in roster.list_cadres(demo_ctx) if c.phone]
     assert phones and not any(phone in description for phone in phones)
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +27,12 @@ from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration, 
 from sqlmodel import Session
 
 from zhijin_training.i18n import label, t
-from zhijin_training.ical.query import EventData, Filters, alarm_settings, load_events
+from zhijin_training.ical.query import Attendee, EventData, Filters, alarm_settings, load_events
 from zhijin_training.models import Cadre, Programme, Unit
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import NotFoundError
 from zhijin_training.settings import Settings
-from zhijin_training.timeutil import TZ_NAME, format_local, to_local
+from zhijin_training.timeutil import TZ_NAME, format_local, local_date, to_local
 
 PRODID = "-//Zhijin County Cadre Training Office//zhijin-training//ZH"
 # machine-readable session fields our own importer reads back (clients ignore X- properties)
@@ -152,13 +154,26 @@ def describe(data: EventData) -> str:
     if v.note:
         lines.append(f"备注：{v.note}")
     if data.participants:
-        names = "、".join(f"{p.name}（{p.unit_name}）" if p.unit_name else p.name for p in data.participants)
-        lines.append(f"参训人员（{len(data.participants)}人）：{names}")
+        lines.append(f"参训人员（{len(data.participants)}人）：")
+        lines.extend(participant_lines(data.participants))
     return "\n".join(lines)
 
 
+def participant_lines(people: Sequence[Attendee]) -> list[str]:
+    """One line per unit, `unit：name、name`, in roster order: readable on a phone, and the unit's long name is
+    written once instead of after every person (a county lecture's list shrinks by about half)."""
+    return [
+        f"{unit or '（无单位）'}：" + "、".join(p.name for p in group)
+        for unit, group in groupby(people, key=lambda p: p.unit_name)
+    ]
+
+
+@cache
 def shanghai_timezone() -> Timezone:
-    """icalendar builds the VTIMEZONE from zoneinfo (incl. Shanghai's 1986–1991 daylight saving)."""
+    """icalendar builds the VTIMEZONE from zoneinfo (incl. Shanghai's 1986–1991 daylight saving).
+
+    Built once per process (~10-30 ms) and shared: calendars only serialise it, never change it.
+    """
     return Timezone.from_tzid(TZ_NAME)
 
 
@@ -247,6 +262,11 @@ def _title(ctx: Context, s: Session, f: Filters) -> _Title:
     return _Title(name, f"{desc}。{org_name}发布。")
 
 
+# Personal (cadre) and unit calendars carry a year of history and everything ahead unless a start is given:
+# phones re-download subscribed feeds often, and ten years of past lectures help nobody plan.
+PERSONAL_HISTORY = timedelta(days=365)
+
+
 def build_calendar(
     ctx: Context,
     *,
@@ -260,6 +280,8 @@ def build_calendar(
     name: str | None = None,
 ) -> Calendar:
     """The sessions matching the filters (all combine) as one calendar, cancelled ones included."""
+    if start is None and session_ids is None and (cadre_id is not None or unit_id is not None):
+        start = local_date(ctx.now()) - PERSONAL_HISTORY
     f = _filters(cadre_id, unit_id, programme_id, kind, start, end, session_ids)
     with ctx.db.read() as s:
         title = _title(ctx, s, f)

@@ -33,7 +33,7 @@ from zhijin_training.ical.query import EventData, Filters, alarm_settings, load_
 from zhijin_training.models import AppSetting, Cadre, Programme, Unit
 from zhijin_training.services.context import Context
 from zhijin_training.settings import AccessRole
-from zhijin_training.timeutil import format_local
+from zhijin_training.timeutil import format_local, local_date, local_midnight
 
 SECRET_KEY = "feed.secret"
 INDEX_JSON = "index.json"
@@ -188,9 +188,15 @@ def _plan(
             f"{c.name} 培训日程",
             f"{who}参加的培训场次。{org}发布。",
         )
+    from zhijin_training.ical.export import PERSONAL_HISTORY
+
+    # unit and personal feeds: a year of history and everything ahead, as `export ics --cadre/--unit`
+    recent = local_midnight(local_date(ctx.now()) - PERSONAL_HISTORY)
     for index, e in enumerate(events):
         if e.session.programme_id in by_programme:
             by_programme[e.session.programme_id].members.append(index)
+        if e.session.ends_at <= recent:
+            continue
         for unit_id in dict.fromkeys(p.unit_id for p in e.participants):
             if unit_id in by_unit:
                 by_unit[unit_id].members.append(index)

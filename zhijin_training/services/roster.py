@@ -26,11 +26,13 @@ from zhijin_training.services.views import CadreView, PostView, UnitView
 from zhijin_training.settings import AccessRole
 
 # a unit's people are listed secretary first, then the deputy for party building, then the rest
+ROLE_RANK: dict[str, int] = {
+    Role.TOWNSHIP_SECRETARY.value: 0,
+    Role.DEPUTY_PARTY_BUILDING.value: 1,
+    Role.DEPARTMENT_HEAD.value: 2,
+}
 ROLE_ORDER = sa.case(
-    (col(Cadre.role) == Role.TOWNSHIP_SECRETARY.value, 0),
-    (col(Cadre.role) == Role.DEPUTY_PARTY_BUILDING.value, 1),
-    (col(Cadre.role) == Role.DEPARTMENT_HEAD.value, 2),
-    else_=3,
+    *((col(Cadre.role) == role, rank) for role, rank in ROLE_RANK.items()), else_=len(ROLE_RANK)
 )
 
 
