@@ -111,21 +111,20 @@ def mark_one_by_one(db: str, session_id: int, cadres: str, sync: str) -> None:
 
 
 def import_roster(db: str, path: str, sync: str, pause_after: int) -> None:
-    """A roster import stopped inside its transaction after `pause_after` new cadres (to be killed)."""
+    """A roster import stopped inside its transaction once its new cadres are written (to be killed)."""
     from zhijin_training.sheets import roster_io
 
     ctx = Context(db=Database(f"sqlite:///{db}"), actor=Actor("admin", "admin"), clock=lambda: FIXED_NOW)
-    real_add = roster_io._add
-    calls = {"n": 0}
+    real_add = roster_io._add_all
 
     def slow_add(*args, **kwargs):  # type: ignore[no-untyped-def]
+        # the new cadres are written (flushed) inside the open transaction: stop here to be killed
         real_add(*args, **kwargs)
-        calls["n"] += 1
-        if calls["n"] == pause_after:
+        if pause_after:
             (Path(sync) / "mid").touch()
             time.sleep(120)
 
-    roster_io._add = slow_add
+    roster_io._add_all = slow_add
     preview = roster_io.preview_import(ctx, path)
     result = roster_io.apply_import(ctx, preview)
     print(json.dumps({"added": result.added}))

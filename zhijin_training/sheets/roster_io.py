@@ -280,7 +280,9 @@ class ImportResult:
 _POST_FIELDS = ("unit_id", "post_title", "role")
 
 
-def _clean_row(s: Session, row: RosterRow, columns: dict[str, str]) -> tuple[dict[str, Any], list[RowError]]:
+def _clean_row(
+    s: Session, row: RosterRow, columns: dict[str, str], unit_memo: dict[str, Any]
+) -> tuple[dict[str, Any], list[RowError]]:
     header_of = {name: header for header, name in columns.items()}
     errors: list[RowError] = []
     out: dict[str, Any] = {}
@@ -304,13 +306,18 @@ def _clean_row(s: Session, row: RosterRow, columns: dict[str, str]) -> tuple[dic
         if not text:
             out["unit_id"], out["unit_name"] = None, ""
         else:
-            try:
-                unit = find_unit(s, text)
-                out["unit_id"], out["unit_name"] = unit.id, unit.name
-            except NotFoundError:
+            if text not in unit_memo:  # a roster names the same few dozen units thousands of times
+                try:
+                    unit_memo[text] = find_unit(s, text)
+                except DomainError as exc:
+                    unit_memo[text] = exc
+            found = unit_memo[text]
+            if isinstance(found, NotFoundError):
                 errors.append(RowError(row.row, header_of["unit"], f"unknown unit '{text}'"))
-            except DomainError as exc:
-                errors.append(RowError(row.row, header_of["unit"], f"unknown unit: {exc.message}"))
+            elif isinstance(found, DomainError):
+                errors.append(RowError(row.row, header_of["unit"], f"unknown unit: {found.message}"))
+            else:
+                out["unit_id"], out["unit_name"] = found.id, found.name
     return out, errors
 
 
@@ -320,8 +327,10 @@ def _plan(s: Session, parsed: ParsedRoster) -> tuple[list[RowPlan], list[RowErro
     seen: dict[tuple[str, ...], int] = {}
     claimed: dict[int, int] = {}  # cadre id -> row
     units = {u.id: u.name for u in s.exec(select(Unit)).all()}
+    unit_memo: dict[str, Any] = {}
+    known = _CadreIndex(s)
     for row in parsed.rows:
-        values, row_errors = _clean_row(s, row, parsed.columns)
+        values, row_errors = _clean_row(s, row, parsed.columns, unit_memo)
         if row_errors:
             errors.extend(row_errors)
             continue
@@ -333,7 +342,7 @@ def _plan(s: Session, parsed: ParsedRoster) -> tuple[list[RowPlan], list[RowErro
             errors.append(RowError(row.row, "", f"duplicate person: {who} is already on row {seen[key]}"))
             continue
         seen[key] = row.row
-        cadre = _match(s, values)
+        cadre = known.match(values)
         if isinstance(cadre, RowError):
             errors.append(RowError(row.row, cadre.column, cadre.message))
             continue
@@ -366,26 +375,35 @@ def _plan(s: Session, parsed: ParsedRoster) -> tuple[list[RowPlan], list[RowErro
     return plans, sorted(errors, key=lambda e: (e.row, e.column))
 
 
-def _match(s: Session, values: dict[str, Any]) -> Cadre | RowError | None:
-    ref = values.get("ref")
-    if ref:
-        return s.exec(select(Cadre).where(Cadre.ref == ref)).first()
-    stmt = select(Cadre).where(Cadre.name == values.get("name", ""))
-    if "unit_id" in values:
-        stmt = (
-            stmt.where(Cadre.unit_id == values["unit_id"])
-            if values["unit_id"]
-            else stmt.where(col(Cadre.unit_id).is_(None))
+class _CadreIndex:
+    """Every cadre loaded once and indexed by person number and by (name, unit): one query, not one per row."""
+
+    def __init__(self, s: Session) -> None:
+        self.by_ref: dict[str, Cadre] = {}
+        self.by_name: dict[tuple[str, int | None], list[Cadre]] = {}
+        self.by_name_only: dict[str, list[Cadre]] = {}
+        for cadre in s.exec(select(Cadre).order_by(col(Cadre.id))).all():
+            if cadre.ref:
+                self.by_ref[cadre.ref] = cadre
+            self.by_name.setdefault((cadre.name, cadre.unit_id), []).append(cadre)
+            self.by_name_only.setdefault(cadre.name, []).append(cadre)
+
+    def match(self, values: dict[str, Any]) -> Cadre | RowError | None:
+        ref = values.get("ref")
+        if ref:
+            return self.by_ref.get(ref)
+        name = values.get("name", "")
+        found = (
+            self.by_name.get((name, values["unit_id"]), [])
+            if "unit_id" in values
+            else self.by_name_only.get(name, [])
         )
-    found = list(s.exec(stmt).all())
-    if len(found) > 1:
-        active = [c for c in found if c.active]
-        if len(active) == 1:
-            return active[0]
-        return RowError(
-            0, "", f"{len(found)} cadres called {values.get('name')} here: add 人员编号 to tell them apart"
-        )
-    return found[0] if found else None
+        if len(found) > 1:
+            active = [c for c in found if c.active]
+            if len(active) == 1:
+                return active[0]
+            return RowError(0, "", f"{len(found)} cadres called {name} here: add 人员编号 to tell them apart")
+        return found[0] if found else None
 
 
 def preview_import(ctx: Context, path: str | Path) -> RosterPreview:
@@ -416,50 +434,55 @@ def apply_import(ctx: Context, preview: RosterPreview) -> ImportResult:
         plans, errors = _plan(s, parsed)
         if errors:
             raise ValidationError(f"{preview.path.name}: the roster changed since the preview: {errors[0]}")
+        _add_all(ctx, s, [p for p in plans if p.action == "new"], today, reason)
+        added = sum(1 for p in plans if p.action == "new")
         for plan in plans:
-            if plan.action == "new":
-                _add(ctx, s, plan, today, reason)
-                added += 1
-            elif plan.action == "changed":
+            if plan.action == "changed":
                 moved += _update(ctx, s, plan, today, reason)
                 changed += 1
     return ImportResult(added, changed, sum(1 for p in plans if p.action == "unchanged"), moved)
 
 
-def _add(ctx: Context, s: Session, plan: RowPlan, today: date, reason: str) -> None:
-    v = plan.values
-    cadre = Cadre(
-        name=v["name"],
-        unit_id=v.get("unit_id"),
-        post_title=v.get("post_title", ""),
-        role=v.get("role", Role.OTHER.value),
-        phone=v.get("phone", ""),
-        note=v.get("note", ""),
-        ref=v.get("ref"),
-        created_at=ctx.now(),
-        updated_at=ctx.now(),
-    )
-    s.add(cadre)
-    s.flush()
-    s.add(
-        Post(
-            cadre_id=cadre.id or 0,
-            unit_id=cadre.unit_id,
-            post_title=cadre.post_title,
-            role=cadre.role,
-            start_date=today,
+def _add_all(ctx: Context, s: Session, plans: list[RowPlan], today: date, reason: str) -> None:
+    """New cadres with their first post and audit entries; one flush for all of them (ids for the posts)."""
+    cadres = []
+    for plan in plans:
+        v = plan.values
+        cadres.append(
+            Cadre(
+                name=v["name"],
+                unit_id=v.get("unit_id"),
+                post_title=v.get("post_title", ""),
+                role=v.get("role", Role.OTHER.value),
+                phone=v.get("phone", ""),
+                note=v.get("note", ""),
+                ref=v.get("ref"),
+                created_at=ctx.now(),
+                updated_at=ctx.now(),
+            )
         )
-    )
-    audit.record(
-        ctx,
-        s,
-        action="create",
-        entity="cadre",
-        entity_id=cadre.id,
-        cadre_id=cadre.id,
-        after=audit.snapshot(cadre),
-        reason=reason,
-    )
+    s.add_all(cadres)
+    s.flush()
+    for cadre in cadres:
+        s.add(
+            Post(
+                cadre_id=cadre.id or 0,
+                unit_id=cadre.unit_id,
+                post_title=cadre.post_title,
+                role=cadre.role,
+                start_date=today,
+            )
+        )
+        audit.record(
+            ctx,
+            s,
+            action="create",
+            entity="cadre",
+            entity_id=cadre.id,
+            cadre_id=cadre.id,
+            after=audit.snapshot(cadre),
+            reason=reason,
+        )
 
 
 def _update(ctx: Context, s: Session, plan: RowPlan, today: date, reason: str) -> int:
