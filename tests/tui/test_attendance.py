@@ -126,7 +126,8 @@ def test_cancelled_session_takes_no_marks(make_app, run_pilot, tui_ctx) -> None:
         await settle(pilot)
         assert "本场次已取消" in screen_text(pilot.app)
         titles = [title for title, _key, _run in screen_commands(pilot.app.screen)]
-        assert {"请假", "代会", "其余全部出勤", "选择场次", "导出签到表"} <= set(titles)  # the palette offers them
+        # the palette offers them
+        assert {"请假", "代会", "其余全部出勤", "选择场次", "导出签到表"} <= set(titles)
         await pilot.press("p", "A")
         await settle(pilot)
         assert any("已取消" in n for n in notifications(pilot.app))

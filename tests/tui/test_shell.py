@@ -124,3 +124,39 @@ def test_english_interface(make_app, run_pilot) -> None:
         assert "Today and the next 14 days" in screen_text(pilot.app)
 
     run_pilot(make_app(), scenario)
+
+
+def test_palette_puts_the_screens_actions_first_without_cursor_keys(make_app, run_pilot) -> None:
+    async def scenario(pilot) -> None:
+        for key, first in (("2", "新建场次"), ("4", "出勤"), ("5", "切换视图")):
+            await pilot.press(key)
+            await settle(pilot)
+            titles = [title for title, _, _ in screen_commands(pilot.app.screen)]
+            assert titles[0] == first
+            for generic in ("Cursor up", "Page down", "Focus Next", "Select", "Top", "光标上移"):
+                assert generic not in titles
+            goto = titles.index("前往：首页")
+            own = [t for t in titles[:goto]]
+            assert "帮助" not in own and "复制选中文字" not in own  # app and widget keys come after
+            assert titles[-2:] == ["更换配色主题", "退出"]
+
+    run_pilot(make_app(), scenario)
+
+
+def test_palette_opens_with_the_screens_actions_on_top(make_app, run_pilot) -> None:
+    from textual.command import CommandPalette
+
+    async def scenario(pilot) -> None:
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, CommandPalette)
+        await pilot.pause(0.3)
+        lines = [line for line in screen_text(pilot.app).splitlines() if line.strip()]
+        first_entry = next(i for i, line in enumerate(lines) if "新建场次" in line)
+        assert not any("Cursor" in line or "Theme" in line for line in lines)
+        assert all("前往" not in line for line in lines[:first_entry])
+        await pilot.press("escape")
+
+    run_pilot(make_app(), scenario, size=(80, 24))

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from textual import events
-from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 from textual.worker import get_current_worker
@@ -23,6 +23,7 @@ from textual.worker import get_current_worker
 from zhijin_training.i18n import t
 from zhijin_training.services.context import Context
 from zhijin_training.tui.commands import SectionCommands
+from zhijin_training.tui.typeahead import TypeAhead
 
 T = TypeVar("T")
 
@@ -48,23 +49,35 @@ def _loader(target: str):  # type: ignore[no-untyped-def]
     return load
 
 
-class ZhijinApp(App[None]):
-    CSS_PATH = "app.tcss"
-    MODES: ClassVar = {name: _loader(target) for name, target in SECTIONS.items()}
-    DEFAULT_MODE = "overview"
-    COMMANDS: ClassVar = App.COMMANDS | {SectionCommands}
-    COMMAND_PALETTE_BINDING = "ctrl+p"
-    BINDINGS: ClassVar[list[BindingType]] = [
+def app_bindings() -> list[BindingType]:
+    """The global keys, described in the current language."""
+    return [
         *(
             Binding(key, f"switch_mode('{name}')", t(f"section.{name}"), show=False)
             for name, key in SECTION_KEYS.items()
         ),
         Binding("f1,question_mark", "help", t("key.help"), key_display="F1"),
-        Binding("ctrl+q", "quit", t("key.quit"), priority=True),
+        Binding("ctrl+p", "command_palette", t("key.palette"), show=False, priority=True),
+        Binding("ctrl+q", "quit", t("key.quit"), priority=True),  # the footer drops it first at 80 columns
         Binding("q", "quit", t("key.quit"), show=False),
     ]
 
+
+class ZhijinApp(TypeAhead):
+    CSS_PATH = "app.tcss"
+    MODES: ClassVar = {name: _loader(target) for name, target in SECTIONS.items()}
+    DEFAULT_MODE = "overview"
+    COMMANDS: ClassVar = {SectionCommands}  # it also offers the system commands worth having, translated
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+    BINDINGS: ClassVar[list[BindingType]] = []  # built in __init__: in the language chosen at start
+
     def __init__(self, ctx: Context, *, cursor_blink: bool = True, refresh_seconds: float = 5.0) -> None:
+        from zhijin_training.tui.widgets import narrow
+
+        narrow.install()  # before any widget renders: no ambiguous-width glyphs in scrollbars and check boxes
+        if (bindings := app_bindings()) != ZhijinApp.BINDINGS:  # Textual merges bindings per class
+            ZhijinApp.BINDINGS = bindings
+            ZhijinApp._merged_bindings = ZhijinApp._merge_bindings()
         super().__init__()
         self.ctx = ctx
         self.cursor_blink = cursor_blink
@@ -91,6 +104,11 @@ class ZhijinApp(App[None]):
         except (NotImplementedError, RuntimeError, ValueError):
             pass
 
+    def get_key_display(self, binding: Binding) -> str:
+        from zhijin_training.tui.widgets.narrow import key_display
+
+        return key_display(super().get_key_display(binding))
+
     def _poll_current_screen(self) -> None:
         poll = getattr(self.screen, "poll_changes", None)
         if callable(poll):
@@ -107,6 +125,13 @@ class ZhijinApp(App[None]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
+
+    def action_command_palette(self) -> None:
+        """Textual's palette with our placeholder and an ASCII prompt (its emoji and '…' misalign in CJK terminals)."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(_palette_class()(placeholder=t("palette.placeholder"), id="--command-palette"))
 
     def open_attendance(self, session_id: int) -> None:
         """Switch to the attendance section and show `session_id` there (used by overview and schedule)."""
@@ -206,6 +231,18 @@ class ZhijinApp(App[None]):
             )
         if on_error is not None:
             on_error(exc)
+
+
+@functools.cache
+def _palette_class() -> type:
+    """Built on first use: textual.command is imported lazily to keep start-up fast."""
+    from textual.command import CommandPalette, SearchIcon
+
+    class Palette(CommandPalette):
+        def on_mount(self) -> None:
+            self.query_one(SearchIcon).icon = ">"
+
+    return Palette
 
 
 def run(ctx: Context) -> None:

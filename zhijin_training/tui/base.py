@@ -16,15 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from zhijin_training.i18n import t
 from zhijin_training.services.context import Context
+from zhijin_training.tui.widgets.footer import FitFooter
 from zhijin_training.tui.widgets.statusbar import StatusBar
 
 if TYPE_CHECKING:
@@ -36,8 +37,12 @@ T = TypeVar("T")
 class SectionTabs(Static):
     """`1 首页  2 日程  3 人员 ...` with the current section highlighted."""
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"section-tabs--current"}
+    # theme colours, not "reverse": reversing the terminal's default colours gave light text on white in
+    # 16-colour terminals
     DEFAULT_CSS = """
     SectionTabs { height: 1; background: $panel; padding: 0 1; }
+    SectionTabs > .section-tabs--current { background: $accent; color: $text; text-style: bold; }
     """
 
     def __init__(self, current: str) -> None:
@@ -47,10 +52,11 @@ class SectionTabs(Static):
     def on_mount(self) -> None:
         from zhijin_training.tui.app import SECTION_KEYS
 
+        current = self.get_component_rich_style("section-tabs--current")
         text = Text(no_wrap=True, overflow="crop")
         for name, key in SECTION_KEYS.items():
             label = f" {key} {t(f'section.{name}')} "
-            text.append(label, style="bold reverse" if name == self.current else "")
+            text.append(label, style=current if name == self.current else "")
             text.append(" ")
         self.update(text)
 
@@ -87,10 +93,13 @@ class SectionScreen(Screen[None]):
 
     def compose_bottom(self) -> ComposeResult:
         yield StatusBar(id="status")
-        yield Footer()
+        yield FitFooter()  # compact, and leaves out keys that do not fit (F1 and ctrl+p list them all)
 
     def on_screen_resume(self) -> None:
-        self.sub_title = t(f"section.{self.section}")
+        # "title - section" in one string: Textual's Header joins title and sub-title with an em dash,
+        # which CJK terminals may draw two cells wide
+        self.title = f"{t('app.title')} - {t(f'section.{self.section}')}"
+        self.sub_title = ""
         for bar in self.query(StatusBar):
             user = self.ctx.actor.user
             path = getattr(self.ctx.db, "path", None)
@@ -119,8 +128,16 @@ class SectionScreen(Screen[None]):
             return entries[0].id if entries else 0
 
         def compare(token: int) -> None:
+            self._polling = False
             if self._last_change_token is not None and token != self._last_change_token:
                 self.refresh_data()
             self._last_change_token = token
 
-        self.run_service(latest, compare, group="poll", exclusive=True)
+        def failed(_exc: BaseException) -> None:
+            self._polling = False
+
+        # one poll at a time: cancelling a slow one for the next (a busy server) would never get an answer
+        if getattr(self, "_polling", False):
+            return
+        self._polling = True
+        self.run_service(latest, compare, on_error=failed, group="poll")

@@ -12,9 +12,9 @@ import threading
 from collections import deque
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -32,6 +32,7 @@ from zhijin_training.services.views import ParticipantView, SessionAttendance, S
 from zhijin_training.textsafe import printable
 from zhijin_training.timeutil import format_local, local_date, local_midnight
 from zhijin_training.tui.base import SectionScreen
+from zhijin_training.tui.files import ask_save_path, default_path
 from zhijin_training.tui.screens.ops_common import (
     Col,
     OpsTable,
@@ -85,6 +86,16 @@ def neighbour_session_id(ctx: Context, session: SessionView, step: int) -> int |
     return after[0].id if after else None
 
 
+def _status_width() -> int:
+    """6 cells hold every status in Chinese; English words ("Not taken", "Left early") need up to 10."""
+    from rich.cells import cell_len
+
+    from zhijin_training.tui.screens.ops_common import status_label
+
+    words = [status_label(s.value) for s in AttendanceStatus] + [status_label(None)]
+    return min(max(6, *(cell_len(w) for w in words)), 10)
+
+
 @dataclass(frozen=True)
 class MarkJob:
     session_id: int
@@ -102,8 +113,15 @@ class AttendanceScreen(ServiceCalls, SectionScreen):
         Binding("v", "mark('on_leave')", t("ops.att.k.on_leave")),
         Binding("a", "mark('absent')", t("ops.att.k.absent")),
         Binding("d", "mark('deputy')", t("ops.att.k.deputy")),
-        Binding("A", "all_present", t("ops.att.k.all_present"), key_display="A"),
-        Binding("s", "pick_session", t("ops.att.k.pick")),
+        # short words for the footer at 80 columns; the palette and F1 show the tooltip's longer wording
+        Binding(
+            "A",
+            "all_present",
+            t("ops.att.k.all_present"),
+            key_display="A",
+            tooltip=t("ops.att.k.all_present_long"),
+        ),
+        Binding("s", "pick_session", t("ops.att.k.pick"), tooltip=t("ops.att.k.pick_long")),
         Binding("w", "cycle_venue", t("ops.att.k.venue"), show=False),
         Binding("left_square_bracket", "neighbour(-1)", t("ops.att.k.previous"), key_display="[", show=False),
         Binding("right_square_bracket", "neighbour(1)", t("ops.att.k.next"), key_display="]", show=False),
@@ -138,7 +156,7 @@ class AttendanceScreen(ServiceCalls, SectionScreen):
             Col("name", t("ops.col.name"), 8, grow=1),
             Col("unit", t("ops.col.unit"), 12, grow=3),
             Col("post", t("ops.col.post"), 10, grow=3, optional=2),
-            Col("status", t("ops.col.status"), 6),
+            Col("status", t("ops.col.status"), _status_width()),
         ]
         if with_venue:
             cols.append(Col("venue", t("ops.col.venue"), 10, grow=2, optional=3))
@@ -255,16 +273,22 @@ class AttendanceScreen(ServiceCalls, SectionScreen):
         if self.sheet is None:
             return
         counts = tally(list(self.people.values()), self.sheet.session.is_cancelled)
-        text = Text(no_wrap=True, overflow="crop", end="")
         total = len(self.people)
-        text.append(t("ops.att.taken", taken=total - counts.not_taken, total=total), style="bold")
-        text.append(
-            "  " + t("ops.att.rate", rate=rate_text(counts.rate)), style="bold"
-        )  # first: narrow screens
-        for status in AttendanceStatus:
-            n = getattr(counts, status.value)
-            text.append(f"  {label('status', status.value)} {n}")
-        self.query_one("#att-counts", Static).update(text)
+        head = [
+            t("ops.att.taken", taken=total - counts.not_taken, total=total),
+            t("ops.att.rate", rate=rate_text(counts.rate)),  # first: narrow screens
+        ]
+        line = self.query_one("#att-counts", Static)
+        room = line.content_region.width or (self.size.width or 80) - 2
+        tail = [f"{label('status', st.value)} {getattr(counts, st.value)}" for st in AttendanceStatus]
+        if cell_len(" ".join(head + tail)) > room:  # English words: the short column headings of Reports
+            tail = [f"{t(f'ops.rep.{st.value}')} {getattr(counts, st.value)}" for st in AttendanceStatus]
+        # two spaces between figures when they fit (Chinese at 80 columns), else one
+        gap = "  " if cell_len("  ".join(head + tail)) <= room else " "
+        text = Text(no_wrap=True, overflow="crop", end="")
+        text.append(gap.join(head), style="bold")
+        text.append(gap + gap.join(tail))
+        line.update(text)
 
     # ------------------------------------------------------------ marking
     def _current(self) -> ParticipantView | None:
@@ -461,15 +485,14 @@ class AttendanceScreen(ServiceCalls, SectionScreen):
         if self.sheet is None:
             return
         session = self.sheet.session
-        default = str(Path.cwd() / f"签到表-{local_date(session.starts_at).isoformat()}-{session.id}.xlsx")
-        fields = [Field("path", t("ops.att.signin_path"), required=True, value=default)]
-
-        def chosen(values: dict[str, str] | None) -> None:
-            if values:
-                path = Path(values["path"]).expanduser()
-                self.call_service("signin", write_signin_sheet, self.ctx, session.id, path)
-
-        self.app.push_screen(FormDialog(t("ops.att.signin_title"), fields), chosen)
+        name = f"{t('ops.att.signin_file')}-{local_date(session.starts_at).isoformat()}-{session.title}.xlsx"
+        ctx = self.ctx
+        ask_save_path(
+            self,
+            t("ops.att.signin_title"),
+            default_path(name),
+            lambda path: self.call_service("signin", write_signin_sheet, ctx, session.id, path),
+        )
 
     def done_signin(self, path: Any) -> None:
         self.show_info(t("ops.att.signin_done", path=str(path)))

@@ -23,6 +23,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static, Text
 from zhijin_training.i18n import t
 from zhijin_training.textsafe import printable
 from zhijin_training.timeutil import DateParseError, parse_date, parse_time
+from zhijin_training.tui.widgets.narrow import AsciiSelect, TickBox
 
 
 @dataclass
@@ -89,9 +90,9 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
     def _widget(self, spec: Field) -> Widget:
         wid = f"f-{spec.name}"
         if spec.kind == "select":
-            return Select(list(spec.options), value=spec.value, allow_blank=False, id=wid, compact=True)
+            return AsciiSelect(list(spec.options), value=spec.value, allow_blank=False, id=wid, compact=True)
         if spec.kind == "check":
-            return Checkbox("", value=bool(spec.value), id=wid, compact=True)
+            return TickBox("", value=bool(spec.value), id=wid, compact=True)
         if spec.kind == "lines":
             area = TextArea(
                 str(spec.value or ""), id=wid, soft_wrap=False, show_line_numbers=False, compact=True

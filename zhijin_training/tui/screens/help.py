@@ -11,6 +11,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from zhijin_training.i18n import t
+from zhijin_training.tui.commands import own_bindings, textual_label
 from zhijin_training.tui.widgets.table import LiteralTable
 
 
@@ -39,10 +40,13 @@ class HelpScreen(ModalScreen[None]):
         screen_rows: list[tuple[str, tuple[str, str, str]]] = []
         widget_rows: list[tuple[str, tuple[str, str, str]]] = []
         global_rows: list[tuple[str, tuple[str, str, str]]] = []
+        declared = own_bindings(self._target)
         for key, active in self._target.active_bindings.items():
             binding = active.binding
-            if not binding.description:
-                continue
+            if not binding.description or binding.action.endswith("command_palette"):
+                continue  # the palette has its own row below
+            if key.startswith("super+"):
+                continue  # the Mac command key never reaches a server over SSH
             where = t("help.global") if active.node is app else t("help.here")
             shown = app.get_key_display(binding)
             marker = (shown, binding.description)
@@ -51,11 +55,12 @@ class HelpScreen(ModalScreen[None]):
             seen.add(marker)
             if active.node is app:
                 group = global_rows
-            elif active.node is self._target:
+            elif active.node is self._target and (binding.action, binding.description) in declared:
                 group = screen_rows
             else:
                 group = widget_rows
-            group.append((f"{key}", (shown, binding.description, where)))
+            words = binding.tooltip if group is screen_rows and binding.tooltip else binding.description
+            group.append((f"{key}", (shown, textual_label(words), where)))
         # the screen's own actions first, then the global keys, then the focused widget's movement keys
         for i, (_key, values) in enumerate(screen_rows + global_rows + widget_rows):
             rows.append((str(i), values))

@@ -24,6 +24,7 @@ from textual.widgets.option_list import Option
 from zhijin_training.i18n import t
 from zhijin_training.textsafe import printable
 from zhijin_training.tui.screens.ops_common import Col, OpsTable, Row
+from zhijin_training.tui.widgets.narrow import AsciiSelect
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
                 mark = " *" if f.required else ""
                 yield Label(_plain(f.label + mark), classes="field-label")
                 if f.options is not None:
-                    yield Select(
+                    yield AsciiSelect(
                         [(Text(printable(shown)), value) for shown, value in f.options],
                         value=f.value if f.value else Select.NULL,
                         allow_blank=not f.required,

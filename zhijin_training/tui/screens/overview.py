@@ -19,7 +19,15 @@ from zhijin_training.i18n import t
 from zhijin_training.services.views import SessionView
 from zhijin_training.timeutil import local_date, quarter_of
 from zhijin_training.tui.base import SectionScreen
-from zhijin_training.tui.widgets.fmt import count_text, day_text, kind_text, state_text, time_text
+from zhijin_training.tui.widgets.fmt import (
+    count_text,
+    day_text,
+    kind_text,
+    kind_width,
+    state_text,
+    state_width,
+    time_text,
+)
 from zhijin_training.tui.widgets.table import LiteralTable
 from zhijin_training.tui.widgets.text import fit
 
@@ -88,10 +96,10 @@ class OverviewScreen(SectionScreen):
                 [
                     ("day", t("col.date"), 8),
                     ("time", t("col.time"), 11),
-                    ("kind", t("col.kind"), 8),
+                    ("kind", t("col.kind"), kind_width()),
                     ("title", t("col.title"), 0),
                     ("people", t("col.people"), 6),
-                    ("state", t("col.state"), 6),
+                    ("state", t("col.state"), state_width()),
                 ],
                 id="upcoming",
             )
@@ -108,15 +116,23 @@ class OverviewScreen(SectionScreen):
             yield Static("", id="quarter", markup=False)
         yield from self.compose_bottom()
 
+    _loaded = False  # set once the first load has been shown
+
     def on_mount(self) -> None:
         self.query_one("#upcoming", LiteralTable).focus()
         self.refresh_data()
+
+    def on_screen_resume(self) -> None:
+        """Back on this section: show what changed elsewhere meanwhile (the app polls only the visible screen)."""
+        if self._loaded:
+            self.refresh_data()
 
     def refresh_data(self) -> None:
         ctx = self.ctx
         self.run_service(lambda: load_overview(ctx), self._show, group="load", exclusive=True)
 
     def _show(self, data: OverviewData) -> None:
+        self._loaded = True
         now = self.ctx.now()
         self.query_one("#upcoming", LiteralTable).set_rows(
             (

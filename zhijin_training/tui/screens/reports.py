@@ -31,6 +31,7 @@ from zhijin_training.timeutil import (
     quarter_of,
 )
 from zhijin_training.tui.base import SectionScreen
+from zhijin_training.tui.files import ask_save_path, default_path
 from zhijin_training.tui.screens.ops_common import Col, OpsTable, Row, ServiceCalls, rate_text, status_cell
 from zhijin_training.tui.screens.ops_dialogs import Field, FormDialog, TableDialog
 
@@ -396,8 +397,7 @@ class ReportsScreen(ServiceCalls, SectionScreen):
             return
         period, view = self.period, self.view
         name = period.quarter or f"{period.start.isoformat()}_{period.end.isoformat()}"
-        default = str(Path.cwd() / f"统计-{t(f'ops.rep.view.{view}')}-{name}.{fmt}")
-        fields = [Field("path", t("ops.rep.export_path"), required=True, value=default)]
+        default = default_path(f"{t('ops.rep.file')}-{t(f'ops.rep.view.{view}')}-{name}.{fmt}")
         org = self.ctx.settings.org_name if self.ctx.settings else ""
         items, review = list(self.items), self.review
 
@@ -412,11 +412,9 @@ class ReportsScreen(ServiceCalls, SectionScreen):
                 return ledger.write_csv(books[0], path, bom=True)
             return ledger.write_xlsx(books, path)
 
-        def chosen(values: dict[str, str] | None) -> None:
-            if values:
-                self.call_service("exported", write, Path(values["path"]).expanduser())
-
-        self.app.push_screen(FormDialog(t("ops.rep.export_title"), fields), chosen)
+        ask_save_path(
+            self, t("ops.rep.export_title"), default, lambda path: self.call_service("exported", write, path)
+        )
 
     def done_exported(self, path: Any) -> None:
         self.show_info(t("ops.saved_to", path=str(path)))

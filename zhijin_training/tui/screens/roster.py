@@ -25,6 +25,7 @@ from zhijin_training.services import roster
 from zhijin_training.services.views import CadreView, UnitView
 from zhijin_training.timeutil import DateParseError, local_date, parse_date
 from zhijin_training.tui.base import SectionScreen
+from zhijin_training.tui.files import ask_open_path, ask_save_path, default_path
 from zhijin_training.tui.screens.ops_common import (
     Col,
     OpsTable,
@@ -44,6 +45,12 @@ def _cadre_row(c: CadreView) -> Row:
         str(c.id),
         (name, c.unit_name, c.post_title, label("role", c.role), c.ref or "", c.phone),
     )
+
+
+def _field_name(key: str) -> str:
+    """A roster field as its column is called on screen (姓名, 单位 ...), else the key itself."""
+    name = t(f"ops.col.{key.removesuffix('_title')}")
+    return key if name.startswith("ops.col.") else name
 
 
 class RosterScreen(ServiceCalls, SectionScreen):
@@ -94,7 +101,6 @@ class RosterScreen(ServiceCalls, SectionScreen):
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
-        self.sub_title = t("ops.roster.title")
         self.query_one("#roster-cadres", OpsTable).focus()
         self.call_service("units", roster.list_units, self.ctx, active_only=True)
         self.load_cadres()
@@ -440,60 +446,79 @@ class RosterScreen(ServiceCalls, SectionScreen):
             if cadre is None:
                 return
             target, name = {"cadre_id": cadre.id}, cadre.name
-        default = str(Path.cwd() / f"zhijin-{next(iter(target.values()))}.ics")
-        fields = [Field("path", t("ops.roster.calendar_path"), required=True, value=default)]
-
-        def chosen(values: dict[str, str] | None) -> None:
-            if values:
-                path = Path(values["path"]).expanduser()
-                self.call_service("exported", lambda: (path, write_calendar(self.ctx, path, **target)))
-
-        self.app.push_screen(FormDialog(t("ops.roster.calendar_title", name=name), fields), chosen)
+        ctx = self.ctx
+        ask_save_path(
+            self,
+            t("ops.roster.calendar_title", name=name),
+            default_path(f"{name}.ics"),
+            lambda path: self.call_service("exported", lambda: (path, write_calendar(ctx, path, **target))),
+        )
 
     def done_exported(self, result: tuple[Path, int]) -> None:
         path, count = result
         self.show_info(t("ops.exported", n=count, path=str(path)))
 
     def action_import_roster(self) -> None:
+        """A roster file: preview (new / changed / unchanged / errors, by row), ask, then write all or nothing."""
         try:
             from zhijin_training.sheets import roster_io
         except ImportError:
             self.show_info(t("ops.unavailable"))
             return
-        fields = [Field("path", t("ops.roster.import_path"), required=True)]
+        ctx = self.ctx
+        ask_open_path(
+            self,
+            t("ops.roster.import_title"),
+            lambda path: self.call_service("preview", roster_io.preview_import, ctx, path),
+            note=t("ops.roster.import_note"),
+        )
 
-        def chosen(values: dict[str, str] | None) -> None:
-            if values:
-                path = Path(values["path"]).expanduser()
-                self.call_service("preview", lambda: (path, roster_io.preview_import(self.ctx, path)))
-
-        self.app.push_screen(FormDialog(t("ops.roster.import_title"), fields), chosen)
-
-    def done_preview(self, result: tuple[Path, Any]) -> None:
+    def done_preview(self, preview: Any) -> None:
         from zhijin_training.sheets import roster_io
+        from zhijin_training.tui.screens.preview import PreviewDialog
 
-        _path, preview = result
-        if preview.errors:
-            lines = "; ".join(str(e) for e in preview.errors[:3])
-            self.notify(
-                t("ops.roster.import_errors", n=len(preview.errors), first=lines),
-                severity="error",
-                markup=False,
-                timeout=10,
-            )
-            return
+        def row(plan: Any) -> str:
+            text = t("preview.row", n=plan.row) + f"  {plan.name}  {plan.unit_name}"
+            if plan.changes:
+                text += "  " + "; ".join(
+                    f"{_field_name(k)}: {a or '-'} -> {b or '-'}" for k, (a, b) in plan.changes.items()
+                )
+            return text
+
+        def error(e: Any) -> str:
+            where = t("preview.row", n=e.row) + (f" [{e.column}]" if e.column else "")
+            return f"{where}  {e.message}"
+
+        sections = [
+            (t("preview.errors", n=len(preview.errors)), [error(e) for e in preview.errors], "bold red"),
+            (t("preview.added", n=len(preview.new)), [row(p) for p in preview.new], "bold green"),
+            (t("preview.changed", n=len(preview.changed)), [row(p) for p in preview.changed], "bold yellow"),
+            (t("preview.unchanged", n=len(preview.unchanged)), [row(p) for p in preview.unchanged], "bold"),
+        ]
         summary = t(
             "ops.roster.import_summary",
             new=len(preview.new),
             changed=len(preview.changed),
             same=len(preview.unchanged),
+            errors=len(preview.errors),
         )
+        if not preview.errors and not preview.new and not preview.changed:
+            self.show_info(t("ops.roster.import_nothing", same=len(preview.unchanged)))
+            return
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.call_service("imported", roster_io.apply_import, self.ctx, preview)
 
-        self.app.push_screen(ConfirmDialog(t("ops.roster.import_confirm", summary=summary)), answered)
+        self.app.push_screen(
+            PreviewDialog(
+                t("ops.roster.import_title") + f"  {preview.path.name}",
+                summary,
+                sections,
+                can_apply=not preview.errors,
+            ),
+            answered,
+        )
 
     def done_imported(self, result: Any) -> None:
         self.show_info(

@@ -21,10 +21,20 @@ from zhijin_training.i18n import label, t
 from zhijin_training.services.views import ProgrammeView, SessionView
 from zhijin_training.timeutil import LOCAL_TZ, local_date, to_local
 from zhijin_training.tui.base import SectionScreen
+from zhijin_training.tui.files import ask_open_path, ask_save_path, default_path
 from zhijin_training.tui.screens.confirm import ChoiceScreen
 from zhijin_training.tui.screens.form import Field, FormError, FormScreen
 from zhijin_training.tui.widgets.calendar import MonthCalendar
-from zhijin_training.tui.widgets.fmt import count_text, day_text, kind_text, state_text, time_text
+from zhijin_training.tui.widgets.fmt import (
+    count_text,
+    day_text,
+    kind_text,
+    kind_width,
+    state_text,
+    state_width,
+    time_text,
+)
+from zhijin_training.tui.widgets.narrow import AsciiSelect
 from zhijin_training.tui.widgets.table import LiteralTable
 
 PAGE_SIZE = 50
@@ -74,6 +84,7 @@ class ScheduleScreen(SectionScreen):
         Binding("v", "toggle_view", t("sched.key.view")),
         Binding("k", "attendance", t("key.attendance"), show=False),
         Binding("i", "export", t("sched.key.export"), show=False),
+        Binding("I", "import", t("sched.key.import"), key_display="I", show=False),
         Binding("f", "filters", t("sched.key.filter"), show=False),
         Binding("right_square_bracket", "page(1)", t("sched.key.next_page"), show=False),
         Binding("left_square_bracket", "page(-1)", t("sched.key.prev_page"), show=False),
@@ -89,13 +100,14 @@ class ScheduleScreen(SectionScreen):
         self.programmes: list[ProgrammeView] = []
         self._month: list[SessionView] = []
         self._sessions: dict[int, SessionView] = {}
+        self._loaded = False
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         today = local_date(self.ctx.now())
         yield from self.compose_top()
         with Horizontal(id="filters"):
-            yield Select(
+            yield AsciiSelect(
                 [(t("sched.all_kinds"), "")] + [(label("programme_kind", k), k) for k in KINDS],
                 value="",
                 allow_blank=False,
@@ -110,11 +122,11 @@ class ScheduleScreen(SectionScreen):
                 [
                     ("day", t("col.date"), 8),
                     ("time", t("col.time"), 11),
-                    ("kind", t("col.kind"), 8),
+                    ("kind", t("col.kind"), kind_width()),
                     ("title", t("col.title"), -3),
                     ("place", t("col.location"), -1),
                     ("people", t("col.people"), 6),
-                    ("state", t("col.state"), 6),
+                    ("state", t("col.state"), state_width()),
                 ],
                 id="agenda",
             )
@@ -123,9 +135,9 @@ class ScheduleScreen(SectionScreen):
                 yield LiteralTable(
                     [
                         ("time", t("col.time"), 11),
-                        ("kind", t("col.kind"), 8),
+                        ("kind", t("col.kind"), kind_width()),
                         ("title", t("col.title"), 0),
-                        ("state", t("col.state"), 6),
+                        ("state", t("col.state"), state_width()),
                     ],
                     id="day-list",
                 )
@@ -142,6 +154,15 @@ class ScheduleScreen(SectionScreen):
 
     def _set_programmes(self, items: list[ProgrammeView]) -> None:
         self.programmes = items
+
+    def on_screen_resume(self) -> None:
+        """Back on this section (or a dialog closed): show what changed elsewhere meanwhile."""
+        if self._loaded:
+            ctx = self.ctx
+            from zhijin_training.services import programmes
+
+            self.run_service(lambda: programmes.list_programmes(ctx, active_only=True), self._set_programmes)
+            self.refresh_data()
 
     @property
     def in_month_view(self) -> bool:
@@ -172,6 +193,7 @@ class ScheduleScreen(SectionScreen):
         self.run_service(load, self._show_page, group="load", exclusive=True)
 
     def _show_page(self, page: Page) -> None:
+        self._loaded = True
         now = self.ctx.now()
         self._sessions = {s.id: s for s in page.sessions} | {s.id: s for s in self._month}
         self.query_one("#agenda", LiteralTable).set_rows(
@@ -221,6 +243,7 @@ class ScheduleScreen(SectionScreen):
 
     def _show_month(self, result: tuple[list[SessionView], dict[date, str]]) -> None:
         rows, names = result
+        self._loaded = True
         self._month = rows
         self._sessions |= {s.id: s for s in rows}
         cal = self.query_one("#calendar", MonthCalendar)
@@ -345,6 +368,7 @@ class ScheduleScreen(SectionScreen):
             (t("sched.key.secondment"), "g", self.action_new_secondment),
             (t("sched.key.reschedule"), "r", self.action_reschedule),
             (t("sched.key.export"), "i", self.action_export),
+            (t("sched.key.import"), "I", self.action_import),
             (t("sched.key.past"), "h", self.action_toggle_past),
         ]
 
@@ -548,51 +572,110 @@ class ScheduleScreen(SectionScreen):
 
         self._ask_scope(session, run)
 
-    # ------------------------------------------------------------ export
+    # ------------------------------------------------------------ calendar export and import
     def action_export(self) -> None:
+        """.ics of the selected session, or of its whole programme (a lecture series, a trip)."""
         session = self.selected()
         if session is None:
             return
-        try:
-            from zhijin_training.ical import export  # noqa: F401
-        except ImportError:
-            self.notify(t("sched.no_ical"), severity="warning")
-            return
-        default = Path.home() / f"zhijin-session-{session.id}.ics"
-        form = FormScreen(
-            t("sched.form.export", title=session.title),
-            [
-                Field("path", t("sched.export_path"), value=str(default), required=True),
-                Field(
-                    "what",
-                    t("sched.export_what"),
-                    "select",
-                    value="session",
-                    options=[
-                        (t("sched.export_session"), "session"),
-                        (t("sched.export_programme"), "programme"),
-                    ],
-                ),
-            ],
-        )
-        self.app.push_screen(form, lambda values: self._export(session, values))
 
-    def _export(self, session: SessionView, values: dict[str, Any] | None) -> None:
-        if values is None:
-            return
+        def chosen(what: str | None) -> None:
+            if what == "programme":
+                name = f"{session.programme_title}.ics"
+                selector: dict[str, Any] = {"programme_id": session.programme_id}
+            elif what == "session":
+                name = f"{session.first_day.isoformat()}-{session.title}.ics"
+                selector = {"session_ids": [session.id]}
+            else:
+                return
+            ask_save_path(
+                self,
+                t("sched.form.export", title=session.title),
+                default_path(name),
+                lambda path: self._export(path, selector),
+            )
+
+        self.app.push_screen(
+            ChoiceScreen(
+                t("sched.form.export", title=session.title),
+                [("session", t("sched.export_session")), ("programme", t("sched.export_programme"))],
+            ),
+            chosen,
+        )
+
+    def _export(self, path: Path, selector: dict[str, Any]) -> None:
         from zhijin_training.ical.export import write_calendar
 
         ctx = self.ctx
-        path = Path(values["path"]).expanduser()
-        selector: dict[str, Any] = (
-            {"programme_id": session.programme_id}
-            if values["what"] == "programme"
-            else {"session_ids": [session.id]}
-        )
         self.run_service(
             lambda: write_calendar(ctx, path, **selector),
-            lambda n: self.notify(t("sched.exported", n=n, path=str(path)), markup=False),
+            lambda n: self.notify(t("sched.exported", n=n, path=str(path)), markup=False, timeout=8),
         )
+
+    def action_import(self) -> None:
+        """Sessions from another calendar (.ics): a preview of what changes, then a question, then writing."""
+        ask_open_path(self, t("sched.import_title"), self._preview_import, note=t("sched.import_note"))
+
+    def _preview_import(self, path: Path) -> None:
+        from zhijin_training.ical.importer import preview_import
+
+        ctx = self.ctx
+        self.run_service(lambda: preview_import(ctx, path.read_bytes(), path.name), self._show_import)
+
+    def _show_import(self, preview: Any) -> None:
+        from zhijin_training.tui.screens.preview import PreviewDialog
+
+        if not preview.has_changes:
+            self.notify(
+                t("sched.import_nothing", same=len(preview.unchanged), skipped=len(preview.skipped)),
+                markup=False,
+                timeout=8,
+            )
+            return
+
+        def line(item: Any) -> str:
+            extra = f"  ({item.reason})" if item.reason else ""
+            return f"{item.where}  {item.title}{extra}"
+
+        sections = [
+            (t("preview.added", n=len(preview.added)), [line(i) for i in preview.added], "bold green"),
+            (t("preview.changed", n=len(preview.changed)), [line(i) for i in preview.changed], "bold yellow"),
+            (t("preview.skipped", n=len(preview.skipped)), [line(i) for i in preview.skipped], "bold"),
+            (
+                t("preview.new_programmes", n=len(preview.new_programmes)),
+                [f"{title} ({label('programme_kind', kind)})" for title, kind in preview.new_programmes],
+                "bold",
+            ),
+        ]
+        summary = t(
+            "sched.import_summary",
+            name=preview.calendar_name or preview.source_name,
+            added=len(preview.added),
+            changed=len(preview.changed),
+            same=len(preview.unchanged),
+            skipped=len(preview.skipped),
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._apply_import(preview)
+
+        self.app.push_screen(
+            PreviewDialog(t("sched.import_title"), summary, sections, can_apply=True), answered
+        )
+
+    def _apply_import(self, preview: Any) -> None:
+        from zhijin_training.ical.importer import apply_import
+
+        ctx = self.ctx
+
+        def done(result: Any) -> None:
+            self.notify(
+                t("sched.imported", added=result.added, changed=result.changed), markup=False, timeout=8
+            )
+            self.refresh_data()
+
+        self.run_service(lambda: apply_import(ctx, preview), done, on_conflict=self.refresh_data)
 
 
 def session_local_start(session: SessionView) -> datetime:

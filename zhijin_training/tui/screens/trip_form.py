@@ -19,6 +19,7 @@ from zhijin_training.i18n import label, t
 from zhijin_training.services.views import CadreView
 from zhijin_training.timeutil import DateParseError, parse_date
 from zhijin_training.tui.screens.form import Field, FormError, FormScreen
+from zhijin_training.tui.widgets.narrow import AsciiSelect, TickList
 from zhijin_training.tui.widgets.text import fit
 
 ROLES = ("township_secretary", "deputy_party_building", "department_head", "other")
@@ -72,12 +73,14 @@ class TripForm(FormScreen):
         super().__init__(t(f"trip.title.{kind}"), fields, validate=self._check, hint=t(f"trip.hint.{kind}"))
         self.chosen: dict[int, str] = {}
         self._shown: list[CadreView] = []
+        self._people_asked = 0  # the latest people query ...
+        self._people_shown = 0  # ... and the one on screen: keys for the list wait until they agree
 
     def compose_extra(self) -> ComposeResult:
         yield Static(t("trip.participants"), classes="panel-title", markup=False)
         with Horizontal(classes="form-row"):
             yield Label(t("trip.role"), classes="form-label", markup=False)
-            yield Select(
+            yield AsciiSelect(
                 [(t("trip.any_role"), "")] + [(label("role", r), r) for r in ROLES],
                 value="township_secretary",
                 allow_blank=False,
@@ -87,7 +90,7 @@ class TripForm(FormScreen):
         with Horizontal(classes="form-row"):
             yield Label(t("trip.unit"), classes="form-label", markup=False)
             yield Input(placeholder=t("trip.unit_hint"), id="pick-unit", compact=True)
-        yield SelectionList[int](id="pick-list", classes="pick-list")
+        yield TickList(id="pick-list", classes="pick-list")
         yield Static("", id="pick-count", markup=False)
 
     def on_mount(self) -> None:
@@ -109,23 +112,42 @@ class TripForm(FormScreen):
         role = self.query_one("#pick-role", Select).value
         search = self.query_one("#pick-unit", Input).value.strip() or None
         ctx = self.app.ctx  # type: ignore[attr-defined]
+        self._people_asked += 1
+        token = self._people_asked
         self.app.run_service(  # type: ignore[attr-defined]
             self,
             lambda: roster.list_cadres(ctx, role=str(role) or None, search=search, limit=500),
-            self._show_people,
+            lambda people: self._show_people(people, token),
+            on_error=self._people_failed,
             group="people",
             exclusive=True,
         )
 
-    def _show_people(self, people: list[CadreView]) -> None:
-        self._shown = people
+    def typeahead_hold(self) -> bool:
+        """Keys meant for the people list wait until the list shows what the filters ask for."""
+        return self._people_shown != self._people_asked and self.focused is self.query_one(
+            "#pick-list", SelectionList
+        )
+
+    def _people_failed(self, _exc: BaseException) -> None:
+        self._people_shown = self._people_asked  # nothing more is coming: let the keys through
+
+    def _show_people(self, people: list[CadreView], token: int) -> None:
+        if token != self._people_asked:
+            return  # an older query: a newer one is on its way
+        self._people_shown = token
         picker = self.query_one("#pick-list", SelectionList)
+        # keep the cursor on the same person when the list is refilled under the user
+        at = picker.highlighted
+        current = self._shown[at].id if at is not None and 0 <= at < len(self._shown) else None
+        self._shown = people
         picker.clear_options()
         picker.add_options(
             (fit(f"{p.name}  {p.unit_name}  {p.post_title}", 60), p.id, p.id in self.chosen) for p in people
         )
         if people:
-            picker.highlighted = 0  # Space acts on the first name straight away
+            ids = [p.id for p in people]
+            picker.highlighted = ids.index(current) if current in ids else 0  # Space acts at once
 
     @on(SelectionList.SelectionToggled, "#pick-list")
     def _toggled(self, event: SelectionList.SelectionToggled[int]) -> None:
@@ -140,9 +162,10 @@ class TripForm(FormScreen):
 
     def _update_count(self) -> None:
         names = "、".join(list(self.chosen.values())[:10])
-        self.query_one("#pick-count", Static).update(
-            t("trip.count", n=len(self.chosen)) + ("：" + names if names else "")
-        )
+        text = t("trip.count", n=len(self.chosen)) + ("：" + names if names else "")
+        # one line, cut with an ASCII ellipsis: a wrapped second line would be hidden below the list
+        line = self.query_one("#pick-count", Static)
+        line.update(fit(text, max((line.content_region.width or self.size.width - 8) - 1, 20)))
 
     def _check(self, values: dict[str, Any]) -> None:
         first, last = values["first_day"], values["last_day"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from rich.cells import cell_len
+
 from zhijin_training.i18n import label, t
 from zhijin_training.services.views import SessionView
 from zhijin_training.timeutil import to_local
@@ -41,3 +43,18 @@ def state_text(s: SessionView, now: datetime) -> str:
 
 def count_text(s: SessionView) -> str:
     return f"{s.recorded_count}/{s.participant_count}" if s.recorded_count else str(s.participant_count)
+
+
+KINDS = ("lecture", "study_trip", "secondment", "course", "meeting")
+SESSION_STATES = ("scheduled", "held", "cancelled")
+
+
+def kind_width() -> int:
+    """Cells for the kind column: 8 in Chinese (四个字), up to 10 for English words like "Secondment"."""
+    return min(max(8, *(cell_len(label("programme_kind", k)) for k in KINDS)), 10)
+
+
+def state_width() -> int:
+    """Cells for the state column: 6 in Chinese, up to 9 for "Scheduled" / "under way"."""
+    words = [label("session_status", s) for s in SESSION_STATES] + [t("fmt.under_way")]
+    return min(max(6, *(cell_len(w) for w in words)), 9)
