@@ -83,3 +83,14 @@ def test_roster_export_import_round_trip_and_confirmation(demo_path: Path, tmp_p
     bad.write_text("姓名,单位,电话\n某人,没有这个乡,123\n", encoding="utf-8")
     failed = run(demo_path, "roster", "import", str(bad), "--yes")
     assert failed.exit_code == 1 and "nothing was" in failed.output and "没有这个乡" in failed.output
+
+
+def test_outputs_go_into_new_folders_and_are_not_world_readable(tmp_path: Path) -> None:
+    from zhijin_training.sheets.cells import replacing
+
+    target = tmp_path / "new" / "folder" / "台账.csv"
+    with replacing(target) as tmp:
+        tmp.write_text("a,b\n", encoding="utf-8")
+    assert target.read_text(encoding="utf-8") == "a,b\n"
+    assert oct(target.stat().st_mode & 0o777) == "0o640"
+    assert [p.name for p in target.parent.iterdir()] == ["台账.csv"]  # no temporary file left behind

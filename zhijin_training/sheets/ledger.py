@@ -28,7 +28,7 @@ from zhijin_training.services.reports import (
     Review,
     UnitRow,
 )
-from zhijin_training.sheets.cells import BOX, safe, sheet_title, value_width
+from zhijin_training.sheets.cells import BOX, replacing, safe, sheet_title, value_width
 from zhijin_training.timeutil import format_local
 
 COUNT_HEADERS = ("应到", "出勤", "迟到", "早退", "请假", "缺席", "代会", "未记录")
@@ -307,7 +307,8 @@ def write_xlsx(ledgers: Ledger | Sequence[Ledger], path: str | Path, *, per_unit
                 ws = wb.create_sheet(sheet_title(name, used))
                 _write_sheet(ws, ledger, numbered, f"{name} {ledger.title}")
     target = Path(path)
-    wb.save(target)
+    with replacing(target) as tmp:
+        wb.save(tmp)
     return target
 
 
@@ -330,7 +331,7 @@ def write_csv(ledger: Ledger, path: str | Path, *, bom: bool = False) -> Path:
     """UTF-8 CSV, header then rows (no title row, so it reads back as a table). `bom` for Excel on Chinese
     Windows, which otherwise takes the file for GBK."""
     target = Path(path)
-    with target.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
+    with replacing(target) as tmp, tmp.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow([c.header for c in ledger.columns])
         for row in ledger.rows:

@@ -32,7 +32,7 @@ from zhijin_training.services.errors import DomainError, NotFoundError, Validati
 from zhijin_training.services.roster import find_unit, record_move
 from zhijin_training.services.validation import clean_phone, clean_text, parse_enum
 from zhijin_training.settings import AccessRole
-from zhijin_training.sheets.cells import BOX, safe, value_width
+from zhijin_training.sheets.cells import BOX, replacing, safe, value_width
 from zhijin_training.timeutil import local_date
 
 # header text (lower-cased, spaces removed) -> field
@@ -533,7 +533,10 @@ def export_roster(ctx: Context, path: str | Path, *, bom: bool = True) -> Path:
     rows = _export_rows(ctx)
     headers = [h for h, _ in EXPORT_HEADERS]
     if target.suffix.lower() == ".csv":
-        with target.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
+        with (
+            replacing(target) as tmp,
+            tmp.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh,
+        ):
             writer = csv.writer(fh)
             writer.writerow(headers)
             writer.writerows([[safe(v) for v in row] for row in rows])
@@ -563,5 +566,6 @@ def export_roster(ctx: Context, path: str | Path, *, bom: bool = True) -> Path:
     for i, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = min(width + 2, 50)
     ws.freeze_panes = "A3"
-    wb.save(target)
+    with replacing(target) as tmp:
+        wb.save(tmp)
     return target

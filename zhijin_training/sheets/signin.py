@@ -11,7 +11,7 @@ from openpyxl.worksheet.page import PageMargins
 from zhijin_training.services import attendance
 from zhijin_training.services.context import Context
 from zhijin_training.services.views import SessionView
-from zhijin_training.sheets.cells import BOX, safe
+from zhijin_training.sheets.cells import BOX, replacing, safe
 from zhijin_training.timeutil import format_local, local_date
 
 HEADERS = ("序号", "单位", "姓名", "职务", "签名", "备注")
@@ -97,5 +97,6 @@ def write_signin_sheet(ctx: Context, session_id: int, path: str | Path) -> Path:
     ws.oddFooter.center.text = "第 &P 页 共 &N 页"
     ws.print_area = f"A1:{last}{footer_row + 1}"
     target = Path(path)
-    wb.save(target)
+    with replacing(target) as tmp:
+        wb.save(tmp)
     return target
