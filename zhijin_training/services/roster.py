@@ -7,7 +7,7 @@ A cadre's current unit and post live on the cadre row for quick listing; every p
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -24,6 +24,8 @@ from zhijin_training.services.errors import (
 from zhijin_training.services.validation import clean_phone, clean_text, like_pattern, parse_enum
 from zhijin_training.services.views import CadreView, PostView, UnitView
 from zhijin_training.settings import AccessRole
+
+T = TypeVar("T")
 
 # a unit's people are listed secretary first, then the deputy for party building, then the rest
 ROLE_RANK: dict[str, int] = {
@@ -137,10 +139,7 @@ def set_unit_active(
     """Units are never deleted while history refers to them: they are deactivated."""
     ctx.actor.require(AccessRole.ADMIN, "change units")
     with ctx.db.write() as s:
-        unit = s.get(Unit, unit_id, with_for_update=True)
-        if unit is None:
-            raise NotFoundError(f"unit #{unit_id} does not exist")
-        check_version(unit, expected_version, "unit", "")
+        unit = load_locked(s, Unit, unit_id, "unit", expected_version)
         before = audit.snapshot(unit)
         unit.active = active
         unit.version += 1
@@ -177,6 +176,15 @@ def delete_unit(ctx: Context, unit_id: int) -> None:
             )
         audit.record(ctx, s, action="delete", entity="unit", entity_id=unit.id, before=audit.snapshot(unit))
         s.delete(unit)
+
+
+def load_locked(s: Session, model: type[T], row_id: int, entity: str, expected_version: int | None) -> T:
+    """The row to change, locked (FOR UPDATE on PostgreSQL), refused if missing or changed since it was read."""
+    row = s.get(model, row_id, with_for_update=True)
+    if row is None:
+        raise NotFoundError(f"{entity} #{row_id} does not exist")
+    check_version(row, expected_version, entity, "")
+    return row
 
 
 def check_version(row: Any, expected: int | None, entity: str, changed_by: str) -> None:
@@ -379,10 +387,7 @@ def update_cadre(
     """Change a cadre's personal details (not the post: use `move_cadre` so history is kept)."""
     ctx.actor.require(AccessRole.ADMIN, "change the roster")
     with ctx.db.write() as s:
-        cadre = s.get(Cadre, cadre_id, with_for_update=True)
-        if cadre is None:
-            raise NotFoundError(f"cadre #{cadre_id} does not exist")
-        check_version(cadre, expected_version, "cadre", "")
+        cadre = load_locked(s, Cadre, cadre_id, "cadre", expected_version)
         before = audit.snapshot(cadre)
         if name is not None:
             cadre.name = clean_text(name, "name", max_len=100, required=True)
@@ -395,10 +400,13 @@ def update_cadre(
             if new_ref and new_ref != cadre.ref and s.exec(select(Cadre).where(Cadre.ref == new_ref)).first():
                 raise ValidationError(f"person number {new_ref} is already used")
             cadre.ref = new_ref
-        return _save_cadre(ctx, s, cadre, before)
+        return save_cadre(ctx, s, cadre, before)
 
 
-def _save_cadre(ctx: Context, s: Session, cadre: Cadre, before: dict[str, Any] | None) -> CadreView:
+def save_cadre(
+    ctx: Context, s: Session, cadre: Cadre, before: dict[str, Any] | None, *, reason: str = ""
+) -> CadreView:
+    """Version, timestamp and audit entry for a changed cadre (nothing when nothing changed)."""
     after = audit.snapshot(cadre)
     if audit.changed_fields(before, after):
         cadre.version += 1
@@ -413,6 +421,7 @@ def _save_cadre(ctx: Context, s: Session, cadre: Cadre, before: dict[str, Any] |
             cadre_id=cadre.id,
             before=before,
             after=audit.snapshot(cadre),
+            reason=reason,
         )
     unit = s.get(Unit, cadre.unit_id) if cadre.unit_id else None
     return _cadre_view(cadre, unit.name if unit else "")
@@ -433,10 +442,7 @@ def move_cadre(
     post_title = clean_text(post_title, "post", max_len=200)
     role_value = parse_enum(Role, role, "role", "role").value
     with ctx.db.write() as s:
-        cadre = s.get(Cadre, cadre_id, with_for_update=True)
-        if cadre is None:
-            raise NotFoundError(f"cadre #{cadre_id} does not exist")
-        check_version(cadre, expected_version, "cadre", "")
+        cadre = load_locked(s, Cadre, cadre_id, "cadre", expected_version)
         unit_row = find_unit(s, unit) if unit not in (None, "") else None
         current = _open_post(s, cadre_id)
         if current and effective <= current.start_date:
@@ -445,7 +451,7 @@ def move_cadre(
             )
         before = audit.snapshot(cadre)
         record_move(ctx, s, cadre, unit_row.id if unit_row else None, post_title, role_value, effective)
-        return _save_cadre(ctx, s, cadre, before)
+        return save_cadre(ctx, s, cadre, before)
 
 
 def record_move(
@@ -521,17 +527,14 @@ def set_cadre_active(
     """Deactivating (retired, left the county) closes the open post; history stays."""
     ctx.actor.require(AccessRole.ADMIN, "change the roster")
     with ctx.db.write() as s:
-        cadre = s.get(Cadre, cadre_id, with_for_update=True)
-        if cadre is None:
-            raise NotFoundError(f"cadre #{cadre_id} does not exist")
-        check_version(cadre, expected_version, "cadre", "")
+        cadre = load_locked(s, Cadre, cadre_id, "cadre", expected_version)
         before = audit.snapshot(cadre)
         cadre.active = active
         current = _open_post(s, cadre_id)
         if not active and current:
             current.end_date = max(on or _today(ctx), current.start_date)
             s.add(current)
-        return _save_cadre(ctx, s, cadre, before)
+        return save_cadre(ctx, s, cadre, before)
 
 
 def _open_post(s: Session, cadre_id: int) -> Post | None:

@@ -29,7 +29,7 @@ from zhijin_training.models import Cadre, Post, Role, Unit
 from zhijin_training.services import audit
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import DomainError, NotFoundError, ValidationError
-from zhijin_training.services.roster import find_unit, record_move
+from zhijin_training.services.roster import find_unit, record_move, save_cadre
 from zhijin_training.services.validation import clean_phone, clean_text, parse_enum
 from zhijin_training.settings import AccessRole
 from zhijin_training.sheets.cells import BOX, replacing, safe, value_width
@@ -498,20 +498,7 @@ def _update(ctx: Context, s: Session, plan: RowPlan, today: date, reason: str) -
         moved = 1
         # the same post-change rule as roster.move_cadre: history kept, unit figures re-attributed
         record_move(ctx, s, cadre, cadre.unit_id, cadre.post_title, cadre.role, today)
-    cadre.version += 1
-    cadre.updated_at = ctx.now()
-    s.add(cadre)
-    audit.record(
-        ctx,
-        s,
-        action="update",
-        entity="cadre",
-        entity_id=cadre.id,
-        cadre_id=cadre.id,
-        before=before,
-        after=audit.snapshot(cadre),
-        reason=reason,
-    )
+    save_cadre(ctx, s, cadre, before, reason=reason)
     return moved
 
 
