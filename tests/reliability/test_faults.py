@@ -8,6 +8,7 @@ import select
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -147,10 +148,13 @@ def test_sighup_to_the_tui_keeps_saved_changes_and_no_stuck_lock(demo_path: Path
         assert tui.poll() is None, screen[-500:]
         assert b"\x1b[" in screen  # it drew a screen
         # a change saved while the interface is open (another session of the office)
+        # keep reading what it draws, as a terminal would: a full pty would block its writes
+        drain = threading.Thread(target=_read_until_quiet, args=(master, 60, 30.0), daemon=True)
+        drain.start()
         done = run_cli(["attendance", "mark", "1", "#1", "absent", "--correction", "掉线测试"], demo_path)
         assert done.returncode == 0, done.stderr.decode()
         os.killpg(tui.pid, signal.SIGHUP)
-        tui.wait(timeout=15)
+        tui.wait(timeout=30)
     finally:
         if tui.poll() is None:
             os.killpg(tui.pid, signal.SIGKILL)
