@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import os
 import signal
+import threading
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
@@ -37,14 +39,27 @@ SECTIONS: dict[str, str] = {
     "audit": "zhijin_training.tui.screens.audit:AuditScreen",
 }
 SECTION_KEYS: dict[str, str] = {name: str(i) for i, name in enumerate(SECTIONS, start=1)}
+HANGUP_GRACE_SECONDS = 3.0  # after SIGHUP/SIGTERM the process ends within this, stuck workers or not
 
 
 def _loader(target: str):  # type: ignore[no-untyped-def]
     def load():  # type: ignore[no-untyped-def]
         import importlib
 
+        from textual._context import active_app
+
         module_name, _, class_name = target.partition(":")
-        return getattr(importlib.import_module(module_name), class_name)()
+        screen = getattr(importlib.import_module(module_name), class_name)()
+        # A new screen is styled from the current stylesheet as it mounts. Without this Textual sees a
+        # stale CSS counter and re-parses every stylesheet and restyles every widget of the app, twice
+        # (~70 ms on the first visit of each section).
+        # Only once a screen is showing: the first screen needs the start-up refresh to get the theme.
+        with contextlib.suppress(LookupError, AttributeError):
+            app = active_app.get()
+            showing = app._screen_stacks.get(app._current_mode)
+            if showing and showing[-1].is_mounted:
+                screen._css_update_count = app._css_update_count
+        return screen
 
     return load
 
@@ -82,6 +97,8 @@ class ZhijinApp(TypeAhead):
         self.ctx = ctx
         self.cursor_blink = cursor_blink
         self.refresh_seconds = refresh_seconds
+        self._hangup_timer: threading.Timer | None = None
+        self._attendance_request: int | None = None
         self.title = t("app.title")
 
     # ------------------------------------------------------------ life cycle
@@ -92,9 +109,20 @@ class ZhijinApp(TypeAhead):
             with contextlib.suppress(
                 NotImplementedError, RuntimeError, ValueError
             ):  # not POSIX / main thread
-                loop.add_signal_handler(sig, self.exit)
+                loop.add_signal_handler(sig, self._hang_up)
         if self.refresh_seconds > 0:
             self.set_interval(self.refresh_seconds, self._poll_current_screen)
+
+    def _hang_up(self) -> None:
+        """Leave through the normal exit path, but never hang: a worker stuck in a database call could keep
+        the process alive. Nothing saved is lost by a hard exit (transactions are atomic) and the terminal
+        is gone anyway, so after a grace period the process ends regardless."""
+        self.exit()
+        if self._hangup_timer is None:
+            timer = threading.Timer(HANGUP_GRACE_SECONDS, os._exit, args=(129,))
+            timer.daemon = True
+            timer.start()
+            self._hangup_timer = timer
 
     def on_unmount(self) -> None:
         try:
@@ -135,9 +163,12 @@ class ZhijinApp(TypeAhead):
 
     def open_attendance(self, session_id: int) -> None:
         """Switch to the attendance section and show `session_id` there (used by overview and schedule)."""
+        self._attendance_request = session_id  # a screen mounted by the switch takes it in on_mount
         self.switch_mode("attendance")
 
         def load() -> None:
+            if self.take_attendance_request() is None:
+                return  # the new screen has it already
             loader = getattr(self.screen, "load_session", None)
             if callable(loader):
                 loader(session_id)
@@ -145,6 +176,11 @@ class ZhijinApp(TypeAhead):
                 self.notify(t("err.no_attendance_screen"), severity="warning")
 
         self.call_after_refresh(load)
+
+    def take_attendance_request(self) -> int | None:
+        """The session open_attendance asked for and nobody has shown yet (then cleared)."""
+        session_id, self._attendance_request = self._attendance_request, None
+        return session_id
 
     # ------------------------------------------------------------ services
     def run_service(
@@ -166,9 +202,11 @@ class ZhijinApp(TypeAhead):
         - any other error: one clear notification (never a traceback), then `on_error` if given.
         A result from a worker that was superseded (exclusive group) is dropped.
         """
-        from zhijin_training.services.schedule import ScheduleWarning
 
         def work() -> None:
+            # imported here, in the thread: services pull SQLAlchemy, which the first screen must not wait for
+            from zhijin_training.services.schedule import ScheduleWarning
+
             worker = get_current_worker()
             try:
                 result = call()

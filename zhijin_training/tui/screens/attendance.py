@@ -12,6 +12,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
@@ -105,7 +106,9 @@ class MarkJob:
 
 
 class AttendanceScreen(ServiceCalls, SectionScreen):
-    CSS_PATH = "attendance.tcss"
+    # as default CSS, not CSS_PATH: a screen's CSS_PATH makes Textual re-parse every stylesheet and restyle
+    # every widget of the app when the screen first opens (~130 ms); default CSS is added incrementally
+    DEFAULT_CSS = (Path(__file__).parent / "attendance.tcss").read_text(encoding="utf-8")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "mark('present')", t("ops.att.k.present")),
         Binding("l", "mark('late')", t("ops.att.k.late")),
@@ -169,7 +172,10 @@ class AttendanceScreen(ServiceCalls, SectionScreen):
 
     def on_mount(self) -> None:
         self.table.focus()
-        if self._requested is None:
+        requested = self.zapp.take_attendance_request()
+        if requested is not None:  # opened for a given session: no need to look for the default one
+            self.load_session(requested)
+        elif self._requested is None:
             self.call_service("default", default_session_id, self.ctx)
 
     def done_default(self, session_id: int | None) -> None:
@@ -196,9 +202,9 @@ class AttendanceScreen(ServiceCalls, SectionScreen):
         if not same:
             self.venues = venues if session.branch_venues else []
             self.venue_index = 0
-            self.table.specs = self._columns(bool(session.branch_venues))
-            self.table.set_rows([self._row(p) for p in sheet.participants])
-            self.table.relayout(force=True)
+            self.table.replace_all(
+                self._columns(bool(session.branch_venues)), [self._row(p) for p in sheet.participants]
+            )
             self.table.move_cursor(row=self._first_untaken(), animate=False)
         else:
             self.table.set_rows([self._row(p) for p in sheet.participants])

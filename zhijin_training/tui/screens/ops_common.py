@@ -170,6 +170,15 @@ class OpsTable(DataTable[Text]):
                 self._widths = self._fit(120)
         self._rebuild()
 
+    def replace_all(self, specs: Sequence[Col], rows: Sequence[Row]) -> None:
+        """New columns and rows at once: one rebuild (set_rows then relayout would build the table twice)."""
+        self.specs = list(specs)
+        self.data_rows = list(rows)
+        width = self.size.width
+        self._laid_for = width if width > 0 else -1
+        self._widths = self._fit(width if width > 0 else 120)
+        self._rebuild()
+
     def append_rows(self, rows: Sequence[Row]) -> None:
         shown = [s for s in self.specs if s.key in self._widths]
         index = {s.key: i for i, s in enumerate(self.specs)}
@@ -189,12 +198,43 @@ class OpsTable(DataTable[Text]):
                 break
         else:
             return
+        if key not in self.rows:
+            return
         index = {s.key: i for i, s in enumerate(self.specs)}
+        cells = self._data[key]  # type: ignore[index]
+        changes = {}
         for spec in self.specs:
-            if spec.key in self._widths and key in self.rows:
-                self.update_cell(
-                    key, spec.key, self._render_value(spec, values[index[spec.key]], self._widths[spec.key])
-                )
+            if spec.key in self._widths:
+                value = self._render_value(spec, values[index[spec.key]], self._widths[spec.key])
+                if cells.get(spec.key) != value:  # type: ignore[call-overload]
+                    changes[spec.key] = value
+        if changes:
+            self._update_cells_of_row(key, changes)
+
+    def _update_cells_of_row(self, key: str, changes: dict[str, Text]) -> None:
+        """Change cells of one row and re-render that row alone.
+
+        DataTable.update_cell bumps one update counter that is part of every render cache key, so a single
+        changed cell re-renders every visible row (~150 ms for a 300-person list at 120x40). Here the cells
+        are replaced and only this row's cache entries dropped; the other rows come from the caches.
+        """
+        try:
+            row_index = self.get_row_index(key)
+            data = self._data[key]  # type: ignore[index]
+            caches = (self._cell_render_cache, self._row_render_cache)
+            renderables = self._row_renderable_cache
+        except (AttributeError, KeyError, LookupError):  # a Textual without these internals: the slow path
+            for column, value in changes.items():
+                self.update_cell(key, column, value)
+            return
+        for column, value in changes.items():
+            data[column] = value  # type: ignore[index]
+        for cache in caches:
+            for cache_key in [k for k in cache.keys() if k[0] == key]:  # noqa: SIM118 (LRUCache: no __iter__)
+                cache.discard(cache_key)
+        renderables.discard((self._update_count, row_index))
+        self._line_cache.clear()  # keyed by screen line: cheap to rebuild from the row caches
+        self.refresh_row(row_index)
 
     def set_marker(self, key: str, suffix: str) -> None:
         self.marker = {key: suffix} if suffix else {}

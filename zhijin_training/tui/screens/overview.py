@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Static
 
 from zhijin_training.i18n import t
 from zhijin_training.services.views import SessionView
-from zhijin_training.timeutil import local_date, quarter_of
+from zhijin_training.timeutil import local_date, quarter_bounds, quarter_of
 from zhijin_training.tui.base import SectionScreen
 from zhijin_training.tui.widgets.fmt import (
     count_text,
@@ -67,12 +67,23 @@ def _quarter_figures(ctx: object) -> QuarterFigures | None:
         from zhijin_training.services import reports
     except ImportError:  # reports are built separately; the overview works without them
         return None
+    from fractions import Fraction
+
     from zhijin_training.services.rates import Counts
 
-    review = reports.quarterly_review(ctx, quarter, unit_kind=None)
-    total = sum((row.counts for row in review.rows), Counts())
-    below = [(c.name, c.unit_name, c.rate) for c in review.below]
-    return QuarterFigures(review.quarter, total.rate, review.threshold, below)
+    # the quarterly review's figures for the whole office, from the per-cadre rows alone: the review would
+    # also rank units and compute the previous quarter, which the overview does not show (about half the
+    # work; 2.7 s -> 1.3 s at province size). Every participant belongs to one cadre row, so they add up
+    # to the review's total.
+    start, end = quarter_bounds(quarter)
+    threshold = reports.review_threshold(ctx)
+    cadres = reports.attendance_by_cadre(ctx, start, end)
+    total = sum((c.counts for c in cadres), Counts())
+    low = [c for c in cadres if c.rate is not None and c.rate < threshold]
+    # exact rates for the order, as the review sorts them (2/3 and 4/6 tie)
+    low.sort(key=lambda c: (Fraction(c.counts.attended, c.counts.expected - c.counts.on_leave), c.cadre_id))
+    below = [(c.name, c.unit_name, c.rate) for c in low]
+    return QuarterFigures(reports.quarter_label(quarter), total.rate, threshold, below)
 
 
 def _rate(rate: float | None) -> str:
