@@ -349,17 +349,4 @@ def _clear_broadcast(ctx: Context, s: Session, row: TrainingSession) -> None:
     """SessionChanges cannot clear a broadcast time (None means keep): do it here, audited."""
     before = schedule.session_snapshot(s, row)
     row.broadcast_at = None
-    row.sequence += 1
-    row.version += 1
-    row.updated_at = ctx.now()
-    row.updated_by = ctx.actor.user
-    audit.record(
-        ctx,
-        s,
-        action="update",
-        entity="session",
-        entity_id=row.id,
-        session_id=row.id,
-        before=before,
-        after=schedule.session_snapshot(s, row),
-    )
+    schedule.record_session_change(ctx, s, row, before)

@@ -27,7 +27,7 @@ from zhijin_training.services.context import Context
 from zhijin_training.services.errors import ConflictError, NotFoundError, ValidationError
 from zhijin_training.services.rates import Counts, count_columns, counts_from_row
 from zhijin_training.services.roster import ROLE_ORDER, find_cadre
-from zhijin_training.services.schedule import session_view
+from zhijin_training.services.schedule import record_session_change, session_snapshot, session_view
 from zhijin_training.services.validation import clean_text, parse_enum
 from zhijin_training.services.views import ParticipantView, SessionAttendance
 from zhijin_training.settings import AccessRole
@@ -204,24 +204,11 @@ def _load_session(s: Session, session_id: int) -> TrainingSession:
 
 
 def _mark_held(ctx: Context, s: Session, row: TrainingSession) -> None:
+    """A session whose attendance is being taken has been held (calendars need no update for that)."""
     if row.status == SessionStatus.SCHEDULED.value and row.starts_at <= ctx.now():
-        before = audit.snapshot(row)
+        before = session_snapshot(s, row)
         row.status = SessionStatus.HELD.value
-        row.version += 1
-        row.updated_at = ctx.now()
-        row.updated_by = ctx.actor.user
-        s.add(row)
-        audit.record(
-            ctx,
-            s,
-            action="update",
-            entity="session",
-            entity_id=row.id,
-            session_id=row.id,
-            before=before,
-            after=audit.snapshot(row),
-            reason="attendance taken",
-        )
+        record_session_change(ctx, s, row, before, calendar=False, reason="attendance taken")
 
 
 def mark(ctx: Context, session_id: int, cadre: int | str, entry: Mark) -> ParticipantView:

@@ -14,10 +14,14 @@ from zhijin_training.models import Cadre, Participant, SessionStatus, TrainingSe
 from zhijin_training.services import audit
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import NotFoundError, ValidationError
-from zhijin_training.services.roster import check_version, units_on
-from zhijin_training.services.schedule import ScheduleWarning, bump_after_participant_change, require_cadres
+from zhijin_training.services.roster import check_version
+from zhijin_training.services.schedule import (
+    ScheduleWarning,
+    add_participant_rows,
+    bump_after_participant_change,
+    require_cadres,
+)
 from zhijin_training.settings import AccessRole
-from zhijin_training.timeutil import local_date
 
 
 def change_participants(
@@ -85,21 +89,7 @@ def _refuse_inactive(s: Session, cadre_ids: Sequence[int]) -> None:
 def _write(
     ctx: Context, s: Session, row: TrainingSession, added: list[int], removed: list[Participant]
 ) -> None:
-    unit_of = units_on(s, added, local_date(row.starts_at))
-    for cadre_id in added:
-        p = Participant(session_id=row.id or 0, cadre_id=cadre_id, unit_id=unit_of.get(cadre_id))
-        s.add(p)
-        s.flush()
-        audit.record(
-            ctx,
-            s,
-            action="create",
-            entity="participant",
-            entity_id=p.id,
-            session_id=row.id,
-            cadre_id=cadre_id,
-            after=audit.snapshot(p),
-        )
+    add_participant_rows(ctx, s, row, added)
     for p in removed:
         audit.record(
             ctx,

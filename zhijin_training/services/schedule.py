@@ -480,13 +480,31 @@ def insert_session(
                 session_id=row.id, day=stop.day, place=stop.place, activity=stop.activity, sort_order=order
             )
         )
-    unit_of = units_on(s, list(cadre_ids), local_date(times.starts_at))
+    add_participant_rows(ctx, s, row, cadre_ids)
+    audit.record(
+        ctx,
+        s,
+        action="create",
+        entity="session",
+        entity_id=row.id,
+        session_id=row.id,
+        after=session_snapshot(s, row) | {"participants": list(dict.fromkeys(cadre_ids))},
+    )
+    return row
+
+
+def add_participant_rows(
+    ctx: Context, s: Session, row: TrainingSession, cadre_ids: Sequence[int]
+) -> list[Participant]:
+    """Participants with the unit of the post each held on the session's day, one audit entry per person
+    (so `audit list --cadre X` shows when X was planned in)."""
+    unit_of = units_on(s, list(cadre_ids), local_date(row.starts_at))
     people = [
-        Participant(session_id=row.id, cadre_id=c, unit_id=unit_of.get(c)) for c in dict.fromkeys(cadre_ids)
+        Participant(session_id=row.id or 0, cadre_id=c, unit_id=unit_of.get(c))
+        for c in dict.fromkeys(cadre_ids)
     ]
     s.add_all(people)
     s.flush()
-    # one entry per person as well, so `audit list --cadre X` shows when X was planned in
     for p in people:
         audit.record(
             ctx,
@@ -498,16 +516,7 @@ def insert_session(
             cadre_id=p.cadre_id,
             after=audit.snapshot(p),
         )
-    audit.record(
-        ctx,
-        s,
-        action="create",
-        entity="session",
-        entity_id=row.id,
-        session_id=row.id,
-        after=session_snapshot(s, row) | {"participants": list(dict.fromkeys(cadre_ids))},
-    )
-    return row
+    return people
 
 
 def require_cadres(s: Session, cadre_ids: Sequence[int]) -> None:
@@ -836,23 +845,9 @@ def apply_changes(
         return
     if detach:
         row.detached = True
-    if set(changed) & _CALENDAR_FIELDS:
-        row.sequence += 1
-    row.version += 1
-    row.updated_at = ctx.now()
-    row.updated_by = ctx.actor.user
     if "starts_at" in changed:
         _refresh_participant_units(s, row)
-    audit.record(
-        ctx,
-        s,
-        action="update",
-        entity="session",
-        entity_id=row.id,
-        session_id=row.id,
-        before=before,
-        after=session_snapshot(s, row),
-    )
+    record_session_change(ctx, s, row, before, calendar=bool(set(changed) & _CALENDAR_FIELDS))
 
 
 def _refresh_participant_units(s: Session, row: TrainingSession) -> None:
@@ -980,7 +975,22 @@ def set_status(
 def write_status(ctx: Context, s: Session, row: TrainingSession, status: SessionStatus, reason: str) -> None:
     before = session_snapshot(s, row)
     row.status = status.value
-    row.sequence += 1
+    record_session_change(ctx, s, row, before, reason=reason)
+
+
+def record_session_change(
+    ctx: Context,
+    s: Session,
+    row: TrainingSession,
+    before: dict[str, Any],
+    *,
+    calendar: bool = True,
+    reason: str = "",
+) -> None:
+    """After a session row was changed: raise SEQUENCE (when calendars show the change), version, who and when,
+    and write the audit entry with before and after — in the caller's transaction."""
+    if calendar:
+        row.sequence += 1
     row.version += 1
     row.updated_at = ctx.now()
     row.updated_by = ctx.actor.user
