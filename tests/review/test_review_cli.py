@@ -1,4 +1,5 @@
-"""Reviewer's CLI tests: bad input that ends in a traceback, and a failing command that still writes."""
+"""Regression tests from a code review: bad CLI input that used to end in a traceback, and a failing command
+that used to write anyway (all fixed)."""
 
 from __future__ import annotations
 
