@@ -48,7 +48,10 @@ def context(*, check_schema: bool = True) -> Context:
 
 
 def fail(message: str, code: int = 1) -> None:
-    err_console.print(Text("错误 error: " + printable(message), style="bold red"))
+    """One error line, the same wording as errors raised by the services (see zhijin_training.cli_errors)."""
+    from zhijin_training.cli_errors import report_user_error
+
+    report_user_error(message)
     raise typer.Exit(code)
 
 
