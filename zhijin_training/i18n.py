@@ -37,6 +37,10 @@ def get_lang() -> str:
     return _current
 
 
+def has_key(key: str, lang: str = "zh") -> bool:
+    return key in _catalogue(lang)
+
+
 def t(key: str, lang: str | None = None, **kwargs: Any) -> str:
     lang = lang or _current
     text = _catalogue(lang).get(key) or _catalogue("zh").get(key) or key

@@ -277,7 +277,7 @@ def test_version_conflict_exits_non_zero(db: Path) -> None:
     run(db, "sessions", "edit", "1", "--topic", "招商引资", "--version", "1")
     before = digest(db)
     proc = run(db, "sessions", "edit", "1", "--topic", "旅游文化", "--version", "1", ok=False)
-    assert proc.returncode == 1 and "changed by clerk" in proc.stderr
+    assert proc.returncode == 1 and "clerk" in proc.stderr and "修改" in proc.stderr
     assert digest(db) == before
 
 

@@ -11,7 +11,7 @@ import pytest
 from reliability.helpers import cli_env, dump, lecture_programme, make_private, run_cli
 from zhijin_training.services import attendance, roster, schedule
 from zhijin_training.services.context import Actor, Context
-from zhijin_training.services.errors import ConflictError
+from zhijin_training.services.errors import ConflictError, describe
 
 
 def _two(ctx: Context) -> tuple[Context, Context]:
@@ -40,8 +40,10 @@ def test_second_session_save_is_refused_with_who_and_when(ctx: Context, db_path:
         schedule.update_session(
             li, sid, schedule.SessionChanges(location="县政府"), expected_version=seen_by_both
         )
-    assert (
-        str(refused.value) == f"session #{sid} was changed by wang at 2026-11-24 10:00; reload and try again"
+    assert refused.value.code == "conflict.changed"
+    assert refused.value.params["entity_id"] == sid and refused.value.params["changed_by"] == "wang"
+    assert describe(refused.value, "en")[1] == (
+        f"session #{sid} was changed by wang at 2026-11-24 10:00; reload and try again"
     )
     assert dump(db_path) == before
     fresh = schedule.get_session(li, sid)  # reload, then the save goes through
@@ -64,9 +66,11 @@ def test_second_attendance_save_is_refused(ctx: Context, db_path: Path) -> None:
     seen = attendance.session_attendance(ctx, sid).participants[0].version
     attendance.mark(wang, sid, cadre.id, attendance.Mark("late", expected_version=seen))
     before = dump(db_path)
-    with pytest.raises(ConflictError, match=r"attendance #\d+ was changed by wang at 2026-11-24 10:00"):
+    with pytest.raises(ConflictError) as refused:
         attendance.mark(li, sid, cadre.id, attendance.Mark("absent", expected_version=seen))
-    with pytest.raises(ConflictError, match="changed by wang"):
+    assert refused.value.params["entity"] == "attendance" and refused.value.params["changed_by"] == "wang"
+    assert "2026-11-24 10:00" in describe(refused.value, "en")[1]
+    with pytest.raises(ConflictError):
         attendance.mark_many(li, sid, {cadre.id: attendance.Mark("absent", expected_version=seen)})
     assert dump(db_path) == before
 
@@ -88,6 +92,6 @@ def test_cli_second_save_exits_non_zero_with_one_line(demo_path: Path) -> None:
     )
     assert second.returncode == 1
     err = second.stderr.decode()
-    assert "session #5 was changed by wang at " in err and "reload and try again" in err
+    assert "场次 #5 已由 wang 于 " in err and "请刷新后再试" in err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert dump(demo_path) == before

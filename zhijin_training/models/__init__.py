@@ -265,3 +265,7 @@ class AppSetting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=100)
     value: str = Field(default="")
+
+
+# ---------------------------------------------------------------- tables of later topics, one module each
+# (imported here so that `SQLModel.metadata` — and so Alembic and the tests — always sees every table)
