@@ -72,8 +72,9 @@ def test_move_keeps_post_history(ctx: Context) -> None:
 def test_stale_version_is_refused(ctx: Context) -> None:
     c = roster.add_cadre(ctx, name="钱七", unit="茶店")
     roster.update_cadre(ctx, c.id, phone="13800000000", expected_version=c.version)
-    with pytest.raises(ConflictError, match="changed"):
+    with pytest.raises(ConflictError) as refused:
         roster.update_cadre(ctx, c.id, phone="13900000000", expected_version=c.version)
+    assert refused.value.code == "conflict.changed" and refused.value.params["entity_id"] == c.id
 
 
 @pytest.mark.parametrize("bad", ["", "   ", "a\x1b[31mb", "x" * 101])
