@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from zhijin_training.services.context import Context, open_context
+from zhijin_training.services.rates import Counts
 from zhijin_training.settings import Settings, load_settings
 from zhijin_training.textsafe import printable
 from zhijin_training.timeutil import DateParseError, format_local, parse_date, parse_local_datetime
@@ -76,6 +77,8 @@ def opt_datetime(value: str | None, field: str) -> datetime | None:
 
 
 def jsonable(value: Any) -> Any:
+    if isinstance(value, Counts):
+        return value.as_dict()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
         for prop in ("rate", "attended"):

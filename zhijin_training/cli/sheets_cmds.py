@@ -6,16 +6,18 @@ import sys
 from datetime import date
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.text import Text
 
+from zhijin_training import i18n
 from zhijin_training.cli.common import console, context, err_console, fail, opt_date, print_json, print_table
+from zhijin_training.enums import status_specs
 from zhijin_training.i18n import label
 from zhijin_training.services import programmes, reports, roster
 from zhijin_training.services.context import Context
-from zhijin_training.services.rates import format_rate
+from zhijin_training.services.rates import Counts, count_headers, count_values, format_rate
 from zhijin_training.textsafe import printable
 from zhijin_training.timeutil import local_date, quarter_bounds, quarter_of
 
@@ -28,7 +30,6 @@ report_app = typer.Typer(
 roster_app = typer.Typer(help="名册导入导出 Roster import and export (XLSX or CSV).", no_args_is_help=True)
 
 FORMATS = ("table", "csv", "xlsx", "json")
-COUNT_HEADERS = ["应到", "出勤", "迟到", "早退", "请假", "缺席", "代会", "未记录"]
 
 OPT_FROM = typer.Option(None, "--from", help="first day, e.g. 2026-07-01")
 OPT_TO = typer.Option(None, "--to", help="last day (inclusive)")
@@ -96,8 +97,13 @@ def _write(
     return True
 
 
-def _counts(c: Any) -> list[Any]:
-    return [c.expected, c.present, c.late, c.left_early, c.on_leave, c.absent, c.deputy, c.not_taken]
+def _counts(c: Counts) -> tuple[int, ...]:
+    return count_values(c)
+
+
+def _not_attended() -> list[str]:
+    """Statuses that are not attendance in person (请假, 缺席, 代会 …), for the short tables."""
+    return [spec.value for spec in status_specs() if not spec.attended]
 
 
 def _change(value: float | None) -> str:
@@ -156,7 +162,7 @@ def report_attendance(
         elif not _write(form, out, [_ledgers().unit_ledger(units, first, last, org=_org(ctx))], bom=bom):
             print_table(
                 f"各单位出勤 Attendance by unit  {title}",
-                ["单位 unit", *COUNT_HEADERS, "出勤率 rate"],
+                ["单位 unit", *count_headers(), "出勤率 rate"],
                 [(u.unit_name, *_counts(u.counts), format_rate(u.rate)) for u in units],
             )
         return
@@ -172,7 +178,7 @@ def report_attendance(
         return
     print_table(
         f"干部出勤 Attendance by cadre  {title}",
-        ["单位 unit", "姓名 name", "职务 post", *COUNT_HEADERS, "出勤率 rate"],
+        ["单位 unit", "姓名 name", "职务 post", *count_headers(), "出勤率 rate"],
         [(r.unit_name, r.name, r.post_title, *_counts(r.counts), format_rate(r.rate)) for r in rows],
     )
     if unit_id is not None:
@@ -210,7 +216,7 @@ def report_review(
         [
             "排名 rank",
             "单位 unit",
-            *COUNT_HEADERS,
+            *count_headers(),
             "出勤率 rate",
             f"上季度 {review.previous_quarter}",
             "变化 change",
@@ -229,7 +235,15 @@ def report_review(
     )
     print_table(
         f"出勤率低于 {review.threshold * 100:g}% 的干部 Cadres below the threshold ({len(review.below)})",
-        ["单位 unit", "姓名 name", "职务 post", "应到", "出勤", "请假", "缺席", "代会", "出勤率 rate"],
+        [
+            "单位 unit",
+            "姓名 name",
+            "职务 post",
+            i18n.t("count.expected"),
+            i18n.t("count.attended"),
+            *(label("status", v) for v in _not_attended()),
+            "出勤率 rate",
+        ],
         [
             (
                 c.unit_name,
@@ -237,9 +251,7 @@ def report_review(
                 c.post_title,
                 c.counts.expected,
                 c.counts.attended,
-                c.counts.on_leave,
-                c.counts.absent,
-                c.counts.deputy,
+                *(c.counts[v] for v in _not_attended()),
                 format_rate(c.rate),
             )
             for c in review.below
@@ -322,7 +334,7 @@ def report_programme(
         return
     print_table(
         f"{summary.title} — {label('programme_kind', summary.kind)}  出勤率 {format_rate(summary.rate)}",
-        ["#", "时间 time", "场次 session", "专题 topic", "状态 status", *COUNT_HEADERS, "出勤率 rate"],
+        ["#", "时间 time", "场次 session", "专题 topic", "状态 status", *count_headers(), "出勤率 rate"],
         [
             (
                 t.session_id,
@@ -339,7 +351,7 @@ def report_programme(
     if summary.kind == "lecture" and summary.topics:
         print_table(
             "各专题 By topic",
-            ["专题 topic", "场次 sessions", *COUNT_HEADERS, "出勤率 rate"],
+            ["专题 topic", "场次 sessions", *count_headers(), "出勤率 rate"],
             [(t.topic, t.sessions, *_counts(t.counts), format_rate(t.rate)) for t in summary.topics],
         )
     if summary.attendees:

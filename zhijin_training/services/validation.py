@@ -7,6 +7,7 @@ import unicodedata
 from enum import StrEnum
 from typing import TypeVar
 
+from zhijin_training.enums import StatusSpec, status_specs, status_values
 from zhijin_training.services.errors import ValidationError
 
 E = TypeVar("E", bound=StrEnum)
@@ -51,6 +52,17 @@ def parse_enum(enum: type[E], value: str | None, field: str, label_kind: str | N
             return member
     allowed = ", ".join(m.value for m in enum)
     raise ValidationError(f"{field}: unknown value '{value}' (allowed: {allowed})")
+
+
+def parse_status(value: str | None, field: str = "status") -> StatusSpec:
+    """An attendance status from its value or its Chinese or English label (出勤, "On leave" ...)."""
+    from zhijin_training.i18n import LANGS, label
+
+    text = (value or "").strip().lower()
+    for spec in status_specs():
+        if text == spec.value or any(text == label("status", spec.value, lang).lower() for lang in LANGS):
+            return spec
+    raise ValidationError("value.unknown", field=field, value=value or "", allowed=list(status_values()))
 
 
 def like_pattern(word: str) -> str:
