@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.text import Text
 
-from zhijin_training.cli.common import console, context, opt_date, print_json, print_table
+from zhijin_training.cli.common import console, context, opt_date, print_json, print_table, say
 from zhijin_training.enums import status_values
 from zhijin_training.i18n import label
 from zhijin_training.services import attendance, roster
@@ -51,7 +51,7 @@ def attendance_mark(
 def attendance_all_present(session: int, venue: str = typer.Option(None)) -> None:
     """Mark everyone not yet recorded as present (then record the exceptions)."""
     n = attendance.mark_remaining_present(context(), session, venue=venue)
-    console.print(f"marked {n} present", markup=False)
+    say("cli.marked_present", count=n)
 
 
 @attendance_app.command("show")

@@ -12,11 +12,12 @@ import typer
 from rich.text import Text
 
 from zhijin_training import i18n
-from zhijin_training.cli.common import console, context, err_console, fail, opt_date, print_json, print_table
+from zhijin_training.cli.common import console, context, fail, opt_date, print_json, print_table, say
 from zhijin_training.enums import status_specs
 from zhijin_training.i18n import label
 from zhijin_training.services import programmes, reports, roster
 from zhijin_training.services.context import Context
+from zhijin_training.services.errors import EndBeforeStart
 from zhijin_training.services.rates import Counts, count_headers, count_values, format_rate
 from zhijin_training.textsafe import printable
 from zhijin_training.timeutil import local_date, quarter_bounds, quarter_of
@@ -54,10 +55,10 @@ def _period(
     if first is None and last is None:
         return quarter_bounds(quarter_of(local_date(ctx.now())))
     if first is None or last is None:
-        fail("give both --from and --to (or --quarter / --year)")
+        fail("cli.period_needs_both", field="--from")
     assert first is not None and last is not None
     if last < first:
-        fail(f"--to {last} is before --from {first}")
+        raise EndBeforeStart(start=first, end=last, field="--to")
     return first, last
 
 
@@ -68,9 +69,9 @@ def _format(fmt: str | None, out: Path | None) -> str:
         fmt = out.suffix.lower().lstrip(".")
     fmt = fmt.lower()
     if fmt not in FORMATS:
-        fail(f"--format: '{fmt}' is not one of {', '.join(FORMATS)}")
+        fail("value.unknown", field="--format", value=fmt, allowed=list(FORMATS))
     if fmt in ("csv", "xlsx") and out is None:
-        fail(f"--format {fmt} needs -o FILE")
+        fail("cli.format_needs_output", field="--format", format=fmt)
     return fmt
 
 
@@ -93,7 +94,7 @@ def _write(
             _ledgers().write_csv(sheet, out.with_name(f"{out.stem}-{extra}{out.suffix}"), bom=bom)
     else:
         return False
-    console.print(Text(f"written {out}"))
+    say("cli.written", path=str(out))
     return True
 
 
@@ -153,7 +154,7 @@ def report_attendance(
     first, last = _period(ctx, start, end, quarter, year)
     form = _format(fmt, out)
     if by not in ("cadre", "unit"):
-        fail(f"--by: '{by}' is not cadre or unit")
+        fail("value.unknown", field="--by", value=by, allowed=["cadre", "unit"])
     title = f"{first.isoformat()} — {last.isoformat()}"
     if by == "unit":
         units = reports.attendance_by_unit(ctx, first, last, unit_kind=unit_kind)
@@ -279,8 +280,11 @@ def report_absences(
     if fmt == "text" or (fmt is None and out is not None and out.suffix.lower() == ".txt"):
         text = reports.absence_notice_text(groups, first, last)
         if out is not None:
-            out.write_text(text, encoding="utf-8")
-            console.print(Text(f"written {out}"))
+            from zhijin_training.sheets.cells import replacing
+
+            with replacing(out) as tmp:  # names of absentees: not readable by other users, never half-written
+                tmp.write_text(text, encoding="utf-8")
+            say("cli.written", path=str(out))
         else:
             sys.stdout.write(printable_block(text))
         return
@@ -374,9 +378,9 @@ def signin(
     from zhijin_training.sheets.signin import write_signin_sheet
 
     if out.suffix.lower() != ".xlsx":
-        fail(f"{out}: the sign-in sheet is written as .xlsx")
+        fail("cli.signin_xlsx", field="--output", path=str(out))
     write_signin_sheet(context(), session, out)
-    console.print(Text(f"written {out}"))
+    say("cli.written", path=str(out))
 
 
 # ---------------------------------------------------------------- roster
@@ -411,26 +415,27 @@ def roster_import(
     )
     if preview.errors:
         print_table(
-            "错误 Errors (nothing was imported)",
+            "错误（未导入任何内容） Errors (nothing was imported)",
             ["行 row", "列 column", "问题 problem"],
             [(e.row, e.column, e.message) for e in preview.errors],
         )
-        fail(f"{len(preview.errors)} error(s) in {file.name}: fix them and import again; nothing was written")
+        fail("cli.import_has_errors", field="file", count=len(preview.errors), file=file.name)
     if not preview.new and not preview.changed:
-        console.print(Text("nothing to change"))
+        say("cli.nothing_to_change")
         return
     if not yes:
         if not sys.stdin.isatty():
-            fail("not asking on a non-interactive input: run again with --yes to apply")
-        if not typer.confirm("apply these changes?", default=False):
-            err_console.print("nothing was written")
+            fail("cli.needs_yes", field="--yes")
+        if not typer.confirm(i18n.t("cli.confirm_apply"), default=False):
+            say("cli.nothing_written", err=True)
             raise typer.Exit(1)
     result = roster_io.apply_import(ctx, preview)
-    console.print(
-        Text(
-            f"imported: {result.added} new, {result.changed} changed ({result.moved} post moves), "
-            f"{result.unchanged} unchanged"
-        )
+    say(
+        "cli.roster_imported",
+        added=result.added,
+        changed=result.changed,
+        moved=result.moved,
+        unchanged=result.unchanged,
     )
 
 
@@ -443,7 +448,7 @@ def roster_export(
     from zhijin_training.sheets import roster_io
 
     roster_io.export_roster(context(), file, bom=not no_bom)
-    console.print(Text(f"written {file}"))
+    say("cli.written", path=str(file))
 
 
 def register(app: typer.Typer) -> None:

@@ -78,7 +78,7 @@ def session_attendance(ctx: Context, session_id: int) -> SessionAttendance:
     with ctx.db.read() as s:
         row = s.get(TrainingSession, session_id)
         if row is None:
-            raise NotFoundError("session.not_found", field="session", session_id=session_id)
+            raise NotFoundError("record.not_found", field="session", entity="session", ref=f"#{session_id}")
         rows = s.exec(
             select(Participant, Cadre, Unit.name)
             .join(Cadre, col(Participant.cadre_id) == Cadre.id)
@@ -189,7 +189,7 @@ def _apply(ctx: Context, s: Session, p: Participant, row: TrainingSession, mark:
 def _load_session(s: Session, session_id: int) -> TrainingSession:
     row = s.get(TrainingSession, session_id, with_for_update=True)
     if row is None:
-        raise NotFoundError("session.not_found", field="session", session_id=session_id)
+        raise NotFoundError("record.not_found", field="session", entity="session", ref=f"#{session_id}")
     if row.status == SessionStatus.CANCELLED.value:
         raise ValidationError("attendance.session_cancelled", field="session", session_id=session_id)
     return row
@@ -210,7 +210,7 @@ def mark(ctx: Context, session_id: int, cadre: int | str, entry: Mark) -> Partic
         row = _load_session(s, session_id)
         person = s.get(Cadre, cadre) if isinstance(cadre, int) else find_cadre(s, cadre)
         if person is None:
-            raise NotFoundError("cadre.not_found", field="cadre", cadre=f"#{cadre}")
+            raise NotFoundError("record.not_found", field="cadre", entity="cadre", ref=f"#{cadre}")
         p = s.exec(
             select(Participant).where(Participant.session_id == session_id, Participant.cadre_id == person.id)
         ).first()

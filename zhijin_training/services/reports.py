@@ -35,7 +35,7 @@ from zhijin_training.models import (
     Unit,
 )
 from zhijin_training.services.context import Context
-from zhijin_training.services.errors import NotFoundError, ValidationError
+from zhijin_training.services.errors import EndBeforeStart, NotFoundError, ValidationError
 from zhijin_training.services.rates import Counts, count_columns, counts_from_row, notice_values
 from zhijin_training.services.roster import ROLE_ORDER
 from zhijin_training.services.validation import like_pattern
@@ -192,7 +192,7 @@ class BehindRow:
 # ---------------------------------------------------------------- helpers
 def check_period(start: date, end: date) -> None:
     if end < start:
-        raise ValidationError(f"period: end {end} is before start {start}")
+        raise EndBeforeStart(start=start, end=end, field="end")
 
 
 def _in_period(start: date | None, end: date | None) -> list[Any]:
@@ -403,7 +403,7 @@ def quarterly_review(
     prev_start, prev_end = quarter_bounds(prev)
     limit = review_threshold(ctx) if threshold is None else threshold
     if not 0 <= limit <= 1:
-        raise ValidationError(f"threshold: {limit} is not between 0 and 1 (e.g. 0.8 for 80%)")
+        raise ValidationError("report.threshold_range", field="threshold", value=limit)
     with ctx.db.read() as s:
         rows = _unit_rows(s, start, end, unit_kind=unit_kind)
         before = {r.unit_id: r.counts.rate for r in _unit_rows(s, prev_start, prev_end, unit_kind=unit_kind)}
@@ -531,7 +531,9 @@ def programme_summary(
     with ctx.db.read() as s:
         programme = s.get(Programme, programme_id)
         if programme is None:
-            raise NotFoundError(f"programme #{programme_id} does not exist")
+            raise NotFoundError(
+                "record.not_found", field="programme", entity="programme", ref=f"#{programme_id}"
+            )
         period: list[Any] = []
         if start is not None:
             period.append(col(TrainingSession.starts_at) >= local_midnight(start))
