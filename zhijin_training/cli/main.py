@@ -17,6 +17,7 @@ from zhijin_training.cli import (
 from zhijin_training.cli.common import STATE
 from zhijin_training.i18n import set_lang
 
+
 class ReportingGroup(TyperGroup):
     """Every user error of every command — a service's, a bad date, the config file — becomes one line on
     stderr worded by describe() in the chosen language, and exit code 1: the same in-process (tests) as from
