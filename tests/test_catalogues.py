@@ -12,6 +12,7 @@ import ast
 import json
 import re
 import string
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -230,6 +231,18 @@ def test_placeholders_match_between_languages() -> None:
     zh, en = _catalogue("zh"), _catalogue("en")
     differ = {k: (_placeholders(zh[k]), _placeholders(en[k])) for k in set(zh) & set(en)}
     assert {k: v for k, v in differ.items() if v[0] != v[1]} == {}
+
+
+def test_no_ambiguous_width_characters_in_messages() -> None:
+    """Errors are shown in TUI dialogs too: “ ” … – — are drawn two cells wide on CJK terminals."""
+    found = {}
+    for lang in ("zh", "en"):
+        for key, text in _catalogue(lang).items():
+            if key.startswith(("error.", "field.", "cli.", "roster.", "date.", "count.", "warning.")):
+                wide = {ch for ch in text if unicodedata.east_asian_width(ch) == "A"}
+                if wide:
+                    found[f"{lang}:{key}"] = wide
+    assert found == {}
 
 
 def test_chinese_error_texts_are_chinese() -> None:

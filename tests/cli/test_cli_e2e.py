@@ -254,8 +254,8 @@ def test_edit_following_from_cli(db: Path) -> None:
         (("attendance", "mark", "1", "ZJ001", "present"), "场次 #1 不存在"),
         (("cadres", "add", "x" * 10_000, "--unit", "茶店"), "姓名：10000 个字，最多 100 个"),
         (("cadres", "add", "\x1b[2J坏人", "--unit", "茶店"), "姓名：含有控制字符（U+001B）"),
-        (("cadres", "add", "张三", "--unit", "火星乡"), "没有与“火星乡”相符的单位"),
-        (("cadres", "list", "--unit", "苗族"), "“苗族”对应"),
+        (("cadres", "add", "张三", "--unit", "火星乡"), "没有与「火星乡」相符的单位"),
+        (("cadres", "list", "--unit", "苗族"), "「苗族」对应"),
         (("attendance", "show", "1"), "场次 #1 不存在"),
         (("sessions", "edit", "1", "--title", "x", "--version", "7"), "场次 #1 不存在"),
         (

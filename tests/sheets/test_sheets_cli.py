@@ -51,7 +51,7 @@ def test_report_attendance_xlsx_csv_and_unit(demo_path: Path, tmp_path: Path) ->
     assert result.exit_code == 0
     assert csv_out.read_bytes().startswith(b"\xef\xbb\xbf")
     bad = run(demo_path, "report", "attendance", "--from", "2026-09-30", "--to", "2026-07-01")
-    assert bad.exit_code == 1 and "错误 error: --to：结束 2026-07-01 不晚于开始 2026-09-30" in bad.output
+    assert bad.exit_code == 1 and "错误 error: --to：2026-07-01 不晚于 2026-09-30，结束须晚于开始" in bad.output
 
 
 def test_report_absences_notice_and_programme(demo_path: Path) -> None:

@@ -105,8 +105,8 @@ def test_broken_file_is_refused_row_by_row_and_nothing_written(ctx: Context, tmp
         (8, "角色", "value.unknown", "role"),
     ]
     assert preview.errors[1].params == {"unit": "不存在乡"}
-    assert str(preview.errors[1]) == "第 4 行 C 单位 列：未知单位“不存在乡”"  # where and what, in Chinese
-    assert preview.errors[4].message == "电话：'call me' 不是电话号码（只能有数字、空格和“-”，可以 + 开头）"
+    assert str(preview.errors[1]) == "第 4 行 C 单位 列：未知单位「不存在乡」"  # where and what, in Chinese
+    assert preview.errors[4].message == "电话：'call me' 不是电话号码（只能有数字、空格和「-」，可以 + 开头）"
     with raises_code(ValidationError, "roster.import_has_errors", count=6, file="bad.csv"):
         roster_io.apply_import(ctx, preview)
     assert dump(ctx) == before

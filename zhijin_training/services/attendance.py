@@ -123,7 +123,7 @@ def _validate(mark: Mark) -> tuple[StatusSpec, dict[str, str]]:
         values["venue"] = clean_text(mark.venue, "venue", max_len=200)
     for needed in spec.needs:
         # e.g. only approved leave is excused from the rate (services/rates.py): say who approved it
-        if not values[needed]:
+        if not values.get(needed):
             raise ValidationError("attendance.detail_required", field=needed, status=spec.value)
     for detail in _DETAIL_FIELDS:
         if detail not in spec.needs:

@@ -36,7 +36,7 @@ def copy_database(
 
     if stored_revision(source) != SCHEMA_HEAD:
         raise ValidationError(
-            "dbcopy.source_schema", revision=stored_revision(source) or "—", head=SCHEMA_HEAD
+            "dbcopy.source_schema", revision=stored_revision(source) or "-", head=SCHEMA_HEAD
         )
     migrate.upgrade(target)
     tables = [t for t in SQLModel.metadata.sorted_tables]

@@ -152,7 +152,7 @@ def _format_value(value: Any, lang: str) -> str:
         sep = "、" if lang == "zh" else ", "
         return sep.join(_format_value(v, lang) for v in value)
     if value is None:
-        return "—"
+        return "-"  # not "—": ambiguous width, two cells on CJK terminals
     return str(value)
 
 

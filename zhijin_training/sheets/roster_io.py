@@ -370,7 +370,7 @@ def _plan(s: Session, parsed: ParsedRoster) -> tuple[list[RowPlan], list[RowErro
             if ref:
                 errors.append(RowError(row.row, "", "roster.duplicate_ref", {"ref": ref, "other": seen[key]}))
             else:
-                who = {"name": name, "unit": values.get("unit_name") or "—", "other": seen[key]}
+                who = {"name": name, "unit": values.get("unit_name") or "-", "other": seen[key]}
                 errors.append(RowError(row.row, "", "roster.duplicate_name", who))
             continue
         seen[key] = row.row
