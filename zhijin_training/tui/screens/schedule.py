@@ -149,7 +149,9 @@ class ScheduleScreen(SectionScreen):
         ctx = self.ctx
         from zhijin_training.services import programmes
 
-        self.run_service(lambda: programmes.list_programmes(ctx, active_only=True), self._set_programmes)
+        self.run_service(
+            lambda: programmes.list_programmes(ctx, active_only=True), self._set_programmes, tag="programmes"
+        )
         self.refresh_data()
 
     def _set_programmes(self, items: list[ProgrammeView]) -> None:
@@ -161,7 +163,11 @@ class ScheduleScreen(SectionScreen):
             ctx = self.ctx
             from zhijin_training.services import programmes
 
-            self.run_service(lambda: programmes.list_programmes(ctx, active_only=True), self._set_programmes)
+            self.run_service(
+                lambda: programmes.list_programmes(ctx, active_only=True),
+                self._set_programmes,
+                tag="programmes",
+            )
             self.refresh_data()
 
     @property
@@ -190,7 +196,7 @@ class ScheduleScreen(SectionScreen):
             rows = schedule.list_sessions(ctx, limit=PAGE_SIZE + 1, offset=offset, **args)
             return Page(rows[:PAGE_SIZE], offset, len(rows) > PAGE_SIZE)
 
-        self.run_service(load, self._show_page, group="load", exclusive=True)
+        self.run_service(load, self._show_page, tag="load")
 
     def _show_page(self, page: Page) -> None:
         self._loaded = True
@@ -240,7 +246,7 @@ class ScheduleScreen(SectionScreen):
                 day += timedelta(days=1)
             return rows, names
 
-        self.run_service(load, self._show_month, group="load", exclusive=True)
+        self.run_service(load, self._show_month, tag="load")
 
     def _show_month(self, result: tuple[list[SessionView], dict[date, str]]) -> None:
         rows, names = result
