@@ -125,6 +125,18 @@ def summary(entry: AuditView) -> str:
     return "; ".join(parts)
 
 
+# reasons the services write themselves (a person's reason is shown as typed)
+SYSTEM_REASONS = {
+    "attendance taken": "kit.aud.reason.attendance_taken",
+    "post change": "kit.aud.reason.post_change",
+}
+
+
+def reason_text(reason: str) -> str:
+    key = SYSTEM_REASONS.get(reason)
+    return t(key) if key else reason
+
+
 class AuditScreen(SectionScreen):
     CSS_PATH = "audit.tcss"
     KEYS: ClassVar = keys(
@@ -250,7 +262,10 @@ class AuditScreen(SectionScreen):
         return f"{t(f'ops.aud.action.{e.action}')}{t(f'ops.aud.entity.{e.entity}')}"
 
     def _row(self, e: AuditView) -> Row:
-        return (str(e.id), (when(e.at), e.user, self._what(e), self._target(e), summary(e), e.reason))
+        return (
+            str(e.id),
+            (when(e.at), e.user, self._what(e), self._target(e), summary(e), reason_text(e.reason)),
+        )
 
     def _show_bar(self) -> None:
         text = Text(no_wrap=True, overflow="crop", end="")
@@ -325,5 +340,5 @@ class AuditScreen(SectionScreen):
             Col("changed", "", 1),
         ]
         title = f"{when(entry.at)}  {entry.user}  {self._what(entry)}  {self._target(entry)}"
-        note = t("ops.aud.reason_is", reason=entry.reason) if entry.reason else ""
+        note = t("ops.aud.reason_is", reason=reason_text(entry.reason)) if entry.reason else ""
         self.app.push_screen(TableDialog(title, columns, rows, note=note))
