@@ -127,10 +127,10 @@ def test_new_session_form_typed_in_one_burst(make_app, run_pilot, tui_ctx) -> No
             "ctrl+s",
         )
         await settle(pilot)
-        from zhijin_training.tui.kit.dialogs import Confirm
+        from zhijin_training.tui.kit.dialogs import Choice
 
-        if isinstance(pilot.app.screen, Confirm):  # a conflict or holiday warning: save anyway
-            await burst(pilot, "y")
+        if isinstance(pilot.app.screen, Choice):  # a conflict or holiday warning: save anyway
+            await burst(pilot, "1")
             await settle(pilot)
         assert not isinstance(pilot.app.screen, FormDialog)
 

@@ -61,7 +61,7 @@ def _as_col(spec: Col | tuple[str, str, int]) -> Col:
     if isinstance(spec, Col):
         return spec
     key, label, width = spec
-    return Col(key, label, width) if width > 0 else Col(key, label, 4, grow=max(1, -width))
+    return Col(key, label, width) if width > 0 else Col(key, label, 1, grow=max(1, -width))
 
 
 class Table(DataTable[Text]):
