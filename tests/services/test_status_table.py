@@ -29,7 +29,10 @@ def test_the_table_matches_the_stored_enum_and_the_rate_rule() -> None:
     assert [s.value for s in enums.statuses_where(attended=True)] == ["present", "late", "left_early"]
     assert [s.value for s in enums.statuses_where(excused=True)] == ["on_leave"]
     assert [s.value for s in enums.statuses_where(in_notice=True)] == ["absent"]
-    assert status_spec("on_leave").needs == ("leave_reason", "approved_by") and status_spec("on_leave").in_advance
+    assert (
+        status_spec("on_leave").needs == ("leave_reason", "approved_by")
+        and status_spec("on_leave").in_advance
+    )
     assert status_spec("deputy").needs == ("deputy_name",) and status_spec("deputy").absent
     keys = [s.key for s in enums.status_specs()]
     assert len(set(keys)) == len(keys)  # one key letter per status

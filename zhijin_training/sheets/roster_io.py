@@ -198,7 +198,7 @@ def _csv_grid(path: Path) -> list[tuple[int, list[str]]]:
     try:
         for fields_ in reader:
             out.append((reader.line_num, [_cell_text(v) for v in fields_]))
-    except csv.Error as exc:
+    except csv.Error:
         raise RosterFileError("roster.bad_csv", field="path", file=path.name, line=reader.line_num) from None
     return out
 
