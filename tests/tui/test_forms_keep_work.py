@@ -48,7 +48,7 @@ def test_end_before_start_stays_open_marks_end_in_chinese(make_app, run_pilot, t
         await settle(pilot)
         assert pilot.app.screen is form  # still open
         text = field_error(form, "end")
-        assert "结束" in text and "不晚于开始" in text
+        assert "结束" in text and "15:00" in text and "17:00" in text  # what and where, in Chinese
         assert not any(word in text for word in ENGLISH)
         assert form.raw_values()["title"] == "倒着的讲座"  # nothing typed is lost
         assert form.raw_values()["start"] == "17:00"
