@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
 from zhijin_training.i18n import label, t
@@ -17,9 +16,11 @@ from zhijin_training.services.audit import AuditView
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import DomainError
 from zhijin_training.tui.base import SectionScreen
+from zhijin_training.tui.kit.dialogs import TableDialog
+from zhijin_training.tui.kit.keymap import Key, keys
+from zhijin_training.tui.kit.table import Col, Row, Table
 from zhijin_training.tui.screens.cadre_picker import CadrePicker
-from zhijin_training.tui.screens.ops_common import Col, OpsTable, Row, ServiceCalls, when
-from zhijin_training.tui.screens.ops_dialogs import TableDialog
+from zhijin_training.tui.screens.ops_common import when
 from zhijin_training.tui.screens.session_picker import SessionPicker
 
 PAGE = 100
@@ -124,14 +125,26 @@ def summary(entry: AuditView) -> str:
     return "; ".join(parts)
 
 
-class AuditScreen(ServiceCalls, SectionScreen):
+# reasons the services write themselves (a person's reason is shown as typed)
+SYSTEM_REASONS = {
+    "attendance taken": "kit.aud.reason.attendance_taken",
+    "post change": "kit.aud.reason.post_change",
+}
+
+
+def reason_text(reason: str) -> str:
+    key = SYSTEM_REASONS.get(reason)
+    return t(key) if key else reason
+
+
+class AuditScreen(SectionScreen):
     CSS_PATH = "audit.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "filter_session", t("ops.aud.k.session")),
-        Binding("c", "filter_cadre", t("ops.aud.k.cadre")),
-        Binding("x", "clear_filters", t("ops.aud.k.clear")),
-        Binding("r", "reload", t("ops.k.reload"), show=False),
-    ]
+    KEYS: ClassVar = keys(
+        Key("audit.session", "s", "filter_session", "ops.aud.k.session"),
+        Key("audit.cadre", "c", "filter_cadre", "ops.aud.k.cadre"),
+        Key("audit.clear", "z", "clear_filters", "ops.aud.k.clear"),
+        Key("audit.reload", "r,f5,ctrl+r", "reload", "ops.k.reload", show=False),
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -146,7 +159,7 @@ class AuditScreen(ServiceCalls, SectionScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         yield Static("", id="aud-bar")
-        yield OpsTable(
+        yield Table(
             [
                 Col("at", t("ops.col.when"), 16),
                 Col("user", t("ops.aud.user"), 8, optional=2),
@@ -160,8 +173,8 @@ class AuditScreen(ServiceCalls, SectionScreen):
         yield from self.compose_bottom()
 
     @property
-    def table(self) -> OpsTable:
-        return self.query_one("#aud-table", OpsTable)
+    def table(self) -> Table:
+        return self.query_one("#aud-table", Table)
 
     def on_mount(self) -> None:
         self.table.focus()
@@ -249,7 +262,10 @@ class AuditScreen(ServiceCalls, SectionScreen):
         return f"{t(f'ops.aud.action.{e.action}')}{t(f'ops.aud.entity.{e.entity}')}"
 
     def _row(self, e: AuditView) -> Row:
-        return (str(e.id), (when(e.at), e.user, self._what(e), self._target(e), summary(e), e.reason))
+        return (
+            str(e.id),
+            (when(e.at), e.user, self._what(e), self._target(e), summary(e), reason_text(e.reason)),
+        )
 
     def _show_bar(self) -> None:
         text = Text(no_wrap=True, overflow="crop", end="")
@@ -324,5 +340,5 @@ class AuditScreen(ServiceCalls, SectionScreen):
             Col("changed", "", 1),
         ]
         title = f"{when(entry.at)}  {entry.user}  {self._what(entry)}  {self._target(entry)}"
-        note = t("ops.aud.reason_is", reason=entry.reason) if entry.reason else ""
+        note = t("ops.aud.reason_is", reason=reason_text(entry.reason)) if entry.reason else ""
         self.app.push_screen(TableDialog(title, columns, rows, note=note))
