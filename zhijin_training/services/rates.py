@@ -15,6 +15,7 @@ When nobody was expected (or everyone was on leave) the rate is undefined: None,
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 
 from zhijin_training.enums import AttendanceStatus
@@ -58,9 +59,17 @@ def format_rate(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
-def count_columns(status_col: Any) -> list[Any]:
-    """SQL aggregate columns, in `Counts` field order, for a participant status column."""
+def count_columns(status_col: Any, now: datetime) -> list[Any]:
+    """SQL aggregate columns, in `Counts` field order, for a participant status column (of a query that joins
+    `training_session`).
+
+    "Not taken" counts only sessions that have begun by `now`: a session not yet held has nothing to take.
+    """
     import sqlalchemy as sa
+
+    from zhijin_training.models import TrainingSession
+
+    begun = TrainingSession.starts_at <= now
 
     def n(*statuses: AttendanceStatus) -> Any:
         return sa.func.coalesce(
@@ -75,7 +84,7 @@ def count_columns(status_col: Any) -> list[Any]:
         n(AttendanceStatus.ON_LEAVE),
         n(AttendanceStatus.ABSENT),
         n(AttendanceStatus.DEPUTY),
-        sa.func.coalesce(sa.func.sum(sa.case((status_col.is_(None), 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((sa.and_(status_col.is_(None), begun), 1), else_=0)), 0),
     ]
 
 

@@ -68,6 +68,13 @@ def _count_values(counts: Counts) -> tuple[int, ...]:
     return tuple(getattr(counts, f.name) for f in fields(counts))
 
 
+def elsewhere_note(row: CadreRow) -> str:
+    """备注 for sessions attended while in another unit: 其中2场时在牛场镇."""
+    if not row.elsewhere:
+        return ""
+    return "其中" + "、".join(f"{n}场时在{unit}" for unit, n in row.elsewhere)
+
+
 def cadre_ledger(rows: Sequence[CadreRow], start: date, end: date, *, org: str = "") -> Ledger:
     columns = (
         Column("序号", "int"),
@@ -79,7 +86,7 @@ def cadre_ledger(rows: Sequence[CadreRow], start: date, end: date, *, org: str =
         Column(REMARKS, min_width=16),
     )
     data = tuple(
-        (i, r.unit_name, r.name, r.post_title, *_count_values(r.counts), r.counts.rate, "")
+        (i, r.unit_name, r.name, r.post_title, *_count_values(r.counts), r.counts.rate, elsewhere_note(r))
         for i, r in enumerate(rows, start=1)
     )
     return Ledger(f"干部参训出勤台账（{_period(start, end)}）", org, columns, data, "干部出勤", 1)
