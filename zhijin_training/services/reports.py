@@ -618,6 +618,13 @@ def absence_notice_text(groups: Sequence[AbsenceGroup], start: date, end: date) 
     return "\n".join(lines) + "\n"
 
 
+def elsewhere_note(row: CadreRow) -> str:
+    """The ledger's 备注 for sessions attended while in another unit than the row shows: 其中2场时在牛场镇."""
+    if not row.elsewhere:
+        return ""
+    return "其中" + "、".join(f"{n}场时在{unit}" for unit, n in row.elsewhere)
+
+
 def _cn_month_day(value: datetime) -> str:
     local = to_local(value)
     return f"{local.month}月{local.day}日"

@@ -27,6 +27,7 @@ from zhijin_training.services.reports import (
     ProgrammeSummary,
     Review,
     UnitRow,
+    elsewhere_note,
 )
 from zhijin_training.sheets.cells import BOX, replacing, safe, sheet_title, value_width
 from zhijin_training.timeutil import format_local
@@ -66,13 +67,6 @@ def _count_columns() -> tuple[Column, ...]:
 
 def _count_values(counts: Counts) -> tuple[int, ...]:
     return tuple(getattr(counts, f.name) for f in fields(counts))
-
-
-def elsewhere_note(row: CadreRow) -> str:
-    """备注 for sessions attended while in another unit: 其中2场时在牛场镇."""
-    if not row.elsewhere:
-        return ""
-    return "其中" + "、".join(f"{n}场时在{unit}" for unit, n in row.elsewhere)
 
 
 def cadre_ledger(rows: Sequence[CadreRow], start: date, end: date, *, org: str = "") -> Ledger:
