@@ -44,14 +44,16 @@ def test_mark_round_trip_and_counts(setup: tuple[Context, int, list[int]]) -> No
 
 def test_leave_needs_reason_and_deputy_needs_name(setup: tuple[Context, int, list[int]]) -> None:
     ctx, sid, ids = setup
-    with pytest.raises(ValidationError, match="reason"):
-        attendance.mark(ctx, sid, ids[0], Mark("on_leave"))
-    with pytest.raises(ValidationError, match="approved"):  # only approved leave is excused
-        attendance.mark(ctx, sid, ids[0], Mark("on_leave", leave_reason="病假"))
-    with pytest.raises(ValidationError, match="who"):
-        attendance.mark(ctx, sid, ids[0], Mark("deputy"))
-    with pytest.raises(ValidationError, match="unknown value"):
-        attendance.mark(ctx, sid, ids[0], Mark("asleep"))
+    for entry, code, field in (
+        (Mark("on_leave"), "attendance.detail_required", "leave_reason"),
+        # only approved leave is excused
+        (Mark("on_leave", leave_reason="病假"), "attendance.detail_required", "approved_by"),
+        (Mark("deputy"), "attendance.detail_required", "deputy_name"),
+        (Mark("asleep"), "value.unknown", "status"),
+    ):
+        with pytest.raises(ValidationError) as exc:
+            attendance.mark(ctx, sid, ids[0], entry)
+        assert (exc.value.code, exc.value.field) == (code, field)
     assert attendance.session_attendance(ctx, sid).counts.not_taken == 6
 
 

@@ -22,9 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from zhijin_training.enums import status_spec, status_values
 from zhijin_training.models import (
     AppSetting,
-    AttendanceStatus,
     Cadre,
     Participant,
     Post,
@@ -35,8 +35,8 @@ from zhijin_training.models import (
     Unit,
 )
 from zhijin_training.services.context import Context
-from zhijin_training.services.errors import NotFoundError, ValidationError
-from zhijin_training.services.rates import ATTENDED, Counts, count_columns, counts_from_row
+from zhijin_training.services.errors import EndBeforeStart, NotFoundError, ValidationError
+from zhijin_training.services.rates import Counts, count_columns, counts_from_row, notice_values
 from zhijin_training.services.roster import ROLE_ORDER
 from zhijin_training.services.validation import like_pattern
 from zhijin_training.timeutil import local_date, local_midnight, quarter_bounds, to_local
@@ -159,7 +159,10 @@ class Attendee:
 
     @property
     def went(self) -> bool:
-        return self.status in {s.value for s in (*_ATTENDED, AttendanceStatus.DEPUTY)}
+        if self.status is None or self.status not in status_values():
+            return False
+        spec = status_spec(self.status)
+        return spec.attended or spec.represented
 
 
 @dataclass(frozen=True)
@@ -195,13 +198,10 @@ class BehindRow:
         return self.unit_name != self.current_unit_name
 
 
-_ATTENDED = ATTENDED
-
-
 # ---------------------------------------------------------------- helpers
 def check_period(start: date, end: date) -> None:
     if end < start:
-        raise ValidationError(f"period: end {end} is before start {start}")
+        raise EndBeforeStart(start=start, end=end, field="end")
 
 
 def _in_period(start: date | None, end: date | None) -> list[Any]:
@@ -216,7 +216,7 @@ def _in_period(start: date | None, end: date | None) -> list[Any]:
 
 def _rate_key(counts: Counts) -> Fraction | None:
     """Exact rate for comparisons: 2/3 and 4/6 tie, whatever floats make of them."""
-    denominator = counts.expected - counts.on_leave
+    denominator = counts.expected - counts.excused
     return Fraction(counts.attended, denominator) if denominator > 0 else None
 
 
@@ -506,7 +506,7 @@ def quarterly_review(
     prev_start, prev_end = quarter_bounds(prev)
     limit = review_threshold(ctx) if threshold is None else threshold
     if not 0 <= limit <= 1:
-        raise ValidationError(f"threshold: {limit} is not between 0 and 1 (e.g. 0.8 for 80%)")
+        raise ValidationError("report.threshold_range", field="threshold", value=limit)
     now = ctx.now()
     with ctx.db.read() as s:
         rows = _unit_rows(s, now, start, end, unit_kind=unit_kind)
@@ -536,7 +536,7 @@ def absences(ctx: Context, start: date, end: date) -> list[AbsenceGroup]:
         .join(Programme, col(TrainingSession.programme_id) == Programme.id)
         .join(Cadre, col(Participant.cadre_id) == Cadre.id)
         .join(Unit, col(Participant.unit_id) == Unit.id, isouter=True)
-        .where(*_in_period(start, end), col(Participant.status) == AttendanceStatus.ABSENT.value)
+        .where(*_in_period(start, end), col(Participant.status).in_(notice_values()))
         .order_by(
             sa.nulls_last(col(Unit.kind).desc()),
             col(Unit.sort_order),
@@ -641,7 +641,9 @@ def programme_summary(
     with ctx.db.read() as s:
         programme = s.get(Programme, programme_id)
         if programme is None:
-            raise NotFoundError(f"programme #{programme_id} does not exist")
+            raise NotFoundError(
+                "record.not_found", field="programme", entity="programme", ref=f"#{programme_id}"
+            )
         period: list[Any] = []
         if start is not None:
             period.append(col(TrainingSession.starts_at) >= local_midnight(start))

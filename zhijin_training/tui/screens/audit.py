@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
 from zhijin_training.i18n import label, t
@@ -17,9 +16,11 @@ from zhijin_training.services.audit import AuditView
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import DomainError
 from zhijin_training.tui.base import SectionScreen
+from zhijin_training.tui.kit.dialogs import TableDialog
+from zhijin_training.tui.kit.keymap import Key, keys
+from zhijin_training.tui.kit.table import Col, Row, Table
 from zhijin_training.tui.screens.cadre_picker import CadrePicker
-from zhijin_training.tui.screens.ops_common import Col, OpsTable, Row, ServiceCalls, when
-from zhijin_training.tui.screens.ops_dialogs import TableDialog
+from zhijin_training.tui.screens.ops_common import when
 from zhijin_training.tui.screens.session_picker import SessionPicker
 
 PAGE = 100
@@ -124,14 +125,14 @@ def summary(entry: AuditView) -> str:
     return "; ".join(parts)
 
 
-class AuditScreen(ServiceCalls, SectionScreen):
+class AuditScreen(SectionScreen):
     CSS_PATH = "audit.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "filter_session", t("ops.aud.k.session")),
-        Binding("c", "filter_cadre", t("ops.aud.k.cadre")),
-        Binding("x", "clear_filters", t("ops.aud.k.clear")),
-        Binding("r", "reload", t("ops.k.reload"), show=False),
-    ]
+    KEYS: ClassVar = keys(
+        Key("audit.session", "s", "filter_session", "ops.aud.k.session"),
+        Key("audit.cadre", "c", "filter_cadre", "ops.aud.k.cadre"),
+        Key("audit.clear", "z", "clear_filters", "ops.aud.k.clear"),
+        Key("audit.reload", "r,f5,ctrl+r", "reload", "ops.k.reload", show=False),
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -146,7 +147,7 @@ class AuditScreen(ServiceCalls, SectionScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         yield Static("", id="aud-bar")
-        yield OpsTable(
+        yield Table(
             [
                 Col("at", t("ops.col.when"), 16),
                 Col("user", t("ops.aud.user"), 8, optional=2),
@@ -160,8 +161,8 @@ class AuditScreen(ServiceCalls, SectionScreen):
         yield from self.compose_bottom()
 
     @property
-    def table(self) -> OpsTable:
-        return self.query_one("#aud-table", OpsTable)
+    def table(self) -> Table:
+        return self.query_one("#aud-table", Table)
 
     def on_mount(self) -> None:
         self.table.focus()

@@ -11,7 +11,6 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
@@ -19,6 +18,8 @@ from zhijin_training.i18n import t
 from zhijin_training.services.views import SessionView
 from zhijin_training.timeutil import local_date, quarter_of
 from zhijin_training.tui.base import SectionScreen
+from zhijin_training.tui.kit.keymap import Key, keys
+from zhijin_training.tui.kit.table import Table
 from zhijin_training.tui.widgets.fmt import (
     count_text,
     day_text,
@@ -28,7 +29,6 @@ from zhijin_training.tui.widgets.fmt import (
     state_width,
     time_text,
 )
-from zhijin_training.tui.widgets.table import LiteralTable
 from zhijin_training.tui.widgets.text import fit
 
 
@@ -80,17 +80,17 @@ def _rate(rate: float | None) -> str:
 
 
 class OverviewScreen(SectionScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "attendance", t("key.attendance")),
-        Binding("f5,ctrl+r", "reload", t("key.reload")),
-        Binding("tab", "app.focus_next", t("key.next_panel"), show=False),
-    ]
+    KEYS: ClassVar = keys(
+        Key("overview.attendance", "a", "attendance", "key.attendance"),
+        Key("overview.reload", "r,f5,ctrl+r", "reload", "key.reload"),
+        Key("overview.next_panel", "tab", "app.focus_next", "key.next_panel", show=False),
+    )
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         with Vertical(id="overview"):
             yield Static(t("overview.upcoming"), classes="panel-title", markup=False)
-            yield LiteralTable(
+            yield Table(
                 [
                     ("day", t("col.date"), 8),
                     ("time", t("col.time"), 11),
@@ -102,7 +102,7 @@ class OverviewScreen(SectionScreen):
                 id="upcoming",
             )
             yield Static(t("overview.awaiting"), classes="panel-title", markup=False)
-            yield LiteralTable(
+            yield Table(
                 [
                     ("day", t("col.date"), 8),
                     ("time", t("col.time"), 11),
@@ -117,7 +117,7 @@ class OverviewScreen(SectionScreen):
     _loaded = False  # set once the first load has been shown
 
     def on_mount(self) -> None:
-        self.query_one("#upcoming", LiteralTable).focus()
+        self.query_one("#upcoming", Table).focus()
         self.refresh_data()
 
     def on_screen_resume(self) -> None:
@@ -127,12 +127,12 @@ class OverviewScreen(SectionScreen):
 
     def refresh_data(self) -> None:
         ctx = self.ctx
-        self.run_service(lambda: load_overview(ctx), self._show, group="load", exclusive=True)
+        self.run_service(lambda: load_overview(ctx), self._show, tag="load")
 
     def _show(self, data: OverviewData) -> None:
         self._loaded = True
         now = self.ctx.now()
-        self.query_one("#upcoming", LiteralTable).set_rows(
+        self.query_one("#upcoming", Table).set_rows(
             (
                 s.id,
                 (
@@ -147,7 +147,7 @@ class OverviewScreen(SectionScreen):
             )
             for s in data.upcoming
         )
-        self.query_one("#awaiting", LiteralTable).set_rows(
+        self.query_one("#awaiting", Table).set_rows(
             (
                 s.id,
                 (day_text(s.first_day), time_text(s), s.title, f"{s.recorded_count}/{s.participant_count}"),
@@ -172,7 +172,7 @@ class OverviewScreen(SectionScreen):
     # ------------------------------------------------------------ actions
     def _selected_session(self) -> int | None:
         focused = self.focused
-        table = focused if isinstance(focused, LiteralTable) else self.query_one("#upcoming", LiteralTable)
+        table = focused if isinstance(focused, Table) else self.query_one("#upcoming", Table)
         key = table.selected_key
         return int(key) if key is not None else None  # type: ignore[call-overload]
 

@@ -1,6 +1,6 @@
 """Field lists for planning forms and the translation from what was typed to service drafts and changes.
 
-Forms themselves are `FormScreen`s (form.py); this module only knows which fields a session, a lecture series
+Forms themselves are kit `FormDialog`s (tui/kit/dialogs.py); this module only knows which fields a session, a lecture series
 or an edit has, and how their parsed values become `SessionDraft`, `SeriesRule` and `SessionChanges`.
 """
 
@@ -12,9 +12,14 @@ from typing import Any
 from zhijin_training.i18n import t
 from zhijin_training.services.views import SessionView
 from zhijin_training.timeutil import LOCAL_TZ, DateParseError, parse_date, to_local
-from zhijin_training.tui.screens.form import Field, FormError
+from zhijin_training.tui.kit.dialogs import Field, FieldError
 
 RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+TITLE_LIMIT = (
+    200  # the services' limit for titles; checked here too so the field is marked before a round trip
+)
+# a service error names its field as the model does; the form's field of that name
+SESSION_FIELD_MAP = {"starts_at": "start", "ends_at": "end", "programme_id": "programme"}
 
 
 def _at(day: date, at: time) -> datetime:
@@ -24,8 +29,8 @@ def _at(day: date, at: time) -> datetime:
 def session_fields(options: list[tuple[str, Any]], day: date) -> list[Field]:
     return [
         Field("programme", t("form.programme"), "select", options[0][1], options=options),
-        Field("title", t("form.title")),
-        Field("topic", t("form.topic")),
+        Field("title", t("form.title"), max_length=TITLE_LIMIT),
+        Field("topic", t("form.topic"), max_length=TITLE_LIMIT),
         Field("speaker", t("form.speaker")),
         Field("location", t("form.location")),
         Field("date", t("form.date"), "date", day.isoformat(), required=True),
@@ -98,8 +103,8 @@ def rule_from(values: dict[str, Any]) -> Any:
         if part.strip():
             try:
                 skips.append(parse_date(part.strip(), field=t("series.skip")))
-            except DateParseError as exc:
-                raise FormError("skip", str(exc)) from None
+            except DateParseError:
+                raise FieldError("skip", t("kit.form.bad_date", value=part.strip())) from None
     return SeriesRule(
         rrule=rrule,
         until=values["until"],
@@ -110,8 +115,8 @@ def rule_from(values: dict[str, Any]) -> Any:
 
 def edit_fields(s: SessionView) -> list[Field]:
     return [
-        Field("title", t("form.title"), value=s.title),
-        Field("topic", t("form.topic"), value=s.topic),
+        Field("title", t("form.title"), value=s.title, max_length=TITLE_LIMIT),
+        Field("topic", t("form.topic"), value=s.topic, max_length=TITLE_LIMIT),
         Field("speaker", t("form.speaker"), value=s.speaker),
         Field("location", t("form.location"), value=s.location),
         *time_fields(s),
