@@ -133,6 +133,24 @@ def test_rescheduling_moves_the_broadcast_by_the_same_offset(ctx: Context) -> No
     assert longer.broadcast_at == to_utc(at(day + timedelta(days=7), 14))
 
 
+def test_each_lecture_of_a_new_series_is_broadcast_after_its_own_start(ctx: Context) -> None:
+    secretaries(ctx, 1)
+    p = lecture(ctx)
+    day = date(2026, 12, 4)
+    result = schedule.create_series(
+        ctx,
+        schedule.SessionDraft(
+            programme=p.id, starts_at=at(day, 15), ends_at=at(day, 17), broadcast_at=at(day, 20)
+        ),
+        schedule.SeriesRule(rrule="FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", until=date(2026, 12, 31)),
+        force=True,
+    )
+    assert [v.broadcast_at for v in result.sessions] == [
+        to_utc(at(day + timedelta(days=14 * n), 20)) for n in range(len(result.sessions))
+    ]
+    assert len(result.sessions) == 2
+
+
 def test_a_series_edit_keeps_each_broadcast_offset_and_a_broadcast_can_be_dropped(ctx: Context) -> None:
     secretaries(ctx, 1)
     p = lecture(ctx)

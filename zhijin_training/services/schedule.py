@@ -653,6 +653,10 @@ def create_series(
         rows = []
         for start in starts:
             occ = replace(draft, uid=None)
+            occ_fields = fields
+            if fields["broadcast_at"] is not None:
+                # each lecture is broadcast at the same offset from its own start (20:00 the same evening)
+                occ_fields = fields | {"broadcast_at": fields["broadcast_at"] + (start - first.starts_at)}
             rows.append(
                 insert_session(
                     ctx,
@@ -660,7 +664,7 @@ def create_series(
                     programme,
                     occ,
                     _Times(start, start + duration, False),
-                    fields,
+                    occ_fields,
                     [],
                     cadre_ids,
                     series_id=series.id,
