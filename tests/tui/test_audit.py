@@ -39,7 +39,7 @@ def test_filter_by_cadre_then_session(make_app, run_pilot, tui_ctx) -> None:
         assert len(rows) == expected
         assert all(name in r[3] for r in rows)
         assert f"干部 {name}" in screen_text(pilot.app)
-        await pilot.press("x", "s")  # clear, then by session
+        await pilot.press("z", "s")  # clear, then by session
         await settle(pilot)
         await pilot.press("enter")  # the picker opens on the newest session: ours is happening today
         await settle(pilot)
