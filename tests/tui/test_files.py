@@ -56,7 +56,7 @@ def test_session_and_programme_calendars_from_the_schedule(make_app, run_pilot, 
         assert "~/zhijin-exports/" + lecture.first_day.isoformat() in screen_text(pilot.app)
         await pilot.press("enter")  # accept the suggestion
         await settle(pilot)
-        assert any("已导出 1 个日程" in n for n in notifications(pilot.app))
+        assert any("已导出 1 个日程" in n for n in notifications(pilot.app)), notifications(pilot.app)
 
         await pilot.press("o", "2")  # the whole programme
         await settle(pilot)

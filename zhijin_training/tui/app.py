@@ -199,7 +199,7 @@ class ZhijinApp(Keyed, TypeAhead):
             if yes:
                 self.exit()
 
-        forms = "、".join(f"“{s.dialog_title}”" for s in unsaved[:3])
+        forms = "、".join(f"「{s.dialog_title}」" for s in unsaved[:3])
         self.push_screen(
             Confirm(
                 t("kit.quit.title"),

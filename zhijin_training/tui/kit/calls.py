@@ -63,16 +63,20 @@ def run_call(
     call: Callable[[], T],
     done: Callable[[T], Any] | None = None,
     *,
-    tag: str = "db",
+    tag: str | None = None,
     failed: Callable[[BaseException], Any] | None = None,
     forced: Callable[[], T] | None = None,
     on_conflict: Callable[[], Any] | None = None,
 ) -> int:
     """Run `call` in a thread worker owned by `owner` (a widget or screen); see the module docstring.
 
-    Returns the call's token (the latest token of `tag` is the one whose result is delivered).
+    Without a `tag` the call stands alone (its result is never dropped); with one, only the latest call of
+    that tag is delivered. Returns the call's token.
     """
     tokens = _tokens(owner)
+    if tag is None:
+        tokens["#once"] = once = tokens.get("#once", 0) + 1
+        tag = f"#once-{once}"
     tokens[tag] = token = tokens.get(tag, 0) + 1
     app = owner.app
 
@@ -95,7 +99,12 @@ def run_call(
         with contextlib.suppress(RuntimeError):  # the app is closing: nobody left to tell
             app.call_from_thread(deliver, *back)
 
-    owner.run_worker(work, thread=True, group=f"call-{tag}", exit_on_error=False)
+    owner.run_worker(
+        work,
+        thread=True,
+        group="call-once" if tag.startswith("#once") else f"call-{tag}",
+        exit_on_error=False,
+    )
     return token
 
 

@@ -249,7 +249,9 @@ class FormDialog(Keyed, Calls, ModalScreen[Any]):
         if errors:
             self._mark(errors)
             name = next(iter(errors))
-            raise FieldError(name, errors[name])
+            error = FieldError(name, errors[name])
+            error.marked = True  # every bad field is marked already
+            raise error
         if self._check is not None:
             self._check(values)
         return values
@@ -291,7 +293,8 @@ class FormDialog(Keyed, Calls, ModalScreen[Any]):
         try:
             values = self.parse()
         except FieldError as exc:
-            self.show_error(exc.text, exc.field_name)
+            if not getattr(exc, "marked", False):
+                self.show_error(exc.text, exc.field_name)
             return
         except Exception as exc:  # a DomainError (or a FieldError-like error) from check()
             self.show_error(exc)

@@ -73,17 +73,46 @@ def _query_args(ctx: Any, f: Filters) -> dict[str, Any]:
 
 class ScheduleScreen(SectionScreen):
     KEYS: ClassVar = keys(
-        Key("schedule.new", "a", "new_session", "sched.key.new", edits=True),
-        Key("schedule.series", "s", "new_series", "sched.key.series", edits=True),
-        Key("schedule.trip", "t", "new_trip", "sched.key.trip", edits=True),
-        Key("schedule.secondment", "g", "new_secondment", "sched.key.secondment", edits=True),
+        Key("schedule.new", "a", "new_session", "kit.short.new", tooltip="sched.key.new", edits=True),
+        Key("schedule.series", "s", "new_series", "kit.short.series", tooltip="sched.key.series", edits=True),
+        Key("schedule.trip", "t", "new_trip", "kit.short.trip", tooltip="sched.key.trip", edits=True),
+        Key(
+            "schedule.secondment",
+            "g",
+            "new_secondment",
+            "kit.short.secondment",
+            tooltip="sched.key.secondment",
+            edits=True,
+        ),
         Key("schedule.edit", "e", "edit", "sched.key.edit", edits=True),
         Key("schedule.reschedule", "m", "reschedule", "sched.key.reschedule", edits=True),
-        Key("schedule.cancel", "x", "cancel_session", "sched.key.cancel", edits=True),
-        Key("schedule.participants", "p", "participants", "feat.people.key", edits=True),
-        Key("schedule.itinerary", "l", "itinerary", "feat.itinerary.key", edits=True, show=False),
+        Key(
+            "schedule.cancel",
+            "x",
+            "cancel_session",
+            "kit.short.cancel",
+            tooltip="sched.key.cancel",
+            edits=True,
+        ),
+        Key("schedule.export", "o", "export", "kit.short.export", tooltip="sched.key.export"),
+        Key(
+            "schedule.participants",
+            "p",
+            "participants",
+            "feat.short.people",
+            tooltip="feat.people.key",
+            edits=True,
+        ),
+        Key(
+            "schedule.itinerary",
+            "l",
+            "itinerary",
+            "feat.itinerary.key",
+            tooltip="feat.itinerary.long",
+            edits=True,
+            show=False,
+        ),
         Key("schedule.view", "v", "toggle_view", "sched.key.view"),
-        Key("schedule.export", "o", "export", "sched.key.export"),
         Key("schedule.attendance", "k", "attendance", "key.attendance", show=False),
         Key("schedule.import", "i", "import", "sched.key.import", edits=True, show=False),
         Key("schedule.filter", "f", "filters", "sched.key.filter", show=False),
@@ -151,7 +180,9 @@ class ScheduleScreen(SectionScreen):
         ctx = self.ctx
         from zhijin_training.services import programmes
 
-        self.run_service(lambda: programmes.list_programmes(ctx, active_only=True), self._set_programmes)
+        self.run_service(
+            lambda: programmes.list_programmes(ctx, active_only=True), self._set_programmes, tag="programmes"
+        )
         self.refresh_data()
 
     def _set_programmes(self, items: list[ProgrammeView]) -> None:
@@ -163,7 +194,11 @@ class ScheduleScreen(SectionScreen):
             ctx = self.ctx
             from zhijin_training.services import programmes
 
-            self.run_service(lambda: programmes.list_programmes(ctx, active_only=True), self._set_programmes)
+            self.run_service(
+                lambda: programmes.list_programmes(ctx, active_only=True),
+                self._set_programmes,
+                tag="programmes",
+            )
             self.refresh_data()
 
     @property
@@ -192,7 +227,7 @@ class ScheduleScreen(SectionScreen):
             rows = schedule.list_sessions(ctx, limit=PAGE_SIZE + 1, offset=offset, **args)
             return Page(rows[:PAGE_SIZE], offset, len(rows) > PAGE_SIZE)
 
-        self.run_service(load, self._show_page, group="load", exclusive=True)
+        self.run_service(load, self._show_page, tag="load")
 
     def _show_page(self, page: Page) -> None:
         self._loaded = True
@@ -242,7 +277,7 @@ class ScheduleScreen(SectionScreen):
                 day += timedelta(days=1)
             return rows, names
 
-        self.run_service(load, self._show_month, group="load", exclusive=True)
+        self.run_service(load, self._show_month, tag="load")
 
     def _show_month(self, result: tuple[list[SessionView], dict[date, str]]) -> None:
         rows, names = result
@@ -671,7 +706,6 @@ class ScheduleScreen(SectionScreen):
             self.refresh_data()
 
         self.run_service(lambda: apply_import(ctx, preview), done, on_conflict=self.refresh_data)
-
 
     # ------------------------------------------------------------ participants and itinerary (issue 10)
     def action_participants(self) -> None:
