@@ -406,6 +406,11 @@ class FormDialog(Keyed, Calls, ModalScreen[Any]):
         self.action_close()
 
 
+def _lines(message: str) -> Text:
+    """A message of several lines, each shown literally (printable() would show the line breaks)."""
+    return Text("\n".join(printable(line) for line in message.splitlines()))
+
+
 def _date_text(spec: Field, raw: str, exc: BaseException) -> str:
     code = getattr(exc, "code", None)
     if code:
@@ -436,7 +441,7 @@ class Confirm(Keyed, ModalScreen[bool]):
             yield Static(Text(printable(self.dialog_title), style="bold"), classes="kit-title")
             if self.message:
                 with VerticalScroll(classes="kit-message"):
-                    yield Static(Text(printable(self.message)), markup=False)
+                    yield Static(_lines(self.message), markup=False)
             with Horizontal(classes="kit-buttons"):
                 yield Button(f"{self.yes} (y)", id="yes", variant="warning", compact=True)
                 yield Button(f"{self.no} (n)", id="no", compact=True)
@@ -472,7 +477,7 @@ class Choice(Keyed, ModalScreen[str | None]):
             yield Static(Text(printable(self.dialog_title), style="bold"), classes="kit-title")
             if self.message:
                 with VerticalScroll(classes="kit-message"):
-                    yield Static(Text(printable(self.message)), markup=False)
+                    yield Static(_lines(self.message), markup=False)
             with VerticalScroll(classes="kit-body"):
                 for i, (_value, label) in enumerate(self.options, start=1):
                     number = f"{i} " if i <= 9 else ""

@@ -144,6 +144,18 @@ def summary(entry: AuditView) -> str:
     return "; ".join(parts)
 
 
+# reasons the services write themselves (a person's reason is shown as typed)
+SYSTEM_REASONS = {
+    "attendance taken": "kit.aud.reason.attendance_taken",
+    "post change": "kit.aud.reason.post_change",
+}
+
+
+def reason_text(reason: str) -> str:
+    key = SYSTEM_REASONS.get(reason)
+    return t(key) if key else reason
+
+
 class AuditScreen(SectionScreen):
     CSS_PATH = "audit.tcss"
     KEYS: ClassVar = keys(
@@ -286,7 +298,10 @@ class AuditScreen(SectionScreen):
         extra = extra_text(group) if group is not None else ""
         # what the operation did besides its own entry comes first: "含 88 名参训人员" must not be cut off
         changes = "  ".join(part for part in (extra, summary(e)) if part)
-        return (str(e.id), (when(e.at), e.user, self._what(e), self._target(e), changes, e.reason))
+        return (
+            str(e.id),
+            (when(e.at), e.user, self._what(e), self._target(e), changes, reason_text(e.reason)),
+        )
 
     def _show_bar(self) -> None:
         text = Text(no_wrap=True, overflow="crop", end="")
@@ -402,5 +417,5 @@ class AuditScreen(SectionScreen):
             Col("changed", "", 1),
         ]
         title = f"{when(entry.at)}  {entry.user}  {self._what(entry)}  {self._target(entry)}"
-        note = t("ops.aud.reason_is", reason=entry.reason) if entry.reason else ""
+        note = t("ops.aud.reason_is", reason=reason_text(entry.reason)) if entry.reason else ""
         self.app.push_screen(TableDialog(title, columns, rows, note=note))
