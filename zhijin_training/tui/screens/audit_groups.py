@@ -39,4 +39,4 @@ def extra_text(group: AuditGroup) -> str:
             counted += n
     if group.size > counted:
         parts.append(t("feat.audit.with_more", n=group.size - counted))
-    return "，".join(parts)
+    return t("feat.audit.sep").join(parts)
