@@ -50,3 +50,11 @@ def test_drill_down_shows_the_unit_held_at_each_session(world) -> None:
         ("桂果镇", "桂果镇", False),
     ]
     assert rows[0].starts_at.date() < date(2026, 8, 15) <= rows[2].starts_at.date()
+
+
+def test_the_cadre_report_marks_rows_with_sessions_from_another_unit(world) -> None:
+    from zhijin_training.tui.screens.reports import row_values
+
+    rows = {r.cadre_id: r for r in reports.attendance_by_cadre(world.ctx, *Q3)}
+    assert row_values("cadre", rows[world.d])[1] == "桂果镇 *"
+    assert row_values("cadre", rows[world.a])[1] == "城关镇"

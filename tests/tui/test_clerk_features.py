@@ -288,3 +288,24 @@ def test_audit_shows_a_new_session_as_one_row_that_opens_up(make_app, run_pilot,
     run_pilot(make_app(), scenario)
     (group,) = [g for g in audit.list_groups(tui_ctx, session_id=session_id).groups]
     assert group.size == 41
+
+
+# ---------------------------------------------------------------- one rule for "below the threshold" (item 5c)
+def test_overview_and_reports_review_say_the_same_number_below_the_threshold(
+    make_app, run_pilot, tui_ctx
+) -> None:
+    import re
+
+    review = reports.quarterly_review(tui_ctx, "2026Q4")
+    assert review.below  # the demo has some: the comparison means something
+
+    async def scenario(pilot) -> None:
+        await settle(pilot)
+        home = re.search(r"低于 80\.0% 的干部 (\d+) 人", screen_text(pilot.app))
+        await pilot.press("5", "t", "t")  # Reports: by cadre -> by unit -> the quarterly review
+        await settle(pilot)
+        review_line = re.search(r"低于 80\.0%：(\d+) 人", screen_text(pilot.app))
+        assert home is not None and review_line is not None
+        assert int(home.group(1)) == int(review_line.group(1)) == len(review.below)
+
+    run_pilot(make_app(), scenario)
