@@ -74,7 +74,7 @@ def test_a_new_status_is_counted_and_shown_everywhere(ctx: Context) -> None:
     assert "online" in status_values()
     c = Counts(expected=4, online=2, present=1, absent=1)
     assert c.online == 2 and c.attended == 3 and c.rate == 3 / 4
-    assert len(count_columns(sa.column("status"))) == len(count_headers()) == 9
+    assert len(count_columns(sa.column("status"), ctx.now())) == len(count_headers()) == 9
     assert count_headers("zh")[-2:] == ("线上", "未记录") and count_headers("en")[-2] == "Online"
     assert count_values(c) == (4, 1, 0, 0, 0, 1, 0, 2, 0)
 

@@ -179,8 +179,18 @@ def report_attendance(
         return
     print_table(
         f"干部出勤 Attendance by cadre  {title}",
-        ["单位 unit", "姓名 name", "职务 post", *count_headers(), "出勤率 rate"],
-        [(r.unit_name, r.name, r.post_title, *_counts(r.counts), format_rate(r.rate)) for r in rows],
+        ["单位 unit", "姓名 name", "职务 post", *count_headers(), "出勤率 rate", "备注 note"],
+        [
+            (
+                r.unit_name,
+                r.name,
+                r.post_title,
+                *_counts(r.counts),
+                format_rate(r.rate),
+                reports.elsewhere_note(r),
+            )
+            for r in rows
+        ],
     )
     if unit_id is not None:
         console.print(Text("出勤率趋势 rate per quarter", style="bold"))

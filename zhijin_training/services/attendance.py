@@ -269,7 +269,7 @@ def cadre_counts(
 ) -> Counts:
     """A cadre's attendance over a period (local days, inclusive), computed in the database."""
     stmt = (
-        select(*count_columns(col(Participant.status)))
+        select(*count_columns(col(Participant.status), ctx.now()))
         .select_from(Participant)
         .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
         .where(Participant.cadre_id == cadre_id, TrainingSession.status != SessionStatus.CANCELLED.value)

@@ -15,6 +15,7 @@ When nobody was expected (or everyone was on leave) the rate is undefined: None,
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from zhijin_training.enums import status_specs, status_values, statuses_where
@@ -136,9 +137,17 @@ def count_column_names() -> tuple[str, ...]:
     return ("expected", *status_values(), "not_taken")
 
 
-def count_columns(status_col: Any) -> list[Any]:
-    """SQL aggregate columns (named by `count_column_names`) for a participant status column."""
+def count_columns(status_col: Any, now: datetime) -> list[Any]:
+    """SQL aggregate columns (named by `count_column_names`) for a participant status column, in a query that
+    joins `training_session`.
+
+    "Not taken" counts only sessions that have begun by `now`: a session not yet held has nothing to take.
+    """
     import sqlalchemy as sa
+
+    from zhijin_training.models import TrainingSession
+
+    begun = TrainingSession.starts_at <= now
 
     def n(value: str) -> Any:
         return sa.func.coalesce(sa.func.sum(sa.case((status_col == value, 1), else_=0)), 0)
@@ -146,7 +155,7 @@ def count_columns(status_col: Any) -> list[Any]:
     return [
         sa.func.coalesce(sa.func.sum(sa.case((status_col.is_not(None), 1), else_=0)), 0),
         *(n(spec.value) for spec in status_specs()),
-        sa.func.coalesce(sa.func.sum(sa.case((status_col.is_(None), 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((sa.and_(status_col.is_(None), begun), 1), else_=0)), 0),
     ]
 
 

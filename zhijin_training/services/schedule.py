@@ -653,6 +653,10 @@ def create_series(
         rows = []
         for start in starts:
             occ = replace(draft, uid=None)
+            occ_fields = fields
+            if fields["broadcast_at"] is not None:
+                # each lecture is broadcast at the same offset from its own start (20:00 the same evening)
+                occ_fields = fields | {"broadcast_at": fields["broadcast_at"] + (start - first.starts_at)}
             rows.append(
                 insert_session(
                     ctx,
@@ -660,7 +664,7 @@ def create_series(
                     programme,
                     occ,
                     _Times(start, start + duration, False),
-                    fields,
+                    occ_fields,
                     [],
                     cadre_ids,
                     series_id=series.id,
@@ -706,6 +710,7 @@ class SessionChanges:
     broadcast_at: datetime | None = None
     note: str | None = None
     itinerary: tuple[ItineraryStop, ...] | None = None
+    clear_broadcast: bool = False  # the lecture is no longer broadcast (broadcast_at=None means "unchanged")
 
 
 def update_session(
@@ -749,9 +754,9 @@ def update_session(
                 if target is row
                 else _Times(target.starts_at + shift, target.starts_at + shift + duration, target.all_day)
             )
-            plan.append((target, times))
+            plan.append((target, times, _changes_for(changes, times, new_times)))
         if not force:
-            for target, times in plan:
+            for target, times, _ in plan:
                 if (times.starts_at, times.ends_at) != (target.starts_at, target.ends_at):
                     cadre_ids = [
                         p
@@ -765,12 +770,12 @@ def update_session(
         if scope == "following" and row.series_id is not None and len(targets) > 1:
             _split_series(s, row, new_times, ctx)
         result = []
-        for target, times in plan:
+        for target, times, target_changes in plan:
             apply_changes(
                 ctx,
                 s,
                 target,
-                changes,
+                target_changes,
                 times,
                 shift if target is not row else None,
                 detach=scope == "this" and target.series_id is not None,
@@ -779,6 +784,43 @@ def update_session(
             result.append(target)
         s.flush()
         return [session_view(s, r) for r in result]
+
+
+def _changes_for(changes: SessionChanges, times: _Times, edited: _Times) -> SessionChanges:
+    """The changes for one session of an "all following" edit: a broadcast time given for the edited session
+    lands at the same offset from each later session's start."""
+    if changes.broadcast_at is None or times.starts_at == edited.starts_at:
+        return changes
+    return replace(changes, broadcast_at=changes.broadcast_at + (times.starts_at - edited.starts_at))
+
+
+def retitled(title: str, old_topic: str, new_topic: str) -> str:
+    """The title with the old topic replaced by the new one: a title is often composed as
+    "织金大讲堂 第18讲：专题", and a changed 专题 must not leave the old one in the title (and so in calendars).
+
+    The topic is replaced where it ends the title, or where it occurs exactly once; with the new topic empty,
+    the separator or brackets around it go too. A title that does not contain the old topic stays as it is.
+    """
+    old_topic, new_topic = old_topic.strip(), new_topic.strip()
+    if not old_topic or old_topic == new_topic or old_topic not in title:
+        return title
+    if title.endswith(old_topic):
+        head, tail = title[: -len(old_topic)], ""
+    elif title.count(old_topic) == 1:
+        head, tail = title.split(old_topic)
+    else:
+        return title
+    if new_topic:
+        return head + new_topic + tail
+    for left, right in _TOPIC_BRACKETS:
+        if head.endswith(left) and tail.startswith(right):
+            head, tail = head[: -len(left)], tail[len(right) :]
+            break
+    return (head.rstrip(_TOPIC_SEPARATORS) + tail).strip()
+
+
+_TOPIC_SEPARATORS = " ：:·-—–|｜"
+_TOPIC_BRACKETS = (("（", "）"), ("(", ")"), ("《", "》"), ("“", "”"), ("【", "】"), ("「", "」"))
 
 
 def _load_for_change(s: Session, session_id: int, expected_version: int | None) -> TrainingSession:
@@ -823,9 +865,13 @@ def apply_changes(
     """
     before = session_snapshot(s, row)
     day_shift = local_date(times.starts_at) - local_date(row.starts_at)
+    title = changes.title if changes.title is not None else row.title
+    if changes.topic is not None and title == row.title:
+        # the title was left as it was: it follows the topic (unless the editor retyped the title himself)
+        title = retitled(title, row.topic, changes.topic)
     draft = SessionDraft(
         programme=0,
-        title=changes.title if changes.title is not None else row.title,
+        title=title,
         topic=changes.topic if changes.topic is not None else row.topic,
         speaker=changes.speaker if changes.speaker is not None else row.speaker,
         location=changes.location if changes.location is not None else row.location,
@@ -836,8 +882,11 @@ def apply_changes(
         note=changes.note if changes.note is not None else row.note,
     )
     fields = _clean_fields(draft)
-    if shift is not None and changes.broadcast_at is None and row.broadcast_at is not None:
-        fields["broadcast_at"] = row.broadcast_at + shift
+    if changes.clear_broadcast:
+        fields["broadcast_at"] = None
+    elif changes.broadcast_at is None and row.broadcast_at is not None:
+        # a rescheduled session takes its TV broadcast along: the same offset from the new start
+        fields["broadcast_at"] = row.broadcast_at + (times.starts_at - row.starts_at)
     for key, value in fields.items():
         setattr(row, key, value)
     row.starts_at, row.ends_at, row.all_day = times.starts_at, times.ends_at, times.all_day

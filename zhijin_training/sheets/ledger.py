@@ -27,6 +27,7 @@ from zhijin_training.services.reports import (
     ProgrammeSummary,
     Review,
     UnitRow,
+    elsewhere_note,
 )
 from zhijin_training.sheets.cells import BOX, replacing, safe, sheet_title, value_width
 from zhijin_training.timeutil import format_local
@@ -78,7 +79,7 @@ def cadre_ledger(rows: Sequence[CadreRow], start: date, end: date, *, org: str =
         Column(REMARKS, min_width=16),
     )
     data = tuple(
-        (i, r.unit_name, r.name, r.post_title, *_count_values(r.counts), r.counts.rate, "")
+        (i, r.unit_name, r.name, r.post_title, *_count_values(r.counts), r.counts.rate, elsewhere_note(r))
         for i, r in enumerate(rows, start=1)
     )
     return Ledger(f"干部参训出勤台账（{_period(start, end)}）", org, columns, data, "干部出勤", 1)

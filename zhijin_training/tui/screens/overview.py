@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static
 
 from zhijin_training.i18n import t
 from zhijin_training.services.views import SessionView
-from zhijin_training.timeutil import local_date, quarter_bounds, quarter_of
+from zhijin_training.timeutil import local_date, quarter_of
 from zhijin_training.tui.base import SectionScreen
 from zhijin_training.tui.kit.keymap import Key, keys
 from zhijin_training.tui.kit.table import Table
@@ -67,23 +67,10 @@ def _quarter_figures(ctx: object) -> QuarterFigures | None:
         from zhijin_training.services import reports
     except ImportError:  # reports are built separately; the overview works without them
         return None
-    from fractions import Fraction
-
-    from zhijin_training.services.rates import Counts
-
-    # the quarterly review's figures for the whole office, from the per-cadre rows alone: the review would
-    # also rank units and compute the previous quarter, which the overview does not show (about half the
-    # work; 2.7 s -> 1.3 s at province size). Every participant belongs to one cadre row, so they add up
-    # to the review's total.
-    start, end = quarter_bounds(quarter)
-    threshold = reports.review_threshold(ctx)
-    cadres = reports.attendance_by_cadre(ctx, start, end)
-    total = sum((c.counts for c in cadres), Counts())
-    low = [c for c in cadres if c.rate is not None and c.rate < threshold]
-    # exact rates for the order, as the review sorts them (2/3 and 4/6 tie)
-    low.sort(key=lambda c: (Fraction(c.counts.attended, c.counts.expected - c.counts.on_leave), c.cadre_id))
-    below = [(c.name, c.unit_name, c.rate) for c in low]
-    return QuarterFigures(reports.quarter_label(quarter), total.rate, threshold, below)
+    # the review's own rule (services.reports._below): the overview and Reports always agree on who is below
+    figures = reports.quarter_figures(ctx, quarter)
+    below = [(c.name, c.unit_name, c.rate) for c in figures.below]
+    return QuarterFigures(figures.quarter, figures.rate, figures.threshold, below)
 
 
 def _rate(rate: float | None) -> str:

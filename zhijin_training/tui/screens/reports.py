@@ -113,7 +113,9 @@ def _change(value: float | None) -> str:
 def row_values(view: str, item: Any) -> list[str | Text]:
     counts = [str(getattr(item.counts, f)) for f in COUNT_FIELDS]
     if view == "cadre":
-        return [item.name, item.unit_name, item.post_title, *counts, rate_text(item.rate)]
+        # "*": some of these sessions were attended from another unit (the drill-down says which)
+        unit = item.unit_name + (" *" if getattr(item, "elsewhere", ()) else "")
+        return [item.name, unit, item.post_title, *counts, rate_text(item.rate)]
     if view == "unit":
         return [
             item.unit_name,
@@ -177,6 +179,7 @@ class ReportsScreen(SectionScreen):
         Key("reports.sort", "s", "sort_next", "ops.rep.k.sort"),
         Key("reports.reverse", "S", "sort_reverse", "ops.rep.k.reverse", key_display="S"),
         Key("reports.export", "o", "export_as", "ops.rep.k.export"),
+        Key("reports.notice", "n", "notice", "feat.notice.key"),
         Key("reports.reload", "r,f5,ctrl+r", "reload", "ops.k.reload", show=False),
     )
 
@@ -375,24 +378,50 @@ class ReportsScreen(SectionScreen):
         columns = [Col("when", t("ops.col.when"), 16), Col("title", t("ops.col.title"), 16, grow=3)]
         if per_unit:
             columns.append(Col("who", t("ops.col.name"), 8, grow=1))
+        else:  # a cadre's sessions: the unit he held each time, marked when it is not today's
+            columns.append(Col("unit", t("feat.report.unit_then"), 10, grow=1))
         columns.append(Col("status", t("ops.col.status"), 6))
         table_rows: list[Row] = []
         for i, r in enumerate(rows):
             values: list[str | Text] = [format_local(r.starts_at), r.title]
             if per_unit:
                 values.append(r.cadre_name)
+            else:
+                values.append(r.unit_name + (" *" if r.unit_changed else ""))
             values.append(status_cell(r.status))
             table_rows.append((f"{r.session_id}:{i}", values))
         assert self.period is not None
         title = t("ops.rep.behind_title", name=name, period=self.period.label, n=len(rows))
+        note = t("ops.rep.behind_note")
+        if not per_unit and any(r.unit_changed for r in rows):
+            note += "  " + t("feat.report.moved_note", unit=rows[0].current_unit_name)
 
         def picked(key: str | None) -> None:
             if key:
                 self.zapp.open_attendance(int(key.split(":")[0]))
 
-        self.app.push_screen(
-            TableDialog(title, columns, table_rows, note=t("ops.rep.behind_note"), pickable=True), picked
-        )
+        self.app.push_screen(TableDialog(title, columns, table_rows, note=note, pickable=True), picked)
+
+    # ------------------------------------------------------------ absence notice (通报)
+    def action_notice(self) -> None:
+        """n: the 通报 of the period on screen, as text to read, copy or save."""
+        if self.period is None:
+            self.show_info(t("feat.notice.none"))
+            return
+        period, ctx = self.period, self.ctx
+
+        def load() -> tuple[Period, str]:
+            groups = reports.absences(ctx, period.start, period.end)
+            return period, reports.absence_notice_text(groups, period.start, period.end)
+
+        self.call_service("notice", load)
+
+    def done_notice(self, result: tuple[Period, str]) -> None:
+        from zhijin_training.tui.screens.notice import NoticeDialog
+
+        period, text = result
+        stem = period.quarter or f"{period.start.isoformat()}_{period.end.isoformat()}"
+        self.app.push_screen(NoticeDialog(text, period.label, stem))
 
     # ------------------------------------------------------------ export
     def action_export_as(self) -> None:

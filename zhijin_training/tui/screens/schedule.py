@@ -95,6 +95,23 @@ class ScheduleScreen(SectionScreen):
             edits=True,
         ),
         Key("schedule.export", "o", "export", "kit.short.export", tooltip="sched.key.export"),
+        Key(
+            "schedule.participants",
+            "p",
+            "participants",
+            "feat.short.people",
+            tooltip="feat.people.key",
+            edits=True,
+        ),
+        Key(
+            "schedule.itinerary",
+            "l",
+            "itinerary",
+            "feat.itinerary.key",
+            tooltip="feat.itinerary.long",
+            edits=True,
+            show=False,
+        ),
         Key("schedule.view", "v", "toggle_view", "sched.key.view"),
         Key("schedule.attendance", "k", "attendance", "key.attendance", show=False),
         Key("schedule.import", "i", "import", "sched.key.import", edits=True, show=False),
@@ -689,6 +706,43 @@ class ScheduleScreen(SectionScreen):
             self.refresh_data()
 
         self.run_service(lambda: apply_import(ctx, preview), done, on_conflict=self.refresh_data)
+
+    # ------------------------------------------------------------ participants and itinerary (issue 10)
+    def action_participants(self) -> None:
+        from zhijin_training.tui.screens.participants_edit import ParticipantsDialog
+
+        session = self.selected()
+        if session is None:
+            return
+        if session.is_cancelled:
+            self.notify(t("feat.people.cancelled"), severity="warning", markup=False)
+            return
+
+        def done(change: Any) -> None:
+            if change is not None:
+                self.notify(
+                    t("feat.people.saved", added=len(change.added), removed=len(change.removed)), markup=False
+                )
+                self._focus_session(session.id)
+
+        self.app.push_screen(ParticipantsDialog(session), done)
+
+    def action_itinerary(self) -> None:
+        from zhijin_training.tui.screens.itinerary_edit import itinerary_dialog
+
+        session = self.selected()
+        if session is None:
+            return
+        if not session.all_day or session.programme_kind not in ("study_trip", "secondment"):
+            self.notify(t("feat.itinerary.not_trip"), severity="warning", markup=False)
+            return
+
+        def done(updated: Any) -> None:
+            if updated is not None:
+                self.notify(t("feat.itinerary.saved", n=len(updated.itinerary)), markup=False)
+                self._focus_session(session.id)
+
+        self.app.push_screen(itinerary_dialog(self.ctx, session), done)
 
 
 def session_local_start(session: SessionView) -> datetime:
