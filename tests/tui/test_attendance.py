@@ -181,3 +181,29 @@ def test_other_users_marks_appear_within_seconds(make_app, run_pilot, tui_ctx, d
 
     run_pilot(make_app(refresh_seconds=0.2), scenario)
     clerk.db.dispose()
+
+
+def test_leave_without_approver_keeps_the_form_and_the_reason(make_app, run_pilot, tui_ctx) -> None:
+    """The domain requires an approver for leave: the form says so beside the field and keeps the reason."""
+    session_id, _cadres = forty_person_session(tui_ctx)
+
+    async def scenario(pilot) -> None:
+        await pilot.press("4")
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        form = pilot.app.screen
+        assert isinstance(form, FormDialog)
+        await pilot.press(*"外出考察", "enter")  # reason typed, approver left empty
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert pilot.app.screen is form  # still open, nothing typed lost
+        assert form.raw_values()["reason"] == "外出考察"
+        assert "批准人" in screen_text(pilot.app) and "请填写" in screen_text(pilot.app)
+        await pilot.press(*"县委组织部", "ctrl+s")
+        await settle(pilot)
+        assert not isinstance(pilot.app.screen, FormDialog)
+
+    run_pilot(make_app(), scenario)
+    first = attendance.session_attendance(tui_ctx, session_id).participants[0]
+    assert (first.status, first.leave_reason, first.approved_by) == ("on_leave", "外出考察", "县委组织部")

@@ -227,3 +227,27 @@ def test_month_view_and_paging_keys(make_app, run_pilot) -> None:
         assert "以往场次" in screen_text(pilot.app)
 
     run_pilot(make_app(), scenario)
+
+
+def test_enter_on_a_tick_box_moves_on_and_space_ticks_it(make_app, run_pilot) -> None:
+    """The form says 回车到下一项: a tick box must not swallow Enter (Space ticks it)."""
+
+    async def scenario(pilot) -> None:
+        await open_schedule(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        form = pilot.app.screen
+        assert isinstance(form, FormDialog)
+        tick = form.query_one("#f-skip_holidays")
+        tick.focus()
+        await settle(pilot)
+        before = tick.value
+        await pilot.press("enter")
+        await settle(pilot)
+        assert tick.value == before and pilot.app.focused is not tick
+        tick.focus()
+        await pilot.press("space")
+        await settle(pilot)
+        assert tick.value is not before
+
+    run_pilot(make_app(), scenario)

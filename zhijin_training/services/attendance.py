@@ -111,6 +111,11 @@ def tally(participants: Sequence[ParticipantView], cancelled: bool) -> Counts:
 _DETAIL_FIELDS = ("leave_reason", "approved_by", "deputy_name")  # kept only for the statuses that need them
 
 
+def check_mark(mark: Mark) -> None:
+    """The checks a mark must pass before it is saved, without the database: a form runs them while open."""
+    _validate(mark)
+
+
 def _validate(mark: Mark) -> tuple[StatusSpec, dict[str, str]]:
     spec = parse_status(mark.status)
     values = {

@@ -111,6 +111,15 @@ class FormSelect(AsciiSelect):
         self.screen.focus_next()
 
 
+class FormTickBox(TickBox):
+    """A tick box in a form: Enter goes to the next field like everywhere in the form; Space ticks it."""
+
+    BINDINGS: ClassVar = [("enter", "next_field"), ("space", "toggle_button")]
+
+    def action_next_field(self) -> None:
+        self.screen.focus_next()
+
+
 # ------------------------------------------------------------------ the form
 class FormDialog(Keyed, Calls, ModalScreen[Any]):
     KEYS: ClassVar = keys(
@@ -191,7 +200,7 @@ class FormDialog(Keyed, Calls, ModalScreen[Any]):
                 compact=True,
             )
         if spec.kind == "check":
-            return TickBox("", value=bool(spec.value), id=wid, compact=True)
+            return FormTickBox("", value=bool(spec.value), id=wid, compact=True)
         if spec.kind == "lines":
             area = TextArea(
                 str(spec.value or ""), id=wid, soft_wrap=False, show_line_numbers=False, compact=True

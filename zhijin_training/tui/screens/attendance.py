@@ -22,6 +22,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from zhijin_training.enums import status_spec
 from zhijin_training.i18n import label, t
 from zhijin_training.models import AttendanceStatus
 from zhijin_training.services import attendance, schedule
@@ -350,9 +351,16 @@ class AttendanceScreen(SectionScreen):
             return
         session_id = self.sheet.session.id
         if status == AttendanceStatus.ON_LEAVE.value:
+            needs = status_spec(status).needs  # the domain's rule decides what is required
             fields = [
-                Field("reason", t("ops.att.leave_reason"), required=True, value=person.leave_reason),
-                Field("approved_by", t("ops.att.leave_approver"), value=person.approved_by),
+                Field(
+                    "reason", t("ops.att.leave_reason"), required="leave_reason" in needs,
+                    value=person.leave_reason,
+                ),
+                Field(
+                    "approved_by", t("ops.att.leave_approver"), required="approved_by" in needs,
+                    value=person.approved_by,
+                ),
             ]
 
             def leave(values: dict[str, str] | None) -> None:
@@ -366,7 +374,15 @@ class AttendanceScreen(SectionScreen):
                     self._submit(session_id, person, mark)
 
             title = t("ops.att.leave_title", name=person.cadre_name)
-            self.app.push_screen(FormDialog(title, fields), leave)
+            form = FormDialog(
+                title,
+                fields,
+                check=lambda v: attendance.check_mark(
+                    Mark(status, leave_reason=v["reason"], approved_by=v["approved_by"])
+                ),
+                field_map={"leave_reason": "reason", "approved_by": "approved_by"},
+            )
+            self.app.push_screen(form, leave)
             return
         if status == AttendanceStatus.DEPUTY.value:
             fields = [Field("deputy", t("ops.att.deputy_name"), required=True, value=person.deputy_name)]
@@ -377,9 +393,13 @@ class AttendanceScreen(SectionScreen):
                         session_id, person, Mark(status, deputy_name=values["deputy"], venue=self._venue())
                     )
 
-            self.app.push_screen(
-                FormDialog(t("ops.att.deputy_title", name=person.cadre_name), fields), deputy
+            form = FormDialog(
+                t("ops.att.deputy_title", name=person.cadre_name),
+                fields,
+                check=lambda v: attendance.check_mark(Mark(status, deputy_name=v["deputy"])),
+                field_map={"deputy_name": "deputy"},
             )
+            self.app.push_screen(form, deputy)
             return
         self._submit(session_id, person, Mark(status, venue=self._venue()))
 
