@@ -272,3 +272,26 @@ def test_poll_timer_does_not_raise_when_the_app_exits(make_app) -> None:
 
     asyncio.run(main())
     assert app.return_code in (0, None)
+
+
+def test_typing_in_the_session_picker_searches(make_app, run_pilot, tui_ctx) -> None:
+    """Walked in tmux: typed letters went nowhere (the list had focus). Typing searches; Enter, Enter picks."""
+    forty_person_session(tui_ctx)
+    wanted = next(s for s in schedule.list_sessions(tui_ctx) if "第17讲" in s.title)
+
+    async def scenario(pilot) -> None:
+        await pilot.press("4")
+        await settle(pilot)
+        screen = pilot.app.screen
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press(*"第17讲")
+        await settle(pilot, rounds=3)
+        picker = pilot.app.screen
+        assert isinstance(picker, SessionPicker)
+        assert picker.query_one("#picker-search").value == "第17讲"
+        await pilot.press("enter", "enter")
+        await settle(pilot, rounds=3)
+        assert pilot.app.screen is screen and screen.sheet.session.id == wanted.id
+
+    run_pilot(make_app(), scenario)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -57,7 +57,7 @@ class SessionPicker(Keyed, Calls, ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="kit-dialog wide"):
             yield Static(Text(t("ops.picker.title")), classes="kit-title")
-            yield Input(placeholder=t("ops.picker.search"), id="picker-search", compact=True)
+            yield Input(placeholder=t("ops.picker.search"), id="picker-search", compact=True, select_on_focus=False)
             yield Table(
                 [
                     Col("when", t("ops.col.when"), 16),
@@ -82,6 +82,19 @@ class SessionPicker(Keyed, Calls, ModalScreen[int | None]):
             begun = next((s for s in sessions if s.starts_at <= now), None)
             if begun is not None:
                 table.select_key(str(begun.id))
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing on the list searches: the letters go to the search box (Down/Enter come back to the list)."""
+        search = self.query_one("#picker-search", Input)
+        if self.focused is search:
+            if event.key == "down":
+                event.stop()
+                self.query_one(Table).focus()
+            return
+        if event.is_printable and event.character and event.character not in "/":
+            event.stop()
+            search.focus()
+            search.insert_text_at_cursor(event.character)
 
     @on(Input.Changed, "#picker-search")
     def _typed(self, event: Input.Changed) -> None:
