@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from zhijin_training.enums import status_spec
+from zhijin_training.enums import status_spec, status_specs
 from zhijin_training.i18n import label, t
 from zhijin_training.models import AttendanceStatus
 from zhijin_training.services import attendance, schedule
@@ -40,14 +40,8 @@ from zhijin_training.tui.kit.table import Col, Row, Table
 from zhijin_training.tui.screens.ops_common import rate_text, status_cell
 from zhijin_training.tui.screens.session_picker import SessionPicker
 
-STATUS_KEYS: dict[str, str] = {
-    "p": AttendanceStatus.PRESENT.value,
-    "l": AttendanceStatus.LATE.value,
-    "e": AttendanceStatus.LEFT_EARLY.value,
-    "v": AttendanceStatus.ON_LEAVE.value,
-    "a": AttendanceStatus.ABSENT.value,
-    "d": AttendanceStatus.DEPUTY.value,
-}
+# one key per attendance status, from the status table (enums.STATUS_SPECS)
+STATUS_KEYS: dict[str, str] = {spec.key: spec.value for spec in status_specs()}
 
 
 def default_session_id(ctx: Context) -> int | None:
@@ -104,12 +98,10 @@ class AttendanceScreen(SectionScreen):
     # every widget of the app when the screen first opens (~130 ms); default CSS is added incrementally
     DEFAULT_CSS = (Path(__file__).parent / "attendance.tcss").read_text(encoding="utf-8")
     KEYS: ClassVar = keys(
-        Key("attendance.present", "p", "mark('present')", "ops.att.k.present", edits=True),
-        Key("attendance.late", "l", "mark('late')", "ops.att.k.late", edits=True),
-        Key("attendance.left_early", "e", "mark('left_early')", "ops.att.k.left_early", edits=True),
-        Key("attendance.on_leave", "v", "mark('on_leave')", "ops.att.k.on_leave", edits=True),
-        Key("attendance.absent", "a", "mark('absent')", "ops.att.k.absent", edits=True),
-        Key("attendance.deputy", "d", "mark('deputy')", "ops.att.k.deputy", edits=True),
+        *(
+            Key(f"attendance.{spec.value}", spec.key, f"mark('{spec.value}')", f"status.{spec.value}", edits=True)
+            for spec in status_specs()
+        ),
         # short words for the footer at 80 columns; the palette and F1 show the tooltip's longer wording
         Key(
             "attendance.all_present",

@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.text import Text
 
+from zhijin_training.enums import NOT_TAKEN_STYLE, status_specs
 from zhijin_training.i18n import t
 from zhijin_training.services.rates import format_rate
 from zhijin_training.timeutil import format_local
@@ -27,15 +28,8 @@ def status_label(status: str | None) -> str:
     return t(f"status.{status}") if status else t("status.none")
 
 
-STATUS_STYLES: dict[str | None, str] = {
-    "present": "green",
-    "late": "yellow",
-    "left_early": "yellow",
-    "on_leave": "cyan",
-    "absent": "bold red",
-    "deputy": "magenta",
-    None: "dim",
-}
+# styles from the status table (enums.STATUS_SPECS); None is "not taken yet"
+STATUS_STYLES: dict[str | None, str] = {spec.value: spec.style for spec in status_specs()} | {None: NOT_TAKEN_STYLE}
 
 
 def status_cell(status: str | None) -> Text:

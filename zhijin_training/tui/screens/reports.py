@@ -18,6 +18,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
+from zhijin_training.enums import status_spec, status_values
 from zhijin_training.i18n import label, t
 from zhijin_training.services import reports
 from zhijin_training.services.context import Context
@@ -35,7 +36,8 @@ from zhijin_training.tui.kit.table import Col, Row, Table
 from zhijin_training.tui.screens.ops_common import rate_text, status_cell
 
 VIEWS = ("cadre", "unit", "review")
-COUNT_FIELDS = ("expected", "present", "late", "left_early", "on_leave", "absent", "deputy")
+# 应到 then one column per attendance status, from the status table (enums.STATUS_SPECS)
+COUNT_FIELDS = ("expected", *status_values())
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,19 @@ def load_report(ctx: Context, view: str, period: Period) -> list[Any]:
     return [reports.quarterly_review(ctx, quarter)]
 
 
+def _count(counts: Any, field: str) -> int:
+    return int(counts.expected if field == "expected" else counts[field])
+
+
 def _count_cols() -> list[Col]:
     return [
-        Col(f, t(f"ops.rep.{f}"), 4, right=True, optional=0 if f in ("expected", "absent") else 2)
+        Col(
+            f,
+            t("ops.rep.expected") if f == "expected" else label("status", f),
+            4,
+            right=True,
+            optional=0 if f == "expected" or status_spec(f).in_notice else 2,
+        )
         for f in COUNT_FIELDS
     ]
 
@@ -99,7 +111,7 @@ def columns_for(view: str) -> list[Col]:
         Col("rank", t("ops.rep.rank"), 4, right=True),
         Col("unit", t("ops.col.unit"), 12, grow=3),
         Col("expected", t("ops.rep.expected"), 4, right=True),
-        Col("absent", t("ops.rep.absent"), 4, right=True),
+        Col("absent", label("status", "absent"), 4, right=True),
         rate,
         Col("previous", t("ops.rep.previous"), 6, right=True),
         Col("change", t("ops.rep.change"), 7, right=True),
@@ -111,7 +123,7 @@ def _change(value: float | None) -> str:
 
 
 def row_values(view: str, item: Any) -> list[str | Text]:
-    counts = [str(getattr(item.counts, f)) for f in COUNT_FIELDS]
+    counts = [str(_count(item.counts, f)) for f in COUNT_FIELDS]
     if view == "cadre":
         # "*": some of these sessions were attended from another unit (the drill-down says which)
         unit = item.unit_name + (" *" if getattr(item, "elsewhere", ()) else "")
@@ -139,7 +151,7 @@ def sort_value(view: str, column: str) -> Callable[[Any], tuple[int, Any]]:
 
     def key(item: Any) -> tuple[int, Any]:
         if column in COUNT_FIELDS:
-            value: Any = getattr(item.counts, column)
+            value: Any = _count(item.counts, column)
         elif column == "name":
             value = item.name
         elif column == "unit":
