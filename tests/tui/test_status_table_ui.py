@@ -19,3 +19,16 @@ def test_styles_and_report_columns_come_from_the_status_table() -> None:
     assert {k for k in ops_common.STATUS_STYLES if k} == {spec.value for spec in STATUS_SPECS}
     assert all(ops_common.STATUS_STYLES[spec.value] == spec.style for spec in STATUS_SPECS)
     assert ("expected", *(spec.value for spec in STATUS_SPECS)) == reports.COUNT_FIELDS
+
+
+def test_every_status_has_words_in_both_languages() -> None:
+    from zhijin_training.i18n import has_key, set_lang
+
+    try:
+        for lang in ("zh", "en"):
+            set_lang(lang)
+            for spec in STATUS_SPECS:
+                assert has_key(f"status.{spec.value}", lang)
+                assert not ops_common.short_status(spec.value).startswith("ops.")
+    finally:
+        set_lang("zh")

@@ -37,7 +37,7 @@ from zhijin_training.tui.files import ask_save_path, default_path
 from zhijin_training.tui.kit.dialogs import Confirm, Field, FormDialog
 from zhijin_training.tui.kit.keymap import Key, keys
 from zhijin_training.tui.kit.table import Col, Row, Table
-from zhijin_training.tui.screens.ops_common import rate_text, status_cell
+from zhijin_training.tui.screens.ops_common import rate_text, short_status, status_cell
 from zhijin_training.tui.screens.session_picker import SessionPicker
 
 # one key per attendance status, from the status table (enums.STATUS_SPECS)
@@ -308,9 +308,9 @@ class AttendanceScreen(SectionScreen):
         ]
         line = self.query_one("#att-counts", Static)
         room = line.content_region.width or (self.size.width or 80) - 2
-        tail = [f"{label('status', st.value)} {getattr(counts, st.value)}" for st in AttendanceStatus]
+        tail = [f"{label('status', st.value)} {counts[st.value]}" for st in status_specs()]
         if cell_len(" ".join(head + tail)) > room:  # English words: the short column headings of Reports
-            tail = [f"{t(f'ops.rep.{st.value}')} {getattr(counts, st.value)}" for st in AttendanceStatus]
+            tail = [f"{short_status(st.value)} {counts[st.value]}" for st in status_specs()]
         # two spaces between figures when they fit (Chinese at 80 columns), else one
         gap = "  " if cell_len("  ".join(head + tail)) <= room else " "
         text = Text(no_wrap=True, overflow="crop", end="")

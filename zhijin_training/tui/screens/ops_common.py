@@ -10,7 +10,7 @@ from typing import Any
 from rich.text import Text
 
 from zhijin_training.enums import NOT_TAKEN_STYLE, status_specs
-from zhijin_training.i18n import t
+from zhijin_training.i18n import has_key, t
 from zhijin_training.services.rates import format_rate
 from zhijin_training.timeutil import format_local
 
@@ -30,6 +30,12 @@ def status_label(status: str | None) -> str:
 
 # styles from the status table (enums.STATUS_SPECS); None is "not taken yet"
 STATUS_STYLES: dict[str | None, str] = {spec.value: spec.style for spec in status_specs()} | {None: NOT_TAKEN_STYLE}
+
+
+def short_status(status: str) -> str:
+    """A status as a narrow column heading (English "Pres"); a status without one uses its label."""
+    key = f"ops.rep.{status}"
+    return t(key) if has_key(key) else status_label(status)
 
 
 def status_cell(status: str | None) -> Text:

@@ -33,7 +33,7 @@ from zhijin_training.tui.files import ask_save_path, default_path
 from zhijin_training.tui.kit.dialogs import Choice, Field, FieldError, FormDialog, TableDialog
 from zhijin_training.tui.kit.keymap import Key, keys
 from zhijin_training.tui.kit.table import Col, Row, Table
-from zhijin_training.tui.screens.ops_common import rate_text, status_cell
+from zhijin_training.tui.screens.ops_common import rate_text, short_status, status_cell
 
 VIEWS = ("cadre", "unit", "review")
 # 应到 then one column per attendance status, from the status table (enums.STATUS_SPECS)
@@ -81,7 +81,7 @@ def _count_cols() -> list[Col]:
     return [
         Col(
             f,
-            t("ops.rep.expected") if f == "expected" else label("status", f),
+            t("ops.rep.expected") if f == "expected" else short_status(f),
             4,
             right=True,
             optional=0 if f == "expected" or status_spec(f).in_notice else 2,
@@ -111,7 +111,7 @@ def columns_for(view: str) -> list[Col]:
         Col("rank", t("ops.rep.rank"), 4, right=True),
         Col("unit", t("ops.col.unit"), 12, grow=3),
         Col("expected", t("ops.rep.expected"), 4, right=True),
-        Col("absent", label("status", "absent"), 4, right=True),
+        Col("absent", short_status("absent"), 4, right=True),
         rate,
         Col("previous", t("ops.rep.previous"), 6, right=True),
         Col("change", t("ops.rep.change"), 7, right=True),
