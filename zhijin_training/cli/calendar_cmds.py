@@ -83,12 +83,10 @@ def import_ics(
 ) -> None:
     """Import sessions from a calendar: matched by UID; shows a preview before writing anything."""
     from zhijin_training.ical import importer
+    from zhijin_training.ical.parse import MAX_BYTES
+    from zhijin_training.safefiles import read_limited
 
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        fail(f"{file}: {exc.strerror}")
-        return
+    data = read_limited(file, MAX_BYTES)  # size checked before reading; never a device or a pipe
     ctx = context()
     preview = importer.preview_import(ctx, data, file.name)
     rows = [

@@ -80,10 +80,20 @@ def _ledgers() -> ModuleType:
     return ledger
 
 
+def _receipt_line(ctx: Context) -> str:
+    from zhijin_training.services import audit
+
+    return f"\n{_ledgers().RECEIPT_LABEL} {audit.receipt(ctx)}\n"
+
+
 def _write(
     fmt: str, out: Path | None, sheets: list[ledgers.Ledger], *, bom: bool, per_unit: bool = False
 ) -> bool:
-    """Write csv/xlsx files; True when the output was handled."""
+    """Write csv/xlsx files, each with the audit chain's receipt; True when the output was handled."""
+    if fmt in ("xlsx", "csv") and out is not None:
+        from zhijin_training.services import audit
+
+        sheets = _ledgers().with_receipt(sheets, audit.receipt(context()))
     if fmt == "xlsx" and out is not None:
         _ledgers().write_xlsx(sheets, out, per_unit=per_unit)
     elif fmt == "csv" and out is not None:
@@ -265,9 +275,11 @@ def report_absences(
     first, last = _period(ctx, start, end, quarter, year)
     groups = reports.absences(ctx, first, last)
     if fmt == "text" or (fmt is None and out is not None and out.suffix.lower() == ".txt"):
-        text = reports.absence_notice_text(groups, first, last)
+        from zhijin_training.safefiles import write_text
+
+        text = reports.absence_notice_text(groups, first, last) + _receipt_line(ctx)
         if out is not None:
-            out.write_text(text, encoding="utf-8")
+            write_text(out, text)
             console.print(Text(f"written {out}"))
         else:
             sys.stdout.write(printable_block(text))

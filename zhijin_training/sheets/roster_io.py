@@ -137,7 +137,13 @@ def _normal_header(text: str) -> str:
     return "".join(text.split()).lower().replace("（", "(").split("(")[0]
 
 
+ROSTER_FILE_LIMIT = 20 * 1024 * 1024  # a city-wide roster is a few MB
+
+
 def _xlsx_grid(path: Path) -> list[tuple[int, list[str]]]:
+    from zhijin_training.safefiles import check_readable
+
+    check_readable(path, ROSTER_FILE_LIMIT)
     try:
         wb = load_workbook(path, data_only=True)  # not read-only: merged ranges are needed
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
@@ -169,7 +175,9 @@ def _decode(data: bytes, name: str) -> str:
 
 
 def _csv_grid(path: Path) -> list[tuple[int, list[str]]]:
-    text = _decode(path.read_bytes(), path.name)
+    from zhijin_training.safefiles import read_limited
+
+    text = _decode(read_limited(path, ROSTER_FILE_LIMIT), path.name)
     first_lines = text[:4096]
     delimiter = "\t" if first_lines.count("\t") > first_lines.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
