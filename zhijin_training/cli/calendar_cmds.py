@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.text import Text
 
-from zhijin_training.cli.common import console, context, fail, opt_date, print_table
+from zhijin_training.cli.common import console, context, opt_date, print_table
 from zhijin_training.services import programmes, roster
 from zhijin_training.textsafe import printable
 

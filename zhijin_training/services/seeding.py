@@ -19,8 +19,8 @@ from sqlmodel import Session, col, select
 from zhijin_training.models import AppSetting, Cadre, Programme, Role, Unit, UnitKind
 from zhijin_training.services import attendance, audit, programmes, roster, schedule
 from zhijin_training.services.context import Context
-from zhijin_training.settings import AccessRole
 from zhijin_training.services.errors import ValidationError
+from zhijin_training.settings import AccessRole
 from zhijin_training.timeutil import LOCAL_TZ, local_date, to_utc
 
 UNIT_SETS = ("2012", "current")

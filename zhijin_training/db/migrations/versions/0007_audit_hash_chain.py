@@ -72,12 +72,13 @@ def upgrade() -> None:
         prev = digest
     _restore_triggers(dialect)
     start = {
-        table: bind.execute(sa.text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar_one()  # noqa: S608
+        table: bind.execute(sa.text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar_one()
         for table in _REPLAYED_TABLES
     }
-    settings = sa.table("app_setting", sa.column("key"), sa.column("value"))
-    bind.execute(settings.delete().where(settings.c.key == "audit.chain_start"))
-    bind.execute(settings.insert().values(key="audit.chain_start", value=json.dumps(start)))
+    if any(start.values()):  # a new, empty database starts with the chain: nothing to remember
+        settings = sa.table("app_setting", sa.column("key"), sa.column("value"))
+        bind.execute(settings.delete().where(settings.c.key == "audit.chain_start"))
+        bind.execute(settings.insert().values(key="audit.chain_start", value=json.dumps(start)))
 
 
 def downgrade() -> None:
