@@ -50,6 +50,11 @@ def run_reporting_errors(action: Callable[[], None]) -> None:
     except user_error_types() as exc:
         report_user_error(str(exc))
         sys.exit(1)
+    except OverflowError:  # a number too large for the database (e.g. `sessions show 99999999999999999999999`)
+        from zhijin_training.i18n import t
+
+        report_user_error(t("error.trust.number_too_large"))
+        sys.exit(1)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)

@@ -47,7 +47,11 @@ def _period(
 ) -> tuple[date, date]:
     if quarter:
         return quarter_bounds(quarter)
-    if year:
+    if year is not None:
+        if not 1900 <= year <= 2999:
+            from zhijin_training.services.errors import ValidationError
+
+            raise ValidationError("trust.year_range", field="year", value=year)
         return date(year, 1, 1), date(year, 12, 31)
     first, last = opt_date(start, "--from"), opt_date(end, "--to")
     if first is None and last is None:

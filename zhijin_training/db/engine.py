@@ -91,6 +91,8 @@ class Database:
         else:
             kwargs["pool_pre_ping"] = True
         engine = sa.create_engine(self.url, **kwargs)
+        if not self.is_sqlite:
+            _install_server_error_translation(engine, self.url)
         if self.is_sqlite:
             _install_sqlite_pragmas(engine, self.path)
             # a locked, full, read-only or damaged file becomes one clear StorageError (a DomainError)
@@ -172,3 +174,20 @@ def share_side_files(path: Path) -> None:
                 os.chmod(side, wanted & ~0o007 | (stat.S_IMODE(info.st_mode) & 0o007))
         except OSError:
             continue
+
+
+def _install_server_error_translation(engine: Engine, url: str) -> None:
+    """An unreachable or refusing database server is one line naming it, not 151 lines of traceback."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(url).render_as_string(hide_password=True)
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        original = context.original_exception
+        if type(original).__name__ in ("OperationalError", "InterfaceError"):
+            from zhijin_training.services.safety import DatabaseUnavailable
+
+            reason = (str(original).strip().splitlines() or ["?"])[0][:300]
+            raise DatabaseUnavailable("storage.server_unreachable", url=shown, reason=reason) from None
