@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,12 +56,14 @@ def record(
     cadre_id: int | None = None,
     reason: str = "",
 ) -> None:
+    real = _os_user()  # never taken from the caller: a Context built by hand cannot hide who ran it
     append(
         session,
         AuditEntry(
             at=ctx.now(),
             os_user=ctx.actor.user,
-            real_user=ctx.actor.real_user,
+            # who really runs the program: ZHIJIN_TRAINING_USER or a Context built by hand cannot hide it
+            real_user=real if real != ctx.actor.user else "",
             action=action,
             entity=entity,
             entity_id=entity_id,
@@ -71,6 +74,13 @@ def record(
             reason=reason,
         ),
     )
+
+
+@cache
+def _os_user() -> str:
+    from zhijin_training.settings import real_os_user
+
+    return real_os_user()
 
 
 _TAIL_KEY = "zt_audit_tail"
