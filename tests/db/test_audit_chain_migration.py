@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.db.test_migrations import empty_url  # noqa: F401  (the engine-parametrised fixture)
 from tests.conftest import make_ctx_url
+from tests.db.test_migrations import empty_url  # noqa: F401  (the engine-parametrised fixture)
 from zhijin_training.db import migrate
 from zhijin_training.db.chain import GENESIS
 from zhijin_training.services import audit, roster
