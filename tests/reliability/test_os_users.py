@@ -159,4 +159,37 @@ def test_routes_by_role_on_sqlite(office: tuple[Path, dict[str, str]]) -> None:
         outcome[("sqlite3", "viewer")] = "written (SQLite), found by check"
         saved = _cli("admin", env, "cadres", "add", "测试新人", "--unit", "茶店")
         assert saved.returncode == 0, saved.stderr
+    # --- the TUI (Pilot), as each OS user: add a cadre on the roster screen (an admin's task)
+    for role in ("viewer", "editor", "admin"):
+        name = f"界面{role}"
+        done = _as(USERS[role], PYTHON, "-c", TUI_ADD_CADRE.format(name=name), env=env)
+        assert done.returncode == 0, (role, done.stdout[-800:], done.stderr[-800:])
+        added = _cli("admin", env, "cadres", "list", "--search", name, "--json")
+        if role == "admin":
+            assert name in added.stdout and _audit_users(db)[0][0] == USERS["admin"]
+            outcome[("tui", role)] = "written, audited"
+        else:
+            assert name not in added.stdout and "refused" in done.stdout, (role, done.stdout[-400:])
+            outcome[("tui", role)] = "refused (message), nothing written"
+    assert _cli("admin", env, "check").returncode == 1  # still: the viewer's sqlite3 change above
     print("\n" + "\n".join(f"{route:8} {role:7} {what}" for (route, role), what in sorted(outcome.items())))
+
+
+TUI_ADD_CADRE = """
+import asyncio
+from zhijin_training.settings import load_settings
+from zhijin_training.services.context import open_context
+from zhijin_training.tui.app import ZhijinApp
+
+async def main():
+    app = ZhijinApp(open_context(load_settings()), cursor_blink=False, refresh_seconds=0)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        for keys in (("3",), ("a",), (*"{name}", "ctrl+s")):
+            await pilot.pause(0.5)
+            await pilot.press(*keys)
+        await pilot.pause(1.5)
+        texts = [str(n.message) for n in app._notifications]
+        print("refused" if any("roster" in t or "admin" in t for t in texts) else "no-refusal", texts)
+
+asyncio.run(main())
+"""
