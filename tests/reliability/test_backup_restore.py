@@ -181,6 +181,6 @@ def test_check_exits_zero_on_good_db_and_non_zero_on_problems(demo_path: Path, t
     assert "readable by every user" in warned.stdout.decode()
     junk = tmp_path / "junk.db"
     junk.write_bytes(os.urandom(10000))
-    broken = run_cli(["check"], junk)
+    broken = run_cli(["--lang", "en", "check"], junk)
     assert broken.returncode == 1
     assert "not a zhijin-training database" in (broken.stdout + broken.stderr).decode()
