@@ -190,7 +190,7 @@ def audit_list(
             (
                 e.id,
                 format_local(e.at, "%Y-%m-%d %H:%M:%S"),
-                e.user,
+                e.user + (f" ({e.real_user})" if e.real_user else ""),
                 e.action,
                 f"{e.entity}#{e.entity_id}",
                 e.session_id or "",

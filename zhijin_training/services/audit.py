@@ -124,6 +124,7 @@ class AuditView:
     reason: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    real_user: str = ""  # who really ran the program, when not `user`
 
 
 def list_entries(
@@ -166,6 +167,7 @@ def list_entries(
                 reason=r.reason,
                 before=r.before,
                 after=r.after,
+                real_user=r.real_user,
             )
             for r in rows
         ]

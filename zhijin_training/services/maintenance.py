@@ -277,14 +277,16 @@ def _install(staged: Path, live: Path) -> None:
 def _note_restore(db: Database, user: str, now: datetime, source: Path, aside: Path | None) -> None:
     """The restored database records that it was restored (its audit log is append-only)."""
     from zhijin_training.models import AuditEntry
-    from zhijin_training.services.audit import append
+    from zhijin_training.services.audit import _os_user, append
 
+    real = _os_user()
     with db.write() as s:
         append(
             s,
             AuditEntry(
                 at=now,
                 os_user=user or "?",
+                real_user=real if real != user else "",
                 action="restore",
                 entity="database",
                 reason=f"restored from {source}" + (f"; previous database kept as {aside}" if aside else ""),
