@@ -114,7 +114,7 @@ def check_readable(path: str | Path, limit: int) -> Path:
     try:
         info = source.stat()
     except FileNotFoundError:
-        raise FileRefused("file.missing", field="file", path=str(source)) from None
+        raise FileRefused("file.missing", field="file", file=str(source)) from None
     except OSError as exc:
         raise FileRefused("file.read_failed", path=str(source), reason=exc.strerror or str(exc)) from None
     if stat.S_ISDIR(info.st_mode):
@@ -122,7 +122,7 @@ def check_readable(path: str | Path, limit: int) -> Path:
     if not stat.S_ISREG(info.st_mode):
         raise FileRefused("file.not_regular", field="file", path=str(source))
     if info.st_size > limit:
-        raise FileRefused("file.too_large", field="file", path=str(source), size=info.st_size, limit=limit)
+        raise _too_large(source, info.st_size, limit)
     return source
 
 
@@ -137,5 +137,12 @@ def read_limited(path: str | Path, limit: int) -> bytes:
     except OSError as exc:
         raise FileRefused("file.read_failed", path=str(source), reason=exc.strerror or str(exc)) from None
     if len(data) > limit:
-        raise FileRefused("file.too_large", field="file", path=str(source), size=len(data), limit=limit)
+        raise _too_large(source, len(data), limit)
     return data
+
+
+def _too_large(source: Path, size: int, limit: int) -> FileRefused:
+    # the parameters of the shared catalogue's text (errors topic), as roster_io gives them too
+    return FileRefused(
+        "file.too_large", field="file", file=str(source), size_mb=round(size / 2**20, 1), limit_mb=limit // 2**20
+    )

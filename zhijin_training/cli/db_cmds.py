@@ -127,7 +127,7 @@ def check(
     if receipt is not None:
         wanted = parse_receipt(receipt)
         if wanted is None:
-            fail(t("trust.receipt_bad", value=receipt[:80]))
+            fail("trust.receipt_bad", field="--receipt", value=receipt[:80])
     db = Database(settings().db_url)
     report = maintenance.check(db)
     say = lambda text: console.print(text, markup=False, soft_wrap=True)  # noqa: E731

@@ -32,6 +32,9 @@ CHAIN_COLUMNS = (
     "after",
     "reason",
 )
+# columns added after the chain began: hashed only when set, so an entry without one (written before the
+# column existed, or by a build that had no such column) hashes exactly as it did then
+OPTIONAL_CHAIN_COLUMNS = ("operation",)
 
 
 def _instant(value: Any) -> str:
@@ -60,6 +63,9 @@ def canonical(entry: Mapping[str, Any], prev_hash: str) -> bytes:
     body["after"] = _json_value(body["after"])
     body["real_user"] = body["real_user"] or ""
     body["reason"] = body["reason"] or ""
+    for key in OPTIONAL_CHAIN_COLUMNS:
+        if entry.get(key) is not None:
+            body[key] = entry[key]
     body["prev_hash"] = prev_hash
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 

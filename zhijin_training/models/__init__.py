@@ -261,6 +261,9 @@ class AuditEntry(SQLModel, table=True):
     # the hash chain (db/chain.py): the previous entry's hash and this entry's own
     prev_hash: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     entry_hash: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    # the entries one transaction wrote share it (a new session and its 88 participants are one operation);
+    # None for entries written before it existed (migration 0008)
+    operation: str | None = Field(default=None, max_length=32)
 
 
 class AppSetting(SQLModel, table=True):

@@ -121,7 +121,7 @@ def verify_backup(path: Path, known: set[str]) -> str:
         check_readable(path, RESTORE_LIMIT)
     except FileRefused as exc:
         if exc.code == "file.missing":
-            raise NotFoundError("file.missing", field="file", path=str(path)) from None
+            raise NotFoundError("file.missing", field="file", file=str(path)) from None
         raise InvalidBackup(exc.code, **exc.params) from None
     with path.open("rb") as fh:
         header = fh.read(len(SQLITE_MAGIC))
@@ -277,7 +277,7 @@ def _install(staged: Path, live: Path) -> None:
 def _note_restore(db: Database, user: str, now: datetime, source: Path, aside: Path | None) -> None:
     """The restored database records that it was restored (its audit log is append-only)."""
     from zhijin_training.models import AuditEntry
-    from zhijin_training.services.audit import _os_user, append
+    from zhijin_training.services.audit import _os_user, append, operation_of
 
     real = _os_user()
     with db.write() as s:
@@ -290,6 +290,7 @@ def _note_restore(db: Database, user: str, now: datetime, source: Path, aside: P
                 action="restore",
                 entity="database",
                 reason=f"restored from {source}" + (f"; previous database kept as {aside}" if aside else ""),
+                operation=operation_of(s),
             ),
         )
 

@@ -53,7 +53,7 @@ def init_database(
     ctx: Context, *, units: str = "2012", demo: bool = False, progress: Callable[[str], None] | None = None
 ) -> InitReport:
     if units not in UNIT_SETS:
-        raise ValidationError("init.units", field="units", value=units)
+        raise ValidationError("value.unknown", field="--units", value=units, allowed=["2012", "current"])
     # init changes the roster (units) and may migrate: an administrator's task, audited like any other change
     ctx.actor.require(AccessRole.ADMIN, "init")
     from zhijin_training.db import migrate  # Alembic is heavy: only `init` needs it

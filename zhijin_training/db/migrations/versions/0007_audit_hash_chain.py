@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from zhijin_training.db.chain import GENESIS, entry_hash
+from zhijin_training.db.chain import GENESIS, OPTIONAL_CHAIN_COLUMNS, entry_hash
 
 revision: str = "0007"
 down_revision: str | None = "0003"
@@ -54,10 +54,14 @@ def upgrade() -> None:
     op.add_column("audit_log", sa.Column("real_user", sa.String(length=100), server_default="", nullable=False))
     op.add_column("audit_log", sa.Column("prev_hash", sa.String(length=64), server_default="", nullable=False))
     op.add_column("audit_log", sa.Column("entry_hash", sa.String(length=64), server_default="", nullable=False))
+    # a column a later revision adds (operation, 0008) is hashed too when it is already there: the revisions
+    # are re-chained when branches merge, so this may run before or after it
+    present = {c["name"] for c in sa.inspect(bind).get_columns("audit_log")}
     log = sa.table(
         "audit_log",
         *(sa.column(c) for c in ("id", "os_user", "real_user", "action", "entity", "entity_id")),
         *(sa.column(c) for c in ("session_id", "cadre_id", "reason", "prev_hash", "entry_hash")),
+        *(sa.column(c) for c in OPTIONAL_CHAIN_COLUMNS if c in present),
         sa.column("at", sa.DateTime()),
         sa.column("before", sa.JSON()),
         sa.column("after", sa.JSON()),
