@@ -5,7 +5,10 @@ viewer, an editor, an admin and someone in no group. On SQLite the file cannot r
 what the program refuses it refuses with one line; what goes round it is found by `check`.
 
 Needs root (it creates the users with useradd, like CI). ZT_TEST_OS_PYTHON names an interpreter with the
-package installed that the test users may execute (default: this one).
+package installed that the test users may execute (default: this one; on CI the venv's python is the system's
+/usr/bin/python3 and the checkout is readable, so it runs there). A venv whose python lives under /root (pyenv)
+is not executable by them: make one from /usr/bin/python3 (`python3 -m venv /tmp/zt-os-venv`, then
+`uv pip install --python /tmp/zt-os-venv/bin/python -c requirements.lock -e .`) and point ZT_TEST_OS_PYTHON at it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import HERMETIC_SITE
 
 GROUP = "zt-t-office"
 USERS = {"viewer": "zt-t-viewer", "editor": "zt-t-editor", "admin": "zt-t-admin", "nobody": "zt-t-nobody"}
@@ -79,7 +84,9 @@ def office() -> Iterator[tuple[Path, dict[str, str]]]:
     )
     config.chmod(0o644)
     env = {"PATH": "/usr/bin:/bin", "ZHIJIN_TRAINING_CONFIG": str(config), "LANG": "C.UTF-8",
-           "ZHIJIN_TRAINING_LANG": "en", "HOME": str(root)}
+           "ZHIJIN_TRAINING_LANG": "en", "HOME": str(root),
+           # hermetic (tests/conftest.py): this machine's /etc config, whose [roles] would win, stays away
+           "PYTHONPATH": str(HERMETIC_SITE), "ZT_TEST_SYSTEM_CONFIG": str(root / "no-system-config.toml")}
     done = _as(USERS["admin"], PYTHON, "-m", "zhijin_training", "init", "--demo", env=env)
     assert done.returncode == 0, done.stderr
     yield srv / "zhijin.db", env
@@ -180,16 +187,22 @@ import asyncio
 from zhijin_training.settings import load_settings
 from zhijin_training.services.context import open_context
 from zhijin_training.tui.app import ZhijinApp
+from zhijin_training.tui.kit.dialogs import FormDialog
 
 async def main():
     app = ZhijinApp(open_context(load_settings()), cursor_blink=False, refresh_seconds=0)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        opened = False
         for keys in (("3",), ("a",), (*"{name}", "ctrl+s")):
             await pilot.pause(0.5)
             await pilot.press(*keys)
+            opened = opened or isinstance(app.screen, FormDialog)
         await pilot.pause(1.5)
         texts = [str(n.message) for n in app._notifications]
-        print("refused" if any("roster" in t or "admin" in t for t in texts) else "no-refusal", texts)
+        texts.append(" ".join(strip.text for strip in app.screen._compositor.render_strips()))
+        # a role that may not add sees no add key (the form never opens) or is told by the service, in the form
+        refused = not opened or any("admin" in t and ("may not" in t or "不能" in t) for t in texts)
+        print("refused" if refused else "no-refusal", "form opened" if opened else "no form", texts)
 
 asyncio.run(main())
 """
