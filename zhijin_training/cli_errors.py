@@ -36,7 +36,8 @@ def user_error_types() -> tuple[type[Exception], ...]:
     from zhijin_training.settings import ConfigError
     from zhijin_training.timeutil import DateParseError
 
-    return (DomainError, DateParseError, ConfigError)
+    # OverflowError: a number too large for the database (e.g. `sessions show 99999999999999999999999`)
+    return (DomainError, DateParseError, ConfigError, OverflowError)
 
 
 def report_user_error(message: str) -> None:
@@ -51,6 +52,8 @@ def error_line(exc: BaseException) -> str:
     from zhijin_training.i18n import t
     from zhijin_training.services.errors import describe
 
+    if isinstance(exc, OverflowError):  # raised by the database driver, not by us: no code to describe
+        return t("error.trust.number_too_large")
     _, text = describe(exc)
     schedule = sys.modules.get("zhijin_training.services.schedule")  # loaded if it raised one
     if schedule is not None and isinstance(exc, schedule.ScheduleWarning):

@@ -19,6 +19,7 @@ from typing import Any
 from platformdirs import user_data_dir
 
 from zhijin_training.db.urls import url_from_path
+from zhijin_training.services.errors import DomainError
 
 SYSTEM_CONFIG = Path("/etc/zhijin-training/config.toml")
 ENV_DB = "ZHIJIN_TRAINING_DB"
@@ -27,8 +28,51 @@ ENV_LANG = "ZHIJIN_TRAINING_LANG"
 ENV_USER = "ZHIJIN_TRAINING_USER"  # tests and scripts act as a named user
 
 
-class ConfigError(ValueError):
-    """The system configuration file cannot be used."""
+class ConfigError(DomainError):
+    """The system configuration file cannot be used (worded from `error.config.*` in locale/*.trust.json)."""
+
+    title_code = "title.config"
+    default_code = "config.invalid"
+
+
+# Every section and key the configuration may hold. A name not listed here stops the program with one line
+# naming it: a misspelt `[role]` must never silently fall back to "everyone administers". `None` = the section
+# is known and its content is checked by the part of the program that owns it (keys map, hours, notices).
+CONFIG_SCHEMA: dict[str, frozenset[str] | None] = {
+    "database": frozenset({"path", "url"}),
+    "office": frozenset({"name", "email", "uid_domain", "contact", "phone"}),
+    "roles": frozenset({"admins", "admin", "editors", "editor", "viewers", "viewer", "default"}),
+    "reports": frozenset({"threshold"}),
+    "ui": frozenset({"lang"}),
+    "keys": None,  # the user key map (tui)
+    "hours": None,  # training-hour rules
+    "notice": None,  # training notices
+}
+
+
+def declare_config_section(name: str, keys: frozenset[str] | None = None) -> None:
+    """Another part of the program makes a section known (`keys=None`: it checks the content itself)."""
+    if keys is None:
+        CONFIG_SCHEMA[name] = None
+    elif name not in CONFIG_SCHEMA or CONFIG_SCHEMA[name] is not None:
+        CONFIG_SCHEMA[name] = (CONFIG_SCHEMA.get(name) or frozenset()) | keys
+
+
+def check_config_schema(config: dict[str, Any], path: Path) -> None:
+    """Refuse unknown sections and keys, naming the first one found."""
+    for section, body in config.items():
+        if section not in CONFIG_SCHEMA:
+            raise ConfigError("config.unknown_section", path=str(path), section=section,
+                              known=sorted(CONFIG_SCHEMA))
+        if not isinstance(body, dict):
+            raise ConfigError("config.not_a_table", path=str(path), section=section)
+        keys = CONFIG_SCHEMA[section]
+        if keys is None:
+            continue
+        for key in body:
+            if key not in keys:
+                raise ConfigError("config.unknown_key", path=str(path), section=section, key=key,
+                                  known=sorted(keys))
 
 
 class AccessRole:
@@ -50,6 +94,7 @@ class Settings:
     user: str
     role: str
     lang: str = "zh"
+    real_user: str = ""  # the OS user when `user` was named by ZHIJIN_TRAINING_USER (audit records both)
     org_name: str = "中共织金县委组织部 干部教育培训办公室"
     org_email: str = "training@zhijin.example.cn"
     uid_domain: str = "zhijin-training.example.cn"
@@ -108,17 +153,18 @@ def _user_groups(user: str) -> set[str]:
 
 def _check_roles(roles: dict[str, Any], where: Path | None) -> None:
     if not isinstance(roles, dict):
-        raise ConfigError(f"{where}: [roles] must be a table")
+        raise ConfigError("config.not_a_table", path=str(where), section="roles")
     for key, value in roles.items():
         if key == "default":
             if value not in (*AccessRole.ORDER, NO_ROLE):
-                raise ConfigError(
-                    f"{where} [roles] default = {value!r}: must be admin, editor, viewer or none"
-                )
+                raise ConfigError("config.roles_default", path=str(where), value=repr(value))
         elif key not in _ROLE_KEYS:
-            raise ConfigError(f"{where} [roles] {key}: unknown key (use admins, editors, viewers, default)")
+            raise ConfigError(
+                "config.unknown_key", path=str(where), section="roles", key=key,
+                known=sorted(CONFIG_SCHEMA["roles"] or ()),
+            )
         elif not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise ConfigError(f'{where} [roles] {key}: must be a list of user names and "@group"s')
+            raise ConfigError("config.roles_list", path=str(where), key=key)
 
 
 def resolve_role(
@@ -139,10 +185,7 @@ def resolve_role(
                 return role
     default = str(roles.get("default", AccessRole.VIEWER))
     if default == NO_ROLE:
-        raise ConfigError(
-            f"user {user} has no role in {where or 'the configuration'}: ask the office's administrator "
-            "to add you to [roles]"
-        )
+        raise ConfigError("config.no_role", user=user, path=str(where or "config.toml"))
     return default
 
 
@@ -163,9 +206,7 @@ def acting_user(roles: dict[str, Any] | None, roles_path: Path | None) -> str:
             return named
     if resolve_role(real, roles, where=roles_path) == AccessRole.ADMIN:
         return named
-    raise ConfigError(
-        f"{ENV_USER}={named}: only an administrator may act as another user ({real} is not one in {roles_path})"
-    )
+    raise ConfigError("config.act_as_needs_admin", var=ENV_USER, named=named, real=real, path=str(roles_path))
 
 
 def roles_source(config_path: Path, config: dict[str, Any]) -> tuple[dict[str, Any] | None, Path | None]:
@@ -181,10 +222,17 @@ def load_config(path: Path | None) -> dict[str, Any]:
     if path is None or not path.exists():
         return {}
     try:
+        if path.stat().st_size > _CONFIG_LIMIT:
+            raise ConfigError("config.too_large", path=str(path), limit=_CONFIG_LIMIT)
         with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+            config = tomllib.loads(fh.read(_CONFIG_LIMIT + 1).decode("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError("config.unreadable", path=str(path), reason=str(exc)) from None
+    check_config_schema(config, path)
+    return config
+
+
+_CONFIG_LIMIT = 256 * 1024
 
 
 def default_db_path() -> Path:
@@ -211,6 +259,7 @@ def load_settings(db: str | None = None, lang: str | None = None) -> Settings:
         db_url=db_url,
         db_source=source,
         user=user,
+        real_user=real_os_user(),
         role=resolve_role(user, roles, where=roles_path),
         lang=_pick_lang(lang or os.environ.get(ENV_LANG) or config.get("ui", {}).get("lang")),
         org_name=office.get("name", Settings.org_name),
@@ -227,9 +276,9 @@ def _threshold(config: dict[str, Any], path: Path) -> float:
     try:
         threshold = float(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{path}: [reports] threshold = {value!r} is not a number like 0.8") from None
+        raise ConfigError("config.threshold", path=str(path), value=repr(value)) from None
     if not 0 <= threshold <= 1:
-        raise ConfigError(f"{path}: [reports] threshold = {value!r} must be between 0 and 1 (0.8 = 80%)")
+        raise ConfigError("config.threshold", path=str(path), value=repr(value))
     return threshold
 
 

@@ -92,5 +92,5 @@ def test_outputs_go_into_new_folders_and_are_not_world_readable(tmp_path: Path) 
     with replacing(target) as tmp:
         tmp.write_text("a,b\n", encoding="utf-8")
     assert target.read_text(encoding="utf-8") == "a,b\n"
-    assert oct(target.stat().st_mode & 0o777) == "0o640"
+    assert oct(target.stat().st_mode & 0o777) == "0o600"  # exports: the person who made them only
     assert [p.name for p in target.parent.iterdir()] == ["台账.csv"]  # no temporary file left behind

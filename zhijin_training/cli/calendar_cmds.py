@@ -7,11 +7,9 @@ from pathlib import Path
 
 import typer
 
-from zhijin_training.cli.common import context, fail, opt_date, print_table, say
+from zhijin_training.cli.common import context, opt_date, print_table, say
 from zhijin_training.i18n import label, t
 from zhijin_training.services import programmes, roster
-
-MAX_ICS_BYTES = 20 * 2**20  # a year of a county's sessions is well under 1 MB
 
 export_app = typer.Typer(help="导出 Export: calendars (.ics).", no_args_is_help=True)
 import_app = typer.Typer(help="导入 Import: calendars (.ics).", no_args_is_help=True)
@@ -86,20 +84,10 @@ def import_ics(
 ) -> None:
     """Import sessions from a calendar: matched by UID; shows a preview before writing anything."""
     from zhijin_training.ical import importer
+    from zhijin_training.ical.parse import MAX_BYTES
+    from zhijin_training.safefiles import read_limited
 
-    try:
-        size = file.stat().st_size
-        if size > MAX_ICS_BYTES:  # checked before reading
-            fail(
-                "file.too_large",
-                field="file",
-                file=file.name,
-                size_mb=round(size / 2**20, 1),
-                limit_mb=MAX_ICS_BYTES // 2**20,
-            )
-        data = file.read_bytes()
-    except OSError:
-        fail("file.unreadable", field="file", file=str(file))
+    data = read_limited(file, MAX_BYTES)  # size checked before reading; never a device or a pipe
     ctx = context()
     preview = importer.preview_import(ctx, data, file.name)
     rows = [

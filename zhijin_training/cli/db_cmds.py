@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from zhijin_training.cli.common import console, context, opt_date, print_json, print_table, settings
+from zhijin_training.cli.common import console, context, fail, opt_date, print_json, print_table, settings
 from zhijin_training.db import Database
 from zhijin_training.services import audit, maintenance, roster, seeding
 from zhijin_training.timeutil import format_local
@@ -43,11 +43,24 @@ def init(
 def db_upgrade() -> None:
     """Apply pending migrations (the database is never rebuilt)."""
     from zhijin_training.db import migrate
+    from zhijin_training.services.context import Actor, Context
+    from zhijin_training.settings import AccessRole
 
-    db = Database(settings().db_url)
+    current = settings()
+    actor = Actor(current.user, current.role, current.real_user if current.real_user != current.user else "")
+    actor.require(AccessRole.ADMIN, "db upgrade")
+    db = Database(current.db_url)
     before = migrate.current_revision(db)
     migrate.upgrade(db)
-    console.print(f"schema {before or '(empty)'} -> {migrate.current_revision(db)}", markup=False)
+    after = migrate.current_revision(db)
+    if after != before:
+        from zhijin_training.services.audit import record
+
+        ctx = Context(db=db, actor=actor, settings=current)
+        with db.write() as s:
+            record(ctx, s, action="upgrade", entity="database", entity_id=None,
+                   after={"schema_before": before, "schema": after})
+    console.print(f"schema {before or '(empty)'} -> {after}", markup=False)
 
 
 @db_app.command("copy")
@@ -103,14 +116,47 @@ def restore(file: Path = typer.Argument(..., help="a backup made by `backup`")) 
         )
 
 
-def check() -> None:
-    """Verify integrity, migrations and file permissions."""
-    report = maintenance.check(Database(settings().db_url))
-    console.print(f"integrity: {report.integrity}", markup=False, soft_wrap=True)
-    console.print(f"schema: {report.revision} (program {report.head})", markup=False, soft_wrap=True)
+def check(
+    receipt: str = typer.Option(None, "--receipt", help="N:HASH from a printout: was the log rewritten since?"),
+) -> None:
+    """Verify integrity, migrations, file permissions, the audit chain and that the data matches the log."""
+    from zhijin_training.db.chain import parse_receipt
+    from zhijin_training.i18n import t
+
+    wanted = None
+    if receipt is not None:
+        wanted = parse_receipt(receipt)
+        if wanted is None:
+            fail("trust.receipt_bad", field="--receipt", value=receipt[:80])
+    db = Database(settings().db_url)
+    report = maintenance.check(db)
+    say = lambda text: console.print(text, markup=False, soft_wrap=True)  # noqa: E731
+    say(f"integrity: {report.integrity}")
+    say(f"schema: {report.revision} (program {report.head})")
     if report.permissions:
-        console.print(f"permissions: {report.permissions}", markup=False, soft_wrap=True)
-    if not report.ok:
+        say(f"permissions: {report.permissions}")
+    for side in report.side_files:
+        say(t("trust.side_file", path=side))
+    if report.chain_broken_at is not None:
+        say(t("trust.chain_broken", entry=report.chain_broken_at, count=report.chain_entries))
+    elif report.receipt:
+        say(t("trust.chain_ok", count=report.chain_entries, receipt=report.receipt))
+    for change in report.outside[:50]:
+        say(t(f"trust.outside.{change.kind}", table=change.table, id=change.row_id, fields=", ".join(change.fields)))
+    if len(report.outside) > 50:
+        say(t("trust.outside.more", n=len(report.outside) - 50))
+    if report.is_sqlite:
+        say(t("trust.sqlite_note"))
+    failed = not report.ok
+    if wanted is not None and report.revision == report.head:
+        from zhijin_training.services import audit
+        from zhijin_training.services.context import Actor, Context
+
+        proof = audit.check_receipt(Context(db=db, actor=Actor("check", "viewer")), *wanted)
+        key = "trust.receipt_same" if proof.matches else "trust.receipt_rewritten"
+        say(t(key, count=proof.count, digest=proof.digest, now=proof.entries_now))
+        failed = failed or not proof.matches
+    if failed:
         raise typer.Exit(1)
 
 
@@ -144,7 +190,7 @@ def audit_list(
             (
                 e.id,
                 format_local(e.at, "%Y-%m-%d %H:%M:%S"),
-                e.user,
+                e.user + (f" ({e.real_user})" if e.real_user else ""),
                 e.action,
                 f"{e.entity}#{e.entity_id}",
                 e.session_id or "",

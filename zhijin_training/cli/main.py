@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import typer
-from click import Context as ClickContext
 from typer.core import TyperGroup
 
 from zhijin_training.cli import (
@@ -23,7 +22,8 @@ class ReportingGroup(TyperGroup):
     stderr worded by describe() in the chosen language, and exit code 1: the same in-process (tests) as from
     the executable."""
 
-    def invoke(self, ctx: ClickContext) -> object:
+    # typer.Context, not click's: typer vendors click, and click itself is only installed with the dev tools
+    def invoke(self, ctx: typer.Context) -> object:
         from zhijin_training.cli_errors import error_line, report_user_error, user_error_types
 
         try:

@@ -49,7 +49,11 @@ def _period(
 ) -> tuple[date, date]:
     if quarter:
         return quarter_bounds(quarter)
-    if year:
+    if year is not None:
+        if not 1900 <= year <= 2999:
+            from zhijin_training.services.errors import ValidationError
+
+            raise ValidationError("trust.year_range", field="year", value=year)
         return date(year, 1, 1), date(year, 12, 31)
     first, last = opt_date(start, "--from"), opt_date(end, "--to")
     if first is None and last is None:
@@ -82,10 +86,20 @@ def _ledgers() -> ModuleType:
     return ledger
 
 
+def _receipt_line(ctx: Context) -> str:
+    from zhijin_training.services import audit
+
+    return f"\n{_ledgers().RECEIPT_LABEL} {audit.receipt(ctx)}\n"
+
+
 def _write(
     fmt: str, out: Path | None, sheets: list[ledgers.Ledger], *, bom: bool, per_unit: bool = False
 ) -> bool:
-    """Write csv/xlsx files; True when the output was handled."""
+    """Write csv/xlsx files, each with the audit chain's receipt; True when the output was handled."""
+    if fmt in ("xlsx", "csv") and out is not None:
+        from zhijin_training.services import audit
+
+        sheets = _ledgers().with_receipt(sheets, audit.receipt(context()))
     if fmt == "xlsx" and out is not None:
         _ledgers().write_xlsx(sheets, out, per_unit=per_unit)
     elif fmt == "csv" and out is not None:
@@ -288,12 +302,11 @@ def report_absences(
     first, last = _period(ctx, start, end, quarter, year)
     groups = reports.absences(ctx, first, last)
     if fmt == "text" or (fmt is None and out is not None and out.suffix.lower() == ".txt"):
-        text = reports.absence_notice_text(groups, first, last)
-        if out is not None:
-            from zhijin_training.sheets.cells import replacing
+        from zhijin_training.safefiles import write_text
 
-            with replacing(out) as tmp:  # names of absentees: not readable by other users, never half-written
-                tmp.write_text(text, encoding="utf-8")
+        text = reports.absence_notice_text(groups, first, last) + _receipt_line(ctx)
+        if out is not None:
+            write_text(out, text)  # names of absentees: 0600, never half-written
             say("cli.written", path=str(out))
         else:
             sys.stdout.write(printable_block(text))

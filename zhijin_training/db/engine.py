@@ -31,7 +31,7 @@ def is_read_only_url(url: str) -> bool:
     return "mode=ro" in url.partition("?")[2]
 
 
-def _install_sqlite_pragmas(engine: Engine) -> None:
+def _install_sqlite_pragmas(engine: Engine, path: Path | None = None) -> None:
     from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
@@ -41,9 +41,17 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA journal_mode = WAL")
+        # SQLite creates -wal/-shm with the database's mode minus the umask: under umask 022 that is 0640 and
+        # the next colleague cannot write them. Open them under a group-friendly umask, then fix what we own.
+        old = os.umask(0o007)
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+        finally:
+            os.umask(old)
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
+        if path is not None:
+            share_side_files(path)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
@@ -62,8 +70,15 @@ class Database:
         if is_sqlite_url(url):
             path = sqlite_path(url)
             if path is not None and not is_read_only_url(url):
-                path.parent.mkdir(parents=True, exist_ok=True)
-                _create_private_file(path)
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    _create_private_file(path)
+                except OSError as exc:  # a user outside the office's group: one line, not a traceback
+                    from zhijin_training.services.safety import DatabaseUnavailable
+
+                    raise DatabaseUnavailable(
+                        "storage.cannot_open", path=str(path), reason=exc.strerror or str(exc)
+                    ) from None
 
     @cached_property
     def engine(self) -> Engine:
@@ -76,8 +91,10 @@ class Database:
         else:
             kwargs["pool_pre_ping"] = True
         engine = sa.create_engine(self.url, **kwargs)
+        if not self.is_sqlite:
+            _install_server_error_translation(engine, self.url)
         if self.is_sqlite:
-            _install_sqlite_pragmas(engine)
+            _install_sqlite_pragmas(engine, self.path)
             # a locked, full, read-only or damaged file becomes one clear StorageError (a DomainError)
             from zhijin_training.services.safety import install_error_translation
 
@@ -123,9 +140,54 @@ class Database:
             self.engine.dispose()
 
 
+DB_MODE = 0o660  # owner and the office's group read and write; nobody else (personal data)
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
 def _create_private_file(path: Path) -> None:
-    """Create the database file readable by owner and group only (personal data)."""
+    """Create the database file 0660 whatever the umask (the office's group must write it too)."""
     if path.exists():
         return
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY, stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IWGRP)
-    os.close(fd)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL | os.O_NOFOLLOW, DB_MODE)
+    try:
+        os.fchmod(fd, DB_MODE)  # the umask narrowed the mode given to open()
+    finally:
+        os.close(fd)
+
+
+def share_side_files(path: Path) -> None:
+    """Give the -wal/-shm files we created the database's group and group read/write."""
+    try:
+        db_stat = path.stat()
+    except OSError:
+        return
+    for suffix in SIDE_FILES:
+        side = Path(f"{path}{suffix}")
+        try:
+            info = side.lstat()
+            if info.st_uid != os.geteuid() or stat.S_ISLNK(info.st_mode):
+                continue
+            if info.st_gid != db_stat.st_gid:
+                os.chown(side, -1, db_stat.st_gid)
+            wanted = stat.S_IMODE(info.st_mode) | (stat.S_IMODE(db_stat.st_mode) & 0o660) | 0o600
+            if wanted != stat.S_IMODE(info.st_mode):
+                os.chmod(side, wanted & ~0o007 | (stat.S_IMODE(info.st_mode) & 0o007))
+        except OSError:
+            continue
+
+
+def _install_server_error_translation(engine: Engine, url: str) -> None:
+    """An unreachable or refusing database server is one line naming it, not 151 lines of traceback."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(url).render_as_string(hide_password=True)
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        original = context.original_exception
+        if type(original).__name__ in ("OperationalError", "InterfaceError"):
+            from zhijin_training.services.safety import DatabaseUnavailable
+
+            reason = (str(original).strip().splitlines() or ["?"])[0][:300]
+            raise DatabaseUnavailable("storage.server_unreachable", url=shown, reason=reason) from None

@@ -300,8 +300,10 @@ def export_bytes(ctx: Context, **filters: Any) -> bytes:
 
 def write_calendar(ctx: Context, path: Path, **filters: Any) -> int:
     """Write the calendar to `path` atomically; returns the number of events."""
+    from zhijin_training.safefiles import write_bytes
+
     cal = build_calendar(ctx, **filters)
-    atomic_write(Path(path), cal.to_ical(), durable=True)
+    write_bytes(Path(path), cal.to_ical(), durable=True)  # personal data: 0600, never through a symlink
     return len(cal.events)
 
 
@@ -311,6 +313,9 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o644, durable: bool = 
     Readers see the old file or the new one, never half of one. `durable` also fsyncs (a one-off export);
     feeds skip it because they are regenerated anyway.
     """
+    from zhijin_training.safefiles import check_target
+
+    check_target(path)  # a symlink planted in a shared folder is refused, never followed
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

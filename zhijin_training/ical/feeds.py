@@ -96,8 +96,11 @@ def publish(
     ctx: Context, directory: Path, progress: Callable[[int, int], None] | None = None
 ) -> PublishReport:
     ctx.actor.require(AccessRole.EDITOR, "publish calendars")
+    from zhijin_training.safefiles import ensure_dir
+
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    # the office's colleagues publish into the same folder (group rw, setgid kept); nginx only reads it
+    ensure_dir(directory, FEEDS_DIR_MODE)
     secret = feed_secret(ctx)
     with ctx.db.read() as s:
         events = load_events(s, Filters())
@@ -132,6 +135,7 @@ def publish(
         if progress:
             progress(number, total)
     removed = _remove_stale(directory, {f.file for f in written})
+    _write_manifest(directory, {f.file for f in written})
     _write_index(ctx, directory, written)
     if progress:
         progress(total, total)
@@ -206,12 +210,33 @@ def _plan(
     return [everything, *by_programme.values(), *by_unit.values(), *by_cadre.values()]
 
 
+FEEDS_DIR_MODE = 0o775
+MANIFEST = ".zhijin-feeds.json"  # the files the last publish wrote: only those may be removed later
+
+
+def _read_manifest(directory: Path) -> set[str]:
+    path = directory / MANIFEST
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > 16 * 1024 * 1024:
+            return set()
+        names = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    return {n for n in names if isinstance(n, str) and "/" not in n} if isinstance(names, list) else set()
+
+
+def _write_manifest(directory: Path, names: set[str]) -> None:
+    atomic_write(directory / MANIFEST, json.dumps(sorted(names)).encode(), mode=0o664)
+
+
 def _remove_stale(directory: Path, keep: set[str]) -> list[str]:
+    """Remove the feeds an earlier publish wrote that are no longer wanted — never a file we did not write."""
     removed = []
-    for path in sorted(directory.iterdir()):
-        if path.is_file() and _OURS.match(path.name) and path.name not in keep:
+    for name in sorted(_read_manifest(directory) - keep):
+        path = directory / name
+        if _OURS.match(name) and path.is_file() and not path.is_symlink():
             path.unlink(missing_ok=True)
-            removed.append(path.name)
+            removed.append(name)
     return removed
 
 

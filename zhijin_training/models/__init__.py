@@ -256,6 +256,11 @@ class AuditEntry(SQLModel, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     after: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     reason: str = Field(default="")
+    # who really ran the program when acting as `os_user` (ZHIJIN_TRAINING_USER); "" when the same person
+    real_user: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
+    # the hash chain (db/chain.py): the previous entry's hash and this entry's own
+    prev_hash: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    entry_hash: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     # the entries one transaction wrote share it (a new session and its 88 participants are one operation);
     # None for entries written before it existed (migration 0008)
     operation: str | None = Field(default=None, max_length=32)

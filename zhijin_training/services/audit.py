@@ -1,7 +1,13 @@
 """The audit trail: every create, change and delete of sessions, participants and attendance.
 
 Entries are written in the same transaction as the change they describe, so there is never a change
-without its entry. The table is insert-only (database triggers refuse UPDATE and DELETE).
+without its entry. The table is insert-only (database triggers refuse UPDATE and DELETE) and a hash chain
+(db/chain.py): `verify_chain` finds the first entry that was removed, inserted or rewritten, `replay_check`
+finds every row whose current content differs from what its last audit entry says, and `receipt` is the
+short proof printed on every ledger, review and notice.
+
+On SQLite everyone who can open the file can also write it: the roles guard against mistakes, the chain
+makes a change outside the program visible afterwards. Only PostgreSQL can refuse it.
 """
 
 from __future__ import annotations
@@ -10,12 +16,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
-from zhijin_training.models import AuditEntry
+from zhijin_training.db import chain
+from zhijin_training.models import AuditEntry, Cadre, Participant, Programme, TrainingSession, Unit
 from zhijin_training.services.context import Context
 from zhijin_training.timeutil import local_midnight
 
@@ -50,10 +58,14 @@ def record(
     cadre_id: int | None = None,
     reason: str = "",
 ) -> None:
-    session.add(
+    real = _os_user()  # never taken from the caller: a Context built by hand cannot hide who ran it
+    append(
+        session,
         AuditEntry(
             at=ctx.now(),
             os_user=ctx.actor.user,
+            # who really runs the program: ZHIJIN_TRAINING_USER or a Context built by hand cannot hide it
+            real_user=real if real != ctx.actor.user else "",
             action=action,
             entity=entity,
             entity_id=entity_id,
@@ -63,8 +75,35 @@ def record(
             after=after,
             reason=reason,
             operation=operation_of(session),
-        )
+        ),
     )
+
+
+@cache
+def _os_user() -> str:
+    from zhijin_training.settings import real_os_user
+
+    return real_os_user()
+
+
+_TAIL_KEY = "zt_audit_tail"
+_PG_CHAIN_LOCK = 7_011_011  # pg_advisory_xact_lock key: one writer extends the chain at a time
+
+
+def append(session: Session, entry: AuditEntry) -> None:
+    """Add `entry` linked to the chain's current end (in the caller's write transaction)."""
+    transaction = session.get_transaction()
+    tail = session.info.get(_TAIL_KEY)
+    if tail is None or tail[0] is not transaction:
+        bind = session.connection()
+        if bind.dialect.name == "postgresql":
+            bind.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_CHAIN_LOCK})")
+        last = bind.exec_driver_sql("SELECT entry_hash FROM audit_log ORDER BY id DESC LIMIT 1").scalar()
+        tail = (transaction, last or chain.GENESIS)
+    entry.prev_hash = tail[1]
+    entry.entry_hash = chain.entry_hash(entry.model_dump(), entry.prev_hash)
+    session.info[_TAIL_KEY] = (transaction, entry.entry_hash)
+    session.add(entry)
 
 
 def operation_of(session: Session) -> str:
@@ -100,6 +139,7 @@ class AuditView:
     reason: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    real_user: str = ""  # who really ran the program, when not `user`
 
 
 def list_entries(
@@ -142,9 +182,137 @@ def list_entries(
                 reason=r.reason,
                 before=r.before,
                 after=r.after,
+                real_user=r.real_user,
             )
             for r in rows
         ]
+
+
+# ---------------------------------------------------------------- tamper evidence
+_CHAIN_COLUMNS = (
+    "id", "at", "os_user", "real_user", "action", "entity", "entity_id", "session_id", "cadre_id",
+    "before", "after", "reason", "prev_hash", "entry_hash",
+)
+# added by a later revision (0008): read when the database has it, so a backup at any revision verifies
+_CHAIN_OPTIONAL = ("operation",)
+
+
+def chain_rows(connection: Any) -> Any:
+    """Every entry in chain order as a mapping, from a SQLAlchemy or a DB-API (sqlite3) connection."""
+    run = connection.exec_driver_sql if hasattr(connection, "exec_driver_sql") else connection.execute
+    present = {str(name) for name in _column_names(run("SELECT * FROM audit_log WHERE 1 = 0"))}
+    fields = _CHAIN_COLUMNS + tuple(c for c in _CHAIN_OPTIONAL if c in present)
+    for row in run(f"SELECT {', '.join(fields)} FROM audit_log ORDER BY id"):
+        yield dict(zip(fields, tuple(row), strict=True))
+
+
+def _column_names(result: Any) -> list[str]:
+    if hasattr(result, "keys"):  # SQLAlchemy CursorResult
+        return list(result.keys())
+    return [d[0] for d in result.description]  # sqlite3 cursor
+
+
+def verify_chain(ctx: Context, *, stop_at: int | None = None) -> chain.ChainReport:
+    with ctx.db.engine.connect() as conn:
+        return chain.verify(chain_rows(conn), stop_at=stop_at)
+
+
+def receipt(ctx: Context) -> str:
+    """The chain's receipt for a printed document: "entries:short-hash" (e.g. "4817:3fa2c1d09be4").
+
+    Whoever later rewrites the log (even recomputing every hash) cannot make entry N hash the same again;
+    `check --receipt N:HASH` proves it.
+    """
+    with ctx.db.engine.connect() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT COUNT(*), (SELECT entry_hash FROM audit_log ORDER BY id DESC LIMIT 1) FROM audit_log"
+        ).one()
+    return f"{row[0]}:{(row[1] or chain.GENESIS)[: chain.RECEIPT_DIGITS]}"
+
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    count: int
+    digest: str
+    matches: bool  # the first `count` entries still hash to `digest`
+    entries_now: int
+
+
+def check_receipt(ctx: Context, count: int, digest: str) -> ReceiptCheck:
+    report = verify_chain(ctx, stop_at=count) if count else chain.ChainReport(0, chain.GENESIS)
+    total = int(_scalar(ctx, "SELECT COUNT(*) FROM audit_log") or 0)
+    matches = report.ok and report.count == count and report.last_hash.startswith(digest)
+    return ReceiptCheck(count, digest, matches, total)
+
+
+def _scalar(ctx: Context, sql: str) -> Any:
+    with ctx.db.engine.connect() as conn:
+        return conn.exec_driver_sql(sql).scalar()
+
+
+@dataclass(frozen=True)
+class OutsideChange:
+    table: str
+    row_id: int
+    kind: str  # "changed" (differs from its last audited state), "unaudited" (no entry), "deleted", "revived"
+    fields: tuple[str, ...] = ()
+
+
+# which audit entities describe the rows of which table
+_REPLAYED: tuple[tuple[str, type[SQLModel], frozenset[str]], ...] = (
+    ("unit", Unit, frozenset({"unit"})),
+    ("cadre", Cadre, frozenset({"cadre"})),
+    ("programme", Programme, frozenset({"programme"})),
+    ("training_session", TrainingSession, frozenset({"session"})),
+    ("participant", Participant, frozenset({"participant", "attendance"})),
+)
+
+
+def replay_check(ctx: Context, *, limit: int = 1000) -> list[OutsideChange]:
+    """Every row of units, cadres, programmes, sessions and participants whose content is not what the audit
+    log says happened to it last (changed, inserted or deleted outside the program)."""
+    import json
+
+    owner = {entity: table for table, _model, entities in _REPLAYED for entity in entities}
+    last: dict[tuple[str, int], tuple[str, dict[str, Any] | None]] = {}
+    start: dict[str, int] = {}
+    with ctx.db.engine.connect() as conn:
+        for entity, entity_id, action, after in conn.exec_driver_sql(
+            "SELECT entity, entity_id, action, after FROM audit_log WHERE entity_id IS NOT NULL ORDER BY id"
+        ):
+            table = owner.get(entity)
+            if table is None:
+                continue
+            if isinstance(after, str):
+                after = json.loads(after)
+            last[(table, int(entity_id))] = (action, after)
+        raw = conn.exec_driver_sql("SELECT value FROM app_setting WHERE key = 'audit.chain_start'").scalar()
+        if raw:
+            start = {k: int(v) for k, v in json.loads(raw).items()}
+    found: list[OutsideChange] = []
+    with ctx.db.read() as s:
+        for table, model, _entities in _REPLAYED:
+            seen: set[int] = set()
+            for row in s.exec(select(model).order_by(model.id)):  # type: ignore[attr-defined]
+                row_id = int(row.id)  # type: ignore[attr-defined]
+                seen.add(row_id)
+                state = last.get((table, row_id))
+                if state is None:
+                    if row_id > start.get(table, 0):
+                        found.append(OutsideChange(table, row_id, "unaudited"))
+                elif state[0] == "delete":
+                    found.append(OutsideChange(table, row_id, "revived"))
+                elif state[1] is not None:
+                    now = snapshot(row) or {}
+                    differing = tuple(k for k in now if k in state[1] and now[k] != state[1][k])
+                    if differing:
+                        found.append(OutsideChange(table, row_id, "changed", differing))
+                if len(found) >= limit:
+                    return found
+            for (kind, row_id), (action, _after) in last.items():
+                if kind == table and action != "delete" and row_id not in seen:
+                    found.append(OutsideChange(table, row_id, "deleted"))
+    return found
 
 
 # ---------------------------------------------------------------- operations
@@ -290,6 +458,7 @@ def _view(r: AuditEntry) -> AuditView:
         reason=r.reason,
         before=r.before,
         after=r.after,
+        real_user=r.real_user,
     )
 
 

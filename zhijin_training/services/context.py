@@ -16,11 +16,14 @@ from zhijin_training.timeutil import utcnow
 class Actor:
     user: str
     role: str = AccessRole.ADMIN
+    real_user: str = ""  # who really runs the program when acting as `user` (ZHIJIN_TRAINING_USER)
 
     def require(self, need: str, what: str) -> None:
         """Roles are enforced here, in the services, not merely hidden in the UI."""
         if not AccessRole.at_least(self.role, need):
-            raise PermissionDenied(f"{self.user} ({self.role}) may not {what}: needs the {need} role")
+            raise PermissionDenied(
+                "permission.role_needed", user=self.user, role=self.role, need=need, action=what
+            )
 
 
 @dataclass(frozen=True)
@@ -46,18 +49,14 @@ def open_context(settings: Settings, *, check_schema: bool = True) -> Context:
     path = sqlite_path(settings.db_url)
     if check_schema and path is not None and not path.exists():
         # only `init` creates a database: a mistyped path must not leave an empty file behind
-        raise SchemaOutOfDate(f"database {path} does not exist: create it with `zhijin-training --db {path} init`")
+        raise SchemaOutOfDate("schema.missing_file", path=str(path))
     db = Database(settings.db_url)
     if check_schema:
         current = stored_revision(db)
         where = db.path or settings.db_url
         if current is None:
-            raise SchemaOutOfDate(
-                f"database {where} is not initialised: run `zhijin-training --db {where} init`"
-            )
+            raise SchemaOutOfDate("schema.not_initialised", where=str(where))
         if current != SCHEMA_HEAD:
-            raise SchemaOutOfDate(
-                f"database schema {current} differs from this program's ({SCHEMA_HEAD}): "
-                f"run `zhijin-training --db {where} db upgrade`"
-            )
-    return Context(db=db, actor=Actor(settings.user, settings.role), settings=settings)
+            raise SchemaOutOfDate("schema.differs", where=str(where), current=current, head=SCHEMA_HEAD)
+    real = settings.real_user if settings.real_user and settings.real_user != settings.user else ""
+    return Context(db=db, actor=Actor(settings.user, settings.role, real), settings=settings)

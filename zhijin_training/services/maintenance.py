@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from zhijin_training.db.engine import Database
 from zhijin_training.services.errors import NotFoundError, ValidationError
@@ -25,6 +26,9 @@ from zhijin_training.timeutil import format_local, utcnow
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _PRIVATE = stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP  # backups: owner rw, group r, others nothing
+BACKUP_DIR_MODE = 0o770  # backups/: the office's colleagues write the nightly copies there in turn
+RESTORE_LIMIT = 4 * 1024 * 1024 * 1024  # a backup larger than this is not one of ours
+SQLITE_NOTE = "sqlite.anyone_can_write"  # catalogue key: on SQLite, roles guard against mistakes only
 _REQUIRED_TABLES = ("alembic_version", "audit_log", "training_session", "participant", "cadre", "unit")
 
 
@@ -34,17 +38,19 @@ class InvalidBackup(ValidationError):
 
 def _sqlite_path(db: Database, what: str) -> Path:
     if db.path is None:
-        raise ValidationError(
-            f"{what}: only SQLite databases are handled this way (use pg_dump for PostgreSQL)"
-        )
+        raise ValidationError("maintenance.sqlite_only", action=what)
     return db.path
 
 
 def _private_file(path: Path, mode: int = _PRIVATE) -> None:
-    """Create `path` afresh with `mode`: a stale file might carry looser permissions."""
+    """Create `path` afresh with exactly `mode` (whatever the umask), never through a symlink."""
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, mode))
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL | os.O_NOFOLLOW, mode)
+    try:
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
 
 
 def _copy(source: str, target: Path, *, source_uri: bool = True) -> None:
@@ -68,13 +74,14 @@ def _migrate() -> ModuleType:
 
 def backup(db: Database, target: Path) -> Path:
     """A consistent online copy through SQLite's backup API, while others keep writing."""
+    from zhijin_training.safefiles import check_target, ensure_dir
+
     source = _sqlite_path(db, "backup")
-    target = target.expanduser().resolve()
+    target = check_target(target)  # a symlink planted by someone else is refused, never followed
+    target = target.parent.resolve() / target.name
     if target == source.resolve():
-        raise ValidationError("backup: the target is the database itself")
-    if target.is_dir():
-        raise ValidationError(f"backup: {target} is a directory; give a file name")
-    target.parent.mkdir(parents=True, exist_ok=True)
+        raise ValidationError("backup.is_database", field="file", path=str(target))
+    ensure_dir(target.parent, BACKUP_DIR_MODE)
     partial = target.with_name(target.name + ".partial")
     try:
         _private_file(partial)
@@ -82,11 +89,12 @@ def backup(db: Database, target: Path) -> Path:
     except sqlite3.Error as exc:
         with contextlib.suppress(OSError):
             partial.unlink()
-        raise translate(exc, source) or ValidationError(f"backup: {exc}") from None
+        raise translate(exc, source) or ValidationError("backup.failed", reason=str(exc)) from None
     except OSError as exc:
         with contextlib.suppress(OSError):
             partial.unlink()
-        raise ValidationError(f"backup: cannot write {target}: {exc.strerror or exc}") from None
+        raise ValidationError("file.write_failed", path=str(target), reason=exc.strerror or str(exc)) from None
+    check_target(target)
     os.replace(partial, target)  # readers of the backup never see half a file
     return target
 
@@ -100,43 +108,98 @@ def known_revisions(db: Database) -> set[str]:
 
 
 def verify_backup(path: Path, known: set[str]) -> str:
-    """Open `path` read-only and check it completely; returns its schema revision or raises InvalidBackup."""
-    if not path.exists():
-        raise NotFoundError(f"restore: {path} does not exist")
-    if not path.is_file():
-        raise InvalidBackup(f"restore: {path} is not a file")
+    """Open `path` read-only and check it completely; returns its schema revision or raises InvalidBackup.
+
+    Sound means: a SQLite file that passes integrity_check, at a revision this program knows, whose schema
+    (tables, columns, indexes, triggers) is exactly what the migrations make at that revision, and whose audit
+    chain verifies. A backup with a trigger dropped, added or changed, a column missing or an audit log cut
+    short is refused.
+    """
+    from zhijin_training.safefiles import FileRefused, check_readable
+
+    try:
+        check_readable(path, RESTORE_LIMIT)
+    except FileRefused as exc:
+        if exc.code == "file.missing":
+            raise NotFoundError("file.missing", field="file", file=str(path)) from None
+        raise InvalidBackup(exc.code, **exc.params) from None
     with path.open("rb") as fh:
         header = fh.read(len(SQLITE_MAGIC))
     if header != SQLITE_MAGIC:
-        raise InvalidBackup(f"restore: {path} is not a SQLite database; nothing was changed")
+        raise InvalidBackup("restore.not_sqlite", path=str(path))
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     except sqlite3.Error as exc:
-        raise InvalidBackup(f"restore: cannot open {path} ({exc}); nothing was changed") from None
+        raise InvalidBackup("restore.damaged", path=str(path), reason=str(exc)) from None
     try:
         problems = [" ".join(r[0].split()) for r in conn.execute("PRAGMA integrity_check(20)").fetchall()]
         if problems != ["ok"]:
-            raise InvalidBackup(
-                f"restore: {path} is damaged ({'; '.join(problems[:3])}); nothing was changed"
-            )
+            raise InvalidBackup("restore.damaged", path=str(path), reason="; ".join(problems[:3]))
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         missing = [t for t in _REQUIRED_TABLES if t not in tables]
         if missing:
-            raise InvalidBackup(
-                f"restore: {path} is not a zhijin-training database (no {', '.join(missing)} table); "
-                "nothing was changed"
-            )
+            raise InvalidBackup("restore.not_ours", path=str(path), missing=missing)
         revisions = [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")]
+        if len(revisions) != 1 or revisions[0] not in known:
+            raise InvalidBackup("restore.unknown_revision", path=str(path), revision=revisions or "—")
+        difference = _schema_difference(schema_of(conn), expected_schema(revisions[0]))
+        if difference:
+            raise InvalidBackup("restore.schema_differs", path=str(path), what=difference)
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}
+        if "entry_hash" in columns:
+            from zhijin_training.db.chain import verify
+            from zhijin_training.services.audit import chain_rows
+
+            report = verify(chain_rows(conn))
+            if not report.ok:
+                raise InvalidBackup("restore.chain_broken", path=str(path), entry=report.first_broken)
     except sqlite3.DatabaseError as exc:
-        raise InvalidBackup(f"restore: {path} is damaged ({exc}); nothing was changed") from None
+        raise InvalidBackup("restore.damaged", path=str(path), reason=str(exc)) from None
     finally:
         conn.close()
-    if len(revisions) != 1 or revisions[0] not in known:
-        raise InvalidBackup(
-            f"restore: {path} has schema revision {', '.join(revisions) or '(none)'}, unknown to this "
-            "program (made by a newer version?); nothing was changed"
-        )
     return revisions[0]
+
+
+def schema_of(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
+    """Every table, index and trigger of a SQLite database with its SQL, whitespace normalised."""
+    out = {}
+    for kind, name, sql in conn.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"):
+        out[(kind, name)] = " ".join((sql or "").split())
+    return out
+
+
+_EXPECTED: dict[str, dict[tuple[str, str], str]] = {}
+
+
+def expected_schema(revision: str) -> dict[tuple[str, str], str]:
+    """The schema a fresh database migrated to `revision` has (made once per revision, in a temp folder)."""
+    if revision not in _EXPECTED:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="zt-schema-") as tmp:
+            fresh = Database(f"sqlite:///{Path(tmp) / 'fresh.db'}")
+            try:
+                _migrate().upgrade(fresh, revision)
+            finally:
+                fresh.dispose()
+            conn = sqlite3.connect(Path(tmp) / "fresh.db")
+            try:
+                _EXPECTED[revision] = schema_of(conn)
+            finally:
+                conn.close()
+    return _EXPECTED[revision]
+
+
+def _schema_difference(have: dict[tuple[str, str], str], want: dict[tuple[str, str], str]) -> str:
+    for key in sorted(want):
+        if key not in have:
+            return f"{key[0]} {key[1]} missing"
+        if have[key] != want[key]:
+            return f"{key[0]} {key[1]} changed"
+    for key in sorted(have):
+        if key not in want:
+            return f"{key[0]} {key[1]} added"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -158,7 +221,7 @@ def restore(
     live = _sqlite_path(db, "restore")
     source = source.expanduser().resolve()
     if source == live.resolve():
-        raise ValidationError("restore: the file is the database itself")
+        raise ValidationError("restore.is_database", field="file", path=str(source))
     revision = verify_backup(source, known_revisions(db))
     db.dispose()  # our own pooled connections must not keep the old content cached
     aside = _keep_aside(live, clock()) if live.exists() and live.stat().st_size > 0 else None
@@ -168,7 +231,7 @@ def restore(
         _copy(f"file:{source}?mode=ro", staged)
         _install(staged, live)
     except sqlite3.Error as exc:
-        raise translate(exc, live) or ValidationError(f"restore: {exc}") from None
+        raise translate(exc, live) or ValidationError("restore.failed", reason=str(exc)) from None
     finally:
         with contextlib.suppress(OSError):
             staged.unlink()
@@ -214,16 +277,21 @@ def _install(staged: Path, live: Path) -> None:
 def _note_restore(db: Database, user: str, now: datetime, source: Path, aside: Path | None) -> None:
     """The restored database records that it was restored (its audit log is append-only)."""
     from zhijin_training.models import AuditEntry
+    from zhijin_training.services.audit import _os_user, append, operation_of
 
+    real = _os_user()
     with db.write() as s:
-        s.add(
+        append(
+            s,
             AuditEntry(
                 at=now,
                 os_user=user or "?",
+                real_user=real if real != user else "",
                 action="restore",
                 entity="database",
                 reason=f"restored from {source}" + (f"; previous database kept as {aside}" if aside else ""),
-            )
+                operation=operation_of(s),
+            ),
         )
 
 
@@ -234,10 +302,23 @@ class HealthReport:
     revision: str | None
     head: str
     permissions: str | None  # a warning about loose file modes, or None
+    side_files: tuple[str, ...] = ()  # -wal/-shm files that would lock a colleague out
+    chain_entries: int = 0
+    chain_broken_at: int | None = None  # id of the first audit entry that was removed, added or rewritten
+    receipt: str = ""
+    outside: tuple[Any, ...] = ()  # audit.OutsideChange: rows changed outside the program
+    is_sqlite: bool = True
 
     @property
     def ok(self) -> bool:
-        return self.integrity == "ok" and self.revision == self.head and self.permissions is None
+        return (
+            self.integrity == "ok"
+            and self.revision == self.head
+            and self.permissions is None
+            and not self.side_files
+            and self.chain_broken_at is None
+            and not self.outside
+        )
 
 
 def check(db: Database) -> HealthReport:
@@ -256,7 +337,41 @@ def check(db: Database) -> HealthReport:
         revision = _migrate().current_revision(db)
     except StorageError as exc:
         integrity = exc.message
-    return HealthReport(integrity, revision, _migrate().head_revision(db), permission_warning(db))
+    head = _migrate().head_revision(db)
+    extra: dict[str, Any] = {}
+    if revision == head and integrity == "ok":
+        from zhijin_training.services import audit
+        from zhijin_training.services.context import Actor, Context
+
+        ctx = Context(db=db, actor=Actor("check", "viewer"))
+        chain = audit.verify_chain(ctx)
+        extra = {
+            "chain_entries": chain.count,
+            "chain_broken_at": chain.first_broken,
+            "receipt": chain.receipt if chain.ok else "",
+            "outside": tuple(audit.replay_check(ctx)),
+        }
+    return HealthReport(
+        integrity, revision, head, permission_warning(db), side_file_problems(db), is_sqlite=db.is_sqlite, **extra
+    )
+
+
+def side_file_problems(db: Database) -> tuple[str, ...]:
+    """-wal/-shm files the office's group cannot write (made by someone under a narrow umask, or another group)."""
+    path = db.path
+    if path is None or not path.exists():
+        return ()
+    db_stat = path.stat()
+    found = []
+    for suffix in ("-wal", "-shm"):
+        side = Path(f"{path}{suffix}")
+        with contextlib.suppress(FileNotFoundError):
+            info = side.lstat()
+            mode = stat.S_IMODE(info.st_mode)
+            group_bits = stat.S_IMODE(db_stat.st_mode) & 0o060  # as much as the database gives the group
+            if stat.S_ISLNK(info.st_mode) or info.st_gid != db_stat.st_gid or mode & group_bits != group_bits:
+                found.append(f"{side} ({stat.filemode(info.st_mode)}, uid {info.st_uid}, gid {info.st_gid})")
+    return tuple(found)
 
 
 def permission_warning(db: Database) -> str | None:

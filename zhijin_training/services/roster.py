@@ -61,6 +61,7 @@ def list_units(
     if active_only:
         stmt = stmt.where(col(Unit.active).is_(True))
     if search:
+        _check_search(search)
         stmt = stmt.where(col(Unit.name).contains(search.strip()))
     stmt = stmt.order_by(Unit.kind.desc(), Unit.sort_order, Unit.id)  # type: ignore[attr-defined]
     with ctx.db.read() as s:
@@ -209,6 +210,14 @@ def _cadre_view(c: Cadre, unit_name: str | None) -> CadreView:
     )
 
 
+SEARCH_LIMIT = 200  # characters: longer is not a search (and SQLite refuses LIKE patterns past 50,000 bytes)
+
+
+def _check_search(search: str) -> None:
+    if len(search) > SEARCH_LIMIT:
+        raise ValidationError("trust.search_too_long", field="search", length=len(search), limit=SEARCH_LIMIT)
+
+
 def _cadre_query(search: str | None, unit_id: int | None, role: str | None, active_only: bool) -> Any:
     stmt = select(Cadre, Unit.name).join(Unit, col(Cadre.unit_id) == Unit.id, isouter=True)
     if active_only:
@@ -217,6 +226,7 @@ def _cadre_query(search: str | None, unit_id: int | None, role: str | None, acti
         stmt = stmt.where(Cadre.unit_id == unit_id)
     if role:
         stmt = stmt.where(Cadre.role == role)
+    _check_search(search or "")
     for word in (search or "").split():
         like = like_pattern(word)
         stmt = stmt.where(

@@ -82,38 +82,20 @@ def translate(exc: BaseException, path: Path | str | None = None) -> StorageErro
     if not isinstance(exc, sqlite3.Error) or isinstance(exc, sqlite3.IntegrityError):
         return None
     code = _code(exc)
-    where = str(path) if path else "the database"
+    where = str(path) if path else "—"
     detail = str(exc)
     if code in (_BUSY, _LOCKED):
-        return DatabaseBusy(
-            f"{where} is busy: another user has been saving for more than 30 seconds; "
-            "nothing was saved — try again in a moment"
-        )
+        return DatabaseBusy("storage.busy", where=where)
     if code == _FULL:
-        return DiskFull(
-            f"the disk holding {where} is full ({detail}): nothing was saved; "
-            "free some space (df -h) and try again"
-        )
+        return DiskFull("storage.full", where=where, detail=detail)
     if code == _READONLY:
-        return DatabaseReadOnly(
-            f"{where} is read-only here ({detail}): nothing was saved; ask the administrator for write "
-            "access to the file and its directory (the office's group needs rw)"
-        )
+        return DatabaseReadOnly("storage.read_only", where=where, detail=detail)
     if code == _IOERR:
-        return DiskIOError(
-            f"disk I/O error on {where} ({detail}): nothing was saved; check the disk, "
-            "then run `zhijin-training check`"
-        )
+        return DiskIOError("storage.io_error", where=where, detail=detail)
     if code in (_CORRUPT, _NOTADB):
-        return DatabaseCorrupt(
-            f"{where} is damaged or not a zhijin-training database ({detail}): run `zhijin-training check`; "
-            "restore the last backup with `zhijin-training restore FILE`"
-        )
+        return DatabaseCorrupt("storage.corrupt", where=where, detail=detail)
     if code == _CANTOPEN:
-        return DatabaseUnavailable(
-            f"cannot open {where} ({detail}): check that the file and its directory exist and that "
-            "your group may read and write them"
-        )
+        return DatabaseUnavailable("storage.cannot_open", path=where, reason=detail)
     return None
 
 

@@ -17,9 +17,10 @@ from importlib import resources
 from sqlmodel import Session, col, select
 
 from zhijin_training.models import AppSetting, Cadre, Programme, Role, Unit, UnitKind
-from zhijin_training.services import attendance, programmes, roster, schedule
+from zhijin_training.services import attendance, audit, programmes, roster, schedule
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import ValidationError
+from zhijin_training.settings import AccessRole
 from zhijin_training.timeutil import LOCAL_TZ, local_date, to_utc
 
 UNIT_SETS = ("2012", "current")
@@ -53,6 +54,8 @@ def init_database(
 ) -> InitReport:
     if units not in UNIT_SETS:
         raise ValidationError("value.unknown", field="--units", value=units, allowed=["2012", "current"])
+    # init changes the roster (units) and may migrate: an administrator's task, audited like any other change
+    ctx.actor.require(AccessRole.ADMIN, "init")
     from zhijin_training.db import migrate  # Alembic is heavy: only `init` needs it
 
     say = progress or (lambda _msg: None)
@@ -62,9 +65,17 @@ def init_database(
     report = InitReport(before, migrate.head_revision(ctx.db))
     with ctx.db.write() as s:
         say("units")
-        _load_units(s, units, report)
-        _load_departments(s, report)
+        _load_units(ctx, s, units, report)
+        _load_departments(ctx, s, report)
         _load_settings(s)
+        audit.record(
+            ctx,
+            s,
+            action="init",
+            entity="database",
+            entity_id=None,
+            after={"units": units, "demo": demo, "schema_before": before, "schema": report.revision_after},
+        )
     if demo:
         say("demo data")
         with ctx.db.read() as s:
@@ -75,7 +86,7 @@ def init_database(
     return report
 
 
-def _load_units(s: Session, which: str, report: InitReport) -> None:
+def _load_units(ctx: Context, s: Session, which: str, report: InitReport) -> None:
     rows = read_seed(f"units_{which}.csv")
     existing = list(s.exec(select(Unit).where(Unit.kind == UnitKind.TOWNSHIP.value)).all())
     by_code = {u.code: u for u in existing if u.code}
@@ -93,11 +104,18 @@ def _load_units(s: Session, which: str, report: InitReport) -> None:
                 note="统计代码为推断" if row["code_inferred"] == "yes" else "",
             )
             s.add(unit)
+            s.flush()
+            audit.record(ctx, s, action="create", entity="unit", entity_id=unit.id, after=audit.snapshot(unit))
             report.units_added += 1
         elif (unit.code, unit.subkind, unit.active) != (row["code"], row["subkind"], True):
+            before = audit.snapshot(unit)
             unit.code, unit.subkind, unit.active, unit.sort_order = row["code"], row["subkind"], True, order
             unit.version += 1
             s.add(unit)
+            s.flush()
+            audit.record(
+                ctx, s, action="update", entity="unit", entity_id=unit.id, before=before, after=audit.snapshot(unit)
+            )
             report.units_updated += 1
         s.flush()
         wanted.add(unit.id)
@@ -105,25 +123,32 @@ def _load_units(s: Session, which: str, report: InitReport) -> None:
         # administrative divisions change: old units stay for history but stop being offered
         for unit in existing:
             if unit.id not in wanted and unit.active:
+                before = audit.snapshot(unit)
                 unit.active = False
                 unit.valid_to = unit.valid_to or date(2015, 12, 31)
                 unit.version += 1
                 s.add(unit)
+                s.flush()
+                audit.record(
+                    ctx, s, action="update", entity="unit", entity_id=unit.id, before=before,
+                    after=audit.snapshot(unit),
+                )
                 report.units_deactivated += 1
 
 
-def _load_departments(s: Session, report: InitReport) -> None:
+def _load_departments(ctx: Context, s: Session, report: InitReport) -> None:
     existing = {u.name for u in s.exec(select(Unit).where(Unit.kind == UnitKind.DEPARTMENT.value)).all()}
     for order, row in enumerate(read_seed("departments.csv"), start=1):
         if row["name"] not in existing:
-            s.add(
-                Unit(
-                    name=row["name"],
-                    kind=UnitKind.DEPARTMENT.value,
-                    sort_order=1000 + order,
-                    note=row["group"],
-                )
+            unit = Unit(
+                name=row["name"],
+                kind=UnitKind.DEPARTMENT.value,
+                sort_order=1000 + order,
+                note=row["group"],
             )
+            s.add(unit)
+            s.flush()
+            audit.record(ctx, s, action="create", entity="unit", entity_id=unit.id, after=audit.snapshot(unit))
             report.departments_added += 1
 
 

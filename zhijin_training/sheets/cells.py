@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,15 +60,8 @@ def sheet_title(name: str, used: set[str]) -> str:
 @contextmanager
 def replacing(path: str | Path) -> Iterator[Path]:
     """Write to a temporary file beside `path`, then rename it over `path`: an interrupted export never leaves
-    half a spreadsheet where the old one was, and a missing folder is created."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.chmod(tmp, 0o640)  # personal data: owner and group only
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    half a spreadsheet where the old one was; personal data, so 0600 and never through a symlink."""
+    from zhijin_training.safefiles import replacing as safe_replacing
+
+    with safe_replacing(path) as tmp:
+        yield tmp

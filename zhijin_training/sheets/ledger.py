@@ -51,6 +51,16 @@ class Ledger:
     rows: tuple[tuple[Any, ...], ...]
     sheet_name: str = "台账"
     group_column: int | None = None  # split into one sheet per value of this column (e.g. the unit)
+    receipt: str = ""  # the audit chain's receipt (services.audit.receipt): printed so the log can be proven later
+
+
+RECEIPT_LABEL = "记录回执"
+
+
+def with_receipt(ledgers: Sequence[Ledger], receipt: str) -> list[Ledger]:
+    from dataclasses import replace
+
+    return [replace(book, receipt=receipt) for book in ledgers]
 
 
 # ---------------------------------------------------------------- builders
@@ -244,7 +254,14 @@ def _write_sheet(ws: Worksheet, ledger: Ledger, rows: Sequence[tuple[Any, ...]],
     ws["A1"].font = Font(bold=True, size=14)
     ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
     ws.row_dimensions[1].height = 28
-    ws.append([safe(ledger.subtitle or "") + ("　" if ledger.subtitle else "") + f"共 {len(rows)} 行"])
+    ws.append(
+        [
+            safe(ledger.subtitle or "")
+            + ("　" if ledger.subtitle else "")
+            + f"共 {len(rows)} 行"
+            + (f"　{RECEIPT_LABEL} {ledger.receipt}" if ledger.receipt else "")
+        ]
+    )
     ws.merge_cells(f"A2:{last}2")
     ws["A2"].alignment = Alignment(horizontal="right")
     header_row = 3
@@ -336,4 +353,6 @@ def write_csv(ledger: Ledger, path: str | Path, *, bom: bool = False) -> Path:
         writer.writerow([c.header for c in ledger.columns])
         for row in ledger.rows:
             writer.writerow([_csv_value(v, c) for v, c in zip(row, ledger.columns, strict=True)])
+        if ledger.receipt:  # the last line, after the table: the audit receipt of this printout
+            writer.writerow([RECEIPT_LABEL, ledger.receipt])
     return target

@@ -157,6 +157,9 @@ def _normal_header(text: str) -> str:
 
 
 def _xlsx_grid(path: Path) -> list[tuple[int, list[str]]]:
+    from zhijin_training.safefiles import check_readable
+
+    check_readable(path, MAX_ROSTER_BYTES)
     try:
         wb = load_workbook(path, data_only=True)  # not read-only: merged ranges are needed
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
@@ -190,7 +193,9 @@ def _decode(data: bytes, name: str) -> str:
 
 
 def _csv_grid(path: Path) -> list[tuple[int, list[str]]]:
-    text = _decode(path.read_bytes(), path.name)
+    from zhijin_training.safefiles import read_limited
+
+    text = _decode(read_limited(path, MAX_ROSTER_BYTES), path.name)
     first_lines = text[:4096]
     delimiter = "\t" if first_lines.count("\t") > first_lines.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

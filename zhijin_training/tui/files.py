@@ -55,11 +55,13 @@ def ask_save_path(
         def go(yes: bool | None = True) -> None:
             if not yes:
                 return
+            from zhijin_training.safefiles import PRIVATE_DIR_MODE, FileRefused, ensure_dir
+
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
+                ensure_dir(path.parent, PRIVATE_DIR_MODE)  # ~/zhijin-exports: 0700, personal data
+            except (OSError, FileRefused) as exc:
                 screen.notify(
-                    t("files.cannot_write", path=str(path), why=exc.strerror or str(exc)),
+                    t("files.cannot_write", path=str(path), why=getattr(exc, "strerror", None) or str(exc)),
                     severity="error",
                     markup=False,
                 )

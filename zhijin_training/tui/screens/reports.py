@@ -473,6 +473,9 @@ class ReportsScreen(SectionScreen):
                 books = [ledger.unit_ledger(items, period.start, period.end, org=org)]
             else:
                 books = ledger.review_ledgers(review, org=org)
+            from zhijin_training.services.audit import receipt
+
+            books = ledger.with_receipt(books, receipt(self.ctx))  # the printout can be proven later
             if fmt == "csv":
                 return ledger.write_csv(books[0], path, bom=True)
             return ledger.write_xlsx(books, path)

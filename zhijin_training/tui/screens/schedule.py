@@ -650,7 +650,10 @@ class ScheduleScreen(SectionScreen):
         from zhijin_training.ical.importer import preview_import
 
         ctx = self.ctx
-        self.run_service(lambda: preview_import(ctx, path.read_bytes(), path.name), self._show_import)
+        from zhijin_training.ical.parse import MAX_BYTES
+        from zhijin_training.safefiles import read_limited
+
+        self.run_service(lambda: preview_import(ctx, read_limited(path, MAX_BYTES), path.name), self._show_import)
 
     def _show_import(self, preview: Any) -> None:
         from zhijin_training.tui.screens.preview import PreviewDialog

@@ -9,7 +9,7 @@ rewritten. Entries written before this revision keep `operation` NULL and are gr
 session, which action and the second they were written (services/audit.py `group_key`).
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0003"
+down_revision: str | None = "0007"  # after the hash chain (i11); the integrator re-chains 0004-0006 before 0007
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
