@@ -163,6 +163,9 @@ def _field_label(field: str, lang: str) -> str:
     return t(key, lang) if has_key(key) else field
 
 
+_WORDED_PARAMS = {"entity": "entity.", "action": "action.", "role": "access.", "need": "access."}
+
+
 def describe(exc: BaseException, lang: str | None = None) -> tuple[str, str]:
     """(title, text) of an error in `lang` (default: the interface's language).
 
@@ -175,9 +178,12 @@ def describe(exc: BaseException, lang: str | None = None) -> tuple[str, str]:
     lang = lang or get_lang()
     if isinstance(exc, DomainError):
         params = {k: _format_value(v, lang) for k, v in exc.params.items()}
-        entity = exc.params.get("entity")
-        if isinstance(entity, str) and has_key(f"entity.{entity}"):
-            params["entity"] = t(f"entity.{entity}", lang)  # "session" -> 场次
+        # parameters that name a thing of ours are worded through the catalogue: "session" -> 场次,
+        # "change the roster" -> 修改人员名册, "editor" -> 编辑
+        for name, prefix in _WORDED_PARAMS.items():
+            value = exc.params.get(name)
+            if isinstance(value, str) and has_key(f"{prefix}{value.replace(' ', '_')}"):
+                params[name] = t(f"{prefix}{value.replace(' ', '_')}", lang)
         status = exc.params.get("status")
         if isinstance(status, str) and has_key(f"status.{status}"):
             params["status"] = t(f"status.{status}", lang)  # "on_leave" -> 请假
