@@ -17,7 +17,7 @@ from importlib import resources
 from sqlmodel import Session, col, select
 
 from zhijin_training.models import AppSetting, Cadre, Programme, Role, Unit, UnitKind
-from zhijin_training.services import attendance, programmes, roster, schedule
+from zhijin_training.services import attendance, holidays, programmes, roster, schedule
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import ValidationError
 from zhijin_training.timeutil import LOCAL_TZ, local_date, to_utc
@@ -65,6 +65,7 @@ def init_database(
         _load_units(s, units, report)
         _load_departments(s, report)
         _load_settings(s)
+        holidays.sync_library(s, now=ctx.now())
     if demo:
         say("demo data")
         with ctx.db.read() as s:

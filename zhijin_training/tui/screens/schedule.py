@@ -231,9 +231,10 @@ class ScheduleScreen(SectionScreen):
 
             rows = schedule.list_sessions(ctx, start=first, end=last, limit=2000, **_query_args(ctx, f))
             names: dict[date, str] = {}
+            calendar = holidays.calendar_for(ctx, first, last)
             day = first
             while day <= last:
-                info = holidays.day_info(day)
+                info = calendar.day_info(day)
                 if info.holiday:
                     names[day] = info.holiday
                 day += timedelta(days=1)
