@@ -27,6 +27,4 @@ def test_upgrade_from_0003_backfills_library_days(tmp_path: Path) -> None:
     assert known and any(d.name == "春节" for d in days)
     migrate.downgrade(ctx.db, "0003")
     with ctx.db.engine.connect() as conn:
-        assert not conn.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE name = 'calendar_day'"
-        ).fetchone()
+        assert not conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'calendar_day'").fetchone()

@@ -48,7 +48,9 @@ def test_office_rows_win_over_the_library(ctx: Context) -> None:
     assert cal.day_info(date(2026, 10, 1)).is_workday
     assert cal.day_info(date(2026, 10, 2)).holiday == "国庆节"
     holidays.remove_days(ctx, date(2026, 10, 1), date(2026, 10, 1))
-    assert holidays.calendar_for(ctx, date(2026, 10, 1), date(2026, 10, 1)).day_info(date(2026, 10, 1)).holiday
+    assert (
+        holidays.calendar_for(ctx, date(2026, 10, 1), date(2026, 10, 1)).day_info(date(2026, 10, 1)).holiday
+    )
 
 
 def test_swapped_workday_is_normal_and_plain_weekend_warns(ctx: Context) -> None:
@@ -75,9 +77,7 @@ def test_ics_preview_then_all_or_nothing(ctx: Context, tmp_path: Path) -> None:
     assert kinds[date(2027, 1, 3)] == "holiday" and date(2027, 1, 4) not in kinds  # DTEND is exclusive
     assert kinds[date(2027, 2, 14)] == "workday"
     assert len(preview.entries) == 3 + 7 + 1
-    bad = HOLIDAYS_2027_ICS.replace(
-        "DTSTART;VALUE=DATE:20270214\r\n", "DTSTART:20270214T090000\r\n"
-    )
+    bad = HOLIDAYS_2027_ICS.replace("DTSTART;VALUE=DATE:20270214\r\n", "DTSTART:20270214T090000\r\n")
     with pytest.raises(ValidationError) as caught:
         holidays.read_ics(write_ics(tmp_path, bad))
     assert caught.value.code == "holidays.ics_not_all_day" and caught.value.params["event"] == 3
@@ -89,7 +89,9 @@ def test_only_admins_edit_holidays(ctx: Context) -> None:
 
     editor = Context(db=ctx.db, actor=Actor("clerk", "editor"), settings=ctx.settings, clock=ctx.clock)
     with pytest.raises(PermissionDenied):
-        holidays.save_days(editor, holidays.entries_for(date(2027, 1, 1), date(2027, 1, 1), "holiday", "元旦"))
+        holidays.save_days(
+            editor, holidays.entries_for(date(2027, 1, 1), date(2027, 1, 1), "holiday", "元旦")
+        )
 
 
 def test_2027_series_skips_the_office_holidays_after_import(ctx: Context, tmp_path: Path) -> None:

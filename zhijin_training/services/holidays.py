@@ -392,4 +392,3 @@ def parse_ics(data: bytes) -> IcsPreview:
         raise ValidationError("holidays.ics_empty", field="file")
     ordered = [entries[d] for d in sorted(entries)]
     return IcsPreview(ordered, sorted({e.day.year for e in ordered}))
-
