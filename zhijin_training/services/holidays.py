@@ -163,6 +163,12 @@ def unknown_years(ctx: Context, first: date, last: date) -> list[int]:
     )
 
 
+def known_years(ctx: Context, first_year: int, last_year: int) -> set[int]:
+    """The years between first_year and last_year that have holiday data (for a form's live note)."""
+    cal = calendar_for(ctx, date(first_year, 1, 1), date(last_year, 12, 31))
+    return set(cal.known_years)
+
+
 def list_year(ctx: Context, year: int) -> tuple[list[CalendarDayView], bool]:
     """The year's holidays and working days (the row that counts for each day), and whether the year is known."""
     _check_year(year)

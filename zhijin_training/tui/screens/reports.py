@@ -174,6 +174,7 @@ class ReportsScreen(ServiceCalls, SectionScreen):
         Binding("x", "export('xlsx')", t("ops.rep.k.export_xlsx"), show=False),
         Binding("c", "export('csv')", t("ops.rep.k.export_csv"), show=False),
         Binding("r", "reload", t("ops.k.reload"), show=False),
+        Binding("n", "notice", t("notice.absences_key"), show=False),
     ]
 
     def __init__(self) -> None:
@@ -215,6 +216,13 @@ class ReportsScreen(ServiceCalls, SectionScreen):
 
     def action_reload(self) -> None:
         self.load()
+
+    def action_notice(self) -> None:
+        """The 通报 of the quarter shown (or of the quarter the period starts in)."""
+        from zhijin_training.tui.screens.notice_form import open_absence_notice
+
+        assert self.period is not None
+        open_absence_notice(self, self.period.quarter or quarter_of(self.period.start))
 
     def done_report(self, result: tuple[str, Period, list[Any]]) -> None:
         view, period, items = result

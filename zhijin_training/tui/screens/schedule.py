@@ -90,6 +90,8 @@ class ScheduleScreen(SectionScreen):
         Binding("left_square_bracket", "page(-1)", t("sched.key.prev_page"), show=False),
         Binding("h", "toggle_past", t("sched.key.past"), show=False),
         Binding("f5,ctrl+r", "reload", t("key.reload"), show=False),
+        Binding("n", "notice", t("notice.key"), show=False),
+        Binding("H", "holidays", t("holiday.key"), key_display="H", show=False),
     ]
 
     def __init__(self) -> None:
@@ -364,6 +366,19 @@ class ScheduleScreen(SectionScreen):
         if session is not None:
             self.zapp.open_attendance(session.id)
 
+    def action_notice(self) -> None:
+        """The selected session's notice (通知): the generated text in a form, then a .docx."""
+        from zhijin_training.tui.screens.notice_form import open_session_notice
+
+        session = self.selected()
+        if session is not None:
+            open_session_notice(self, session)
+
+    def action_holidays(self) -> None:
+        from zhijin_training.tui.screens.holidays import HolidaysScreen
+
+        self.app.push_screen(HolidaysScreen(self.ctx), lambda _changed: self.refresh_data())
+
     def palette_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
         return [
             (t("sched.key.secondment"), "g", self.action_new_secondment),
@@ -371,6 +386,8 @@ class ScheduleScreen(SectionScreen):
             (t("sched.key.export"), "i", self.action_export),
             (t("sched.key.import"), "I", self.action_import),
             (t("sched.key.past"), "h", self.action_toggle_past),
+            (t("notice.key"), "n", self.action_notice),
+            (t("holiday.key"), "H", self.action_holidays),
         ]
 
     def _saved(self, message: str) -> Callable[[Any], None]:
@@ -420,10 +437,10 @@ class ScheduleScreen(SectionScreen):
         if not options:
             self.notify(t("sched.no_programme"), severity="warning")
             return
+        from zhijin_training.tui.screens.holidays import open_series_form
+
         today = local_date(self.ctx.now())
-        self.app.push_screen(
-            FormScreen(t("sched.form.series"), series_fields(options, today)), self._create_series
-        )
+        open_series_form(self, t("sched.form.series"), series_fields(options, today), self._create_series)
 
     def _create_series(self, values: dict[str, Any] | None) -> None:
         if values is None:

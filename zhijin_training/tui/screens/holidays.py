@@ -1,0 +1,345 @@
+"""Holidays the office plans on (Schedule `H`), and the series form that says when a year is unknown.
+
+`HolidaysScreen`: one year's public holidays and 调休 working days, the office's own entries over the built-in
+ones. Admins add days off (`a`), working days (`w`) or a whole year from an .ics feed (`i`, a preview first, all
+or nothing). After a change it lists the sessions already planned on rest days of the year; `m` moves the
+highlighted one to the next working day, `s` leaves it out (cancels it, the holiday as reason).
+
+`SeriesForm`: the lecture-series form with a line under the fields that says, as the dates are typed, when the
+series reaches a year whose holidays nobody has entered, and refuses "skip holidays" for it in the form.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Input, Static
+
+from zhijin_training.i18n import t
+from zhijin_training.services.errors import describe
+from zhijin_training.textsafe import printable
+from zhijin_training.timeutil import DateParseError, format_local, local_date, parse_date
+from zhijin_training.tui.screens.form import FormError, FormScreen
+
+_WEEKDAYS = "一二三四五六日"
+
+
+class HolidaysScreen(ModalScreen[bool]):
+    """Dismisses with True when something changed (the schedule reloads)."""
+
+    CSS_PATH = "holidays.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", t("ops.dlg.close")),
+        Binding("left_square_bracket", "year(-1)", t("holiday.k.prev"), key_display="["),
+        Binding("right_square_bracket", "year(1)", t("holiday.k.next"), key_display="]"),
+        Binding("a", "add('holiday')", t("holiday.k.add")),
+        Binding("w", "add('workday')", t("holiday.k.workday")),
+        Binding("i", "import_ics", t("holiday.k.import")),
+        Binding("m", "move", t("holiday.k.move")),
+        Binding("s", "skip", t("holiday.k.skip")),
+    ]
+
+    def __init__(self, ctx: Any, year: int | None = None) -> None:
+        super().__init__(classes="holidays-screen")
+        self.ctx = ctx
+        today = local_date(ctx.now())
+        # from October on, the office is planning next year
+        self.year = year or (today.year + 1 if today.month >= 10 else today.year)
+        self.changed = False
+        self.clashes: list[Any] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="holidays-box"):
+            yield Static("", id="h-title", classes="holidays-title")
+            yield Static("", id="h-state", classes="holidays-state")
+            yield DataTable(id="h-days", cursor_type="row", zebra_stripes=False)
+            yield Static("", id="h-clash-title", classes="holidays-state")
+            yield DataTable(id="h-clashes", cursor_type="row", zebra_stripes=False)
+            yield Static("", id="h-msg", classes="holidays-msg")
+            yield Static(t("holiday.hint"), classes="holidays-hint", markup=False)
+
+    def on_mount(self) -> None:
+        days = self.query_one("#h-days", DataTable)
+        days.add_columns(
+            t("holiday.col.day"), t("holiday.col.weekday"), t("holiday.col.kind"), t("holiday.col.name")
+        )
+        clashes = self.query_one("#h-clashes", DataTable)
+        clashes.add_columns("#", t("holiday.col.when"), t("holiday.col.title"), t("holiday.col.rest"))
+        self.load()
+
+    # ------------------------------------------------------------ loading
+    def load(self) -> None:
+        from zhijin_training.services import holidays
+
+        ctx, year = self.ctx, self.year
+
+        def work() -> tuple[int, list[Any], bool, list[Any], Any]:
+            days, known = holidays.list_year(ctx, year)
+            clashes = holidays.sessions_on_rest_days(ctx, year) if known else []
+            cal = holidays.calendar_for(ctx, date(year, 1, 1), date(year, 12, 31))
+            return year, days, known, clashes, cal
+
+        self._run(work, self._show)
+
+    def _run(self, fn: Any, done: Any) -> None:
+        def job() -> None:
+            try:
+                result = fn()
+            except Exception as exc:  # shown in the screen, never a traceback
+                self.app.call_from_thread(self._say, describe(exc)[1], True)
+                return
+            self.app.call_from_thread(done, result)
+
+        self.run_worker(job, thread=True, group="holidays", exit_on_error=False)
+
+    def _show(self, result: tuple[int, list[Any], bool, list[Any], Any]) -> None:
+        year, days, known, clashes, cal = result
+        if year != self.year:
+            return
+        self.query_one("#h-title", Static).update(Text(t("holiday.title", year=year), style="bold"))
+        state = t("holiday.known", n=len(days)) if known else t("holiday.unknown_year", years=year)
+        self.query_one("#h-state", Static).update(Text(state, style="" if known else "bold $warning"))
+        table = self.query_one("#h-days", DataTable)
+        table.clear()
+        for d in days:
+            table.add_row(
+                d.day.isoformat(),
+                _WEEKDAYS[d.day.weekday()],
+                t(f"holiday.kind.{d.kind}")
+                + ("" if d.source == "office" else "·" + t("holiday.source.library")),
+                Text(printable(d.name)),
+            )
+        self.clashes = clashes
+        self.query_one("#h-clash-title", Static).update(
+            Text(t("holiday.clashes", n=len(clashes)) if clashes else t("holiday.none_clash"))
+        )
+        ctable = self.query_one("#h-clashes", DataTable)
+        ctable.clear()
+        for s in clashes:
+            ctable.add_row(
+                str(s.id),
+                format_local(s.starts_at),
+                Text(printable(s.title)),
+                Text(printable(cal.day_info(local_date(s.starts_at)).rest_name or "")),
+                key=str(s.id),
+            )
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.query_one("#h-msg", Static).update(Text(printable(text), style="bold $error" if error else ""))
+
+    # ------------------------------------------------------------ keys
+    def action_close(self) -> None:
+        self.dismiss(self.changed)
+
+    def action_year(self, step: int) -> None:
+        self.year += step
+        self._say("")
+        self.load()
+
+    def action_add(self, kind: str) -> None:
+        from zhijin_training.tui.screens.ops_dialogs import Field, FormDialog
+
+        fields = [
+            Field(
+                "days",
+                t("holiday.f.days"),
+                required=True,
+                placeholder=f"{self.year}-02-06..{self.year}-02-12",
+            ),
+            Field(
+                "name",
+                t("holiday.f.name"),
+                required=True,
+                placeholder="春节" if kind == "holiday" else "春节补班",
+            ),
+        ]
+        title = t("holiday.k.add") if kind == "holiday" else t("holiday.k.workday")
+        self.app.push_screen(
+            FormDialog(title, fields, note=t("holiday.f.note")), lambda v: self._save_range(kind, v)
+        )
+
+    def _save_range(self, kind: str, values: dict[str, str] | None) -> None:
+        if not values:
+            return
+        from zhijin_training.services import holidays
+
+        ctx = self.ctx
+
+        def work() -> Any:
+            first, last = holidays.parse_range(values["days"])
+            return holidays.save_days(ctx, holidays.entries_for(first, last, kind, values["name"]))
+
+        self._run(work, self._saved)
+
+    def _saved(self, result: Any) -> None:
+        self.changed = True
+        days = result.days
+        self._say(
+            t(
+                "holiday.saved",
+                n=len(days),
+                first=days[0].day.isoformat(),
+                last=days[-1].day.isoformat(),
+                name="、".join(dict.fromkeys(e.name for e in days)),
+            )
+        )
+        self.year = days[0].day.year
+        self.load()
+
+    def action_import_ics(self) -> None:
+        from zhijin_training.tui.files import ask_open_path
+
+        ask_open_path(self, t("holiday.k.import"), self._preview, note=t("holiday.import_note"))
+
+    def _preview(self, path: Any) -> None:
+        from zhijin_training.services import holidays
+
+        def shown(preview: Any) -> None:
+            from zhijin_training.tui.screens.ops_dialogs import ConfirmDialog
+
+            off = sum(1 for e in preview.entries if e.kind == "holiday")
+            question = t(
+                "holiday.import_confirm",
+                years="、".join(map(str, preview.years)),
+                off=off,
+                work=len(preview.entries) - off,
+            )
+            question += "\n" + "\n".join(_periods(preview.entries)[:12])
+            self.app.push_screen(ConfirmDialog(question), lambda yes: self._apply(preview) if yes else None)
+
+        self._run(lambda: holidays.read_ics(path), shown)
+
+    def _apply(self, preview: Any) -> None:
+        from zhijin_training.services import holidays
+
+        ctx = self.ctx
+        self._run(lambda: holidays.save_days(ctx, preview.entries), self._saved)
+
+    def _selected_clash(self) -> Any | None:
+        table = self.query_one("#h-clashes", DataTable)
+        if not self.clashes or table.cursor_row is None or table.cursor_row >= len(self.clashes):
+            self._say(t("holiday.no_clash_selected"), True)
+            return None
+        return self.clashes[table.cursor_row]
+
+    def action_move(self) -> None:
+        from zhijin_training.services import holidays
+
+        session = self._selected_clash()
+        if session is None:
+            return
+        ctx = self.ctx
+
+        def moved(view: Any) -> None:
+            self.changed = True
+            self._say(t("holiday.moved", id=view.id, when=format_local(view.starts_at)))
+            self.load()
+
+        self._run(lambda: holidays.move_to_next_workday(ctx, session.id), moved)
+
+    def action_skip(self) -> None:
+        from zhijin_training.services import holidays
+
+        session = self._selected_clash()
+        if session is None:
+            return
+        ctx, year = self.ctx, self.year
+
+        def work() -> Any:
+            cal = holidays.calendar_for(ctx, date(year, 1, 1), date(year, 12, 31))
+            return holidays.skip_session(
+                ctx, session.id, cal.day_info(local_date(session.starts_at)).rest_name or ""
+            )
+
+        def skipped(view: Any) -> None:
+            self.changed = True
+            self._say(t("holiday.skipped", id=view.id))
+            self.load()
+
+        self._run(work, skipped)
+
+
+def _periods(entries: list[Any]) -> list[str]:
+    """Consecutive days of the same name and kind as one line: 春节 假期  2027-02-06..02-12 (7)."""
+    out: list[list[Any]] = []
+    for e in entries:
+        if (
+            out
+            and out[-1][0].name == e.name
+            and out[-1][0].kind == e.kind
+            and (e.day - out[-1][-1].day).days == 1
+        ):
+            out[-1].append(e)
+        else:
+            out.append([e])
+    lines = []
+    for run in out:
+        first, last = run[0].day, run[-1].day
+        span = first.isoformat() if first == last else f"{first.isoformat()}..{last:%m-%d}"
+        lines.append(f"{t(f'holiday.kind.{run[0].kind}')}  {span}  {printable(run[0].name)}")
+    return lines
+
+
+class SeriesForm(FormScreen):
+    """The series form with a holiday note under the fields (`known_years`: years with holiday data)."""
+
+    def __init__(self, title: str, fields: Any, known_years: set[int]) -> None:
+        super().__init__(title, fields, validate=self._check_holidays)
+        self.known_years = known_years
+
+    def compose_extra(self) -> ComposeResult:
+        yield Static("", id="holiday-note", classes="form-error", markup=False)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._update_note()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id in ("f-date", "f-until"):
+            self._update_note()
+
+    def _unknown(self, first_text: str, until_text: str) -> list[int]:
+        try:
+            first = parse_date(first_text, field="date")
+            until = parse_date(until_text, field="until") if until_text else first
+        except DateParseError:
+            return []
+        low, high = min(first, until), max(first, until)
+        return [y for y in range(low.year, high.year + 1) if y not in self.known_years]
+
+    def _update_note(self) -> None:
+        first = self.query_one("#f-date", Input).value.strip()
+        until = self.query_one("#f-until", Input).value.strip()
+        unknown = self._unknown(first, until)
+        note = self.query_one("#holiday-note", Static)
+        note.update(Text(t("holiday.unknown_year", years="、".join(map(str, unknown)))) if unknown else "")
+
+    def _check_holidays(self, values: dict[str, Any]) -> None:
+        if not values.get("skip_holidays") or values.get("date") is None:
+            return
+        until = values.get("until") or values["date"]
+        unknown = [y for y in range(values["date"].year, until.year + 1) if y not in self.known_years]
+        if unknown:
+            from zhijin_training.services.errors import ValidationError
+
+            error = ValidationError("holidays.year_unknown", field="skip_holidays", years=unknown)
+            raise FormError("skip_holidays", describe(error)[1])
+
+
+def open_series_form(screen: Any, title: str, fields: Any, then: Any) -> None:
+    """Load which years have holiday data (a worker), then open the series form."""
+    from zhijin_training.services import holidays
+
+    ctx = screen.ctx
+    today = local_date(ctx.now())
+
+    def years() -> set[int]:
+        return holidays.known_years(ctx, today.year - 1, today.year + 5)
+
+    screen.run_service(years, lambda known: screen.app.push_screen(SeriesForm(title, fields, known), then))
