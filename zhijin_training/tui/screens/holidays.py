@@ -201,17 +201,26 @@ class HolidaysScreen(ModalScreen[bool]):
         from zhijin_training.services import holidays
 
         def shown(preview: Any) -> None:
-            from zhijin_training.tui.screens.ops_dialogs import ConfirmDialog
+            from zhijin_training.tui.screens.ops_common import Col
+            from zhijin_training.tui.screens.ops_dialogs import TableDialog
 
             off = sum(1 for e in preview.entries if e.kind == "holiday")
-            question = t(
+            title = t(
                 "holiday.import_confirm",
                 years="、".join(map(str, preview.years)),
                 off=off,
                 work=len(preview.entries) - off,
             )
-            question += "\n" + "\n".join(_periods(preview.entries)[:12])
-            self.app.push_screen(ConfirmDialog(question), lambda yes: self._apply(preview) if yes else None)
+            columns = [
+                Col("kind", t("holiday.col.kind"), 6),
+                Col("span", t("holiday.col.day"), 22),
+                Col("name", t("holiday.col.name"), 16, grow=1),
+            ]
+            rows = [(str(n), cells) for n, cells in enumerate(_periods(preview.entries))]
+            self.app.push_screen(
+                TableDialog(title, columns, rows, note=t("holiday.import_enter"), pickable=True),
+                lambda picked: self._apply(preview) if picked is not None else None,
+            )
 
         self._run(lambda: holidays.read_ics(path), shown)
 
@@ -265,7 +274,7 @@ class HolidaysScreen(ModalScreen[bool]):
         self._run(work, skipped)
 
 
-def _periods(entries: list[Any]) -> list[str]:
+def _periods(entries: list[Any]) -> list[list[str | Text]]:
     """Consecutive days of the same name and kind as one line: 春节 假期  2027-02-06..02-12 (7)."""
     out: list[list[Any]] = []
     for e in entries:
@@ -278,11 +287,11 @@ def _periods(entries: list[Any]) -> list[str]:
             out[-1].append(e)
         else:
             out.append([e])
-    lines = []
+    lines: list[list[str | Text]] = []
     for run in out:
         first, last = run[0].day, run[-1].day
-        span = first.isoformat() if first == last else f"{first.isoformat()}..{last:%m-%d}"
-        lines.append(f"{t(f'holiday.kind.{run[0].kind}')}  {span}  {printable(run[0].name)}")
+        span = first.isoformat() if first == last else f"{first.isoformat()}..{last:%m-%d}（{len(run)}）"
+        lines.append([t(f"holiday.kind.{run[0].kind}"), span, Text(printable(run[0].name))])
     return lines
 
 
@@ -324,7 +333,8 @@ class SeriesForm(FormScreen):
         if not values.get("skip_holidays") or values.get("date") is None:
             return
         until = values.get("until") or values["date"]
-        unknown = [y for y in range(values["date"].year, until.year + 1) if y not in self.known_years]
+        low, high = min(values["date"], until), max(values["date"], until)
+        unknown = [y for y in range(low.year, high.year + 1) if y not in self.known_years]
         if unknown:
             from zhijin_training.services.errors import ValidationError
 
