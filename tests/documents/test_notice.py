@@ -298,3 +298,17 @@ def test_libreoffice_renders_an_a4_page_with_the_margins(ctx: Context, tmp_path:
     # the fonts the file names (LibreOffice substitutes where the machine lacks them)
     assert layout.fonts_used(path.read_bytes())["22.0"] == {"方正小标宋简体"}
     assert {"仿宋_GB2312", "黑体", "楷体_GB2312"} <= layout.fonts_used(path.read_bytes())["16.0"]
+
+
+def test_demo_carries_a_notice_ready_lecture_and_trip(demo_ctx: Context) -> None:
+    upcoming = schedule.upcoming(demo_ctx, days=60)
+    lecture = next(s for s in upcoming if s.programme_kind == "lecture")
+    text = "\n".join(notices.session_notice(demo_ctx, lecture.id, reply_slip=True).body)
+    day = f"{lecture.first_day.month}月{lecture.first_day.day}日"
+    assert "主讲人：" in text and "主会场：县委党校报告厅。" in text and "分会场：" in text
+    assert f"织金电视台于{lecture.first_day.year}年{day}" in text  # the evening of the lecture itself
+    trip = next(s for s in upcoming if s.programme_kind == "study_trip")
+    notice = notices.session_notice(demo_ctx, trip.id, reply_slip=True)
+    itinerary, slip = notice.attachments
+    assert itinerary.table is not None and len(itinerary.table.rows) == len(trip.itinerary) == 3
+    assert slip.table is not None and len(slip.table.rows) >= 1

@@ -138,3 +138,23 @@ def test_range_and_kind_are_checked(ctx: Context) -> None:
     assert holidays.parse_range("2027-02-06..2027-02-12") == (date(2027, 2, 6), date(2027, 2, 12))
     unused = session_on  # the helpers module is shared with test_schedule
     assert unused
+
+
+def test_series_broadcasts_follow_each_session(ctx: Context) -> None:
+    """Each lecture of a series is broadcast the evening of its own session (a notice names the time)."""
+    p = lecture(ctx)
+    first = at(date(2026, 3, 6), 15)
+    result = schedule.create_series(
+        ctx,
+        schedule.SessionDraft(
+            programme=p.id,
+            starts_at=first,
+            ends_at=first + timedelta(hours=2),
+            broadcast_at=at(date(2026, 3, 6), 20),
+        ),
+        schedule.SeriesRule("FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", until=date(2026, 4, 30)),
+    )
+    assert all(
+        s.broadcast_at is not None and s.broadcast_at - s.starts_at == timedelta(hours=5)
+        for s in result.sessions
+    )

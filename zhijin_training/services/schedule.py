@@ -649,6 +649,9 @@ def create_series(
         rows = []
         for start in starts:
             occ = replace(draft, uid=None)
+            own = dict(fields)
+            if fields["broadcast_at"] is not None:  # each lecture is broadcast after its own session
+                own["broadcast_at"] = fields["broadcast_at"] + (start - first.starts_at)
             rows.append(
                 insert_session(
                     ctx,
@@ -656,7 +659,7 @@ def create_series(
                     programme,
                     occ,
                     _Times(start, start + duration, False),
-                    fields,
+                    own,
                     [],
                     cadre_ids,
                     series_id=series.id,
