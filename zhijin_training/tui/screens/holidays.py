@@ -104,6 +104,8 @@ class HolidaysScreen(ModalScreen[bool]):
             return
         self.query_one("#h-title", Static).update(Text(t("holiday.title", year=year), style="bold"))
         state = t("holiday.known", n=len(days)) if known else t("holiday.unknown_year", years=year)
+        if self.ctx.actor.role != "admin":
+            state += "  " + t("holiday.admin_only")
         self.query_one("#h-state", Static).update(Text(state, style="" if known else "bold $warning"))
         table = self.query_one("#h-days", DataTable)
         table.clear()
