@@ -172,3 +172,18 @@ def holidays_at(day: date, hour: int = 15):
     from tests.services.helpers import at
 
     return at(day, hour)
+
+
+def test_single_session_form_names_the_unknown_year(make_app, run_pilot) -> None:
+    async def scenario(pilot) -> None:
+        await open_schedule(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, SeriesForm)
+        for _ in range(5):
+            await next_field(pilot)
+        await type_text(pilot, "2027-01-01")
+        await settle(pilot)
+        assert "2027 年的节假日尚未录入" in screen_text(pilot.app)
+
+    run_pilot(make_app(), scenario, size=(80, 24))

@@ -298,7 +298,8 @@ def _periods(entries: list[Any]) -> list[list[str | Text]]:
 
 
 class SeriesForm(FormScreen):
-    """The series form with a holiday note under the fields (`known_years`: years with holiday data)."""
+    """A planning form (a series, or a single session) with a holiday note under the fields
+    (`known_years`: the years with holiday data)."""
 
     def __init__(self, title: str, fields: Any, known_years: set[int]) -> None:
         super().__init__(title, fields, validate=self._check_holidays)
@@ -326,7 +327,8 @@ class SeriesForm(FormScreen):
 
     def _update_note(self) -> None:
         first = self.query_one("#f-date", Input).value.strip()
-        until = self.query_one("#f-until", Input).value.strip()
+        untils = self.query("#f-until")  # a single session's form has no end of series
+        until = untils.first(Input).value.strip() if untils else first
         unknown = self._unknown(first, until)
         note = self.query_one("#holiday-note", Static)
         note.update(Text(t("holiday.unknown_year", years="、".join(map(str, unknown)))) if unknown else "")

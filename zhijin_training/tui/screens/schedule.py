@@ -413,8 +413,9 @@ class ScheduleScreen(SectionScreen):
             if self.in_month_view
             else local_date(self.ctx.now())
         )
-        form = FormScreen(t("sched.form.new"), session_fields(options, day))
-        self.app.push_screen(form, self._create_session)
+        from zhijin_training.tui.screens.holidays import open_series_form
+
+        open_series_form(self, t("sched.form.new"), session_fields(options, day), self._create_session)
 
     def _create_session(self, values: dict[str, Any] | None) -> None:
         if values is None:
