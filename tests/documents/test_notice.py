@@ -312,3 +312,21 @@ def test_demo_carries_a_notice_ready_lecture_and_trip(demo_ctx: Context) -> None
     itinerary, slip = notice.attachments
     assert itinerary.table is not None and len(itinerary.table.rows) == len(trip.itinerary) == 3
     assert slip.table is not None and len(slip.table.rows) >= 1
+
+
+def test_heading_font_covers_only_the_heading() -> None:
+    assert layout.split_heading("一、牛场镇（1人次）：镇党委书记某某未参加", 1) == (
+        "一、牛场镇（1人次）：",
+        "镇党委书记某某未参加",
+    )
+    assert layout.split_heading("一、讲座内容", 1) == ("一、讲座内容", "")
+    assert layout.split_heading("1.按时签到。不得代签", 3) == ("1.按时签到。不得代签", "")
+    data = layout.notice_docx(
+        layout.NoticeText("通报", "各单位：", ("（一）要求。请按时参加。",), "县委组织部", date(2026, 12, 1))
+    )
+    doc = Document(io.BytesIO(data))
+    runs = next(p for p in doc.paragraphs if p.text.startswith("（一）")).runs
+    assert [(r.text, _east_asia(r)) for r in runs] == [
+        ("（一）要求。", "楷体_GB2312"),
+        ("请按时参加。", "仿宋_GB2312"),
+    ]

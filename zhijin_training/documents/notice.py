@@ -135,6 +135,18 @@ def font_for_level(level: int, fonts: Fonts) -> str:
     return {1: fonts.heading1, 2: fonts.heading2}.get(level, fonts.body)
 
 
+def split_heading(line: str, level: int) -> tuple[str, str]:
+    """A 一、 or （一） heading followed by text in the same paragraph: only the heading (up to its first 。 or
+    ：) takes the heading font, the text after it stays in the body font."""
+    if level not in (1, 2):
+        return line, ""
+    for mark in ("。", "："):
+        cut = line.find(mark)
+        if 0 < cut < len(line) - 1:
+            return line[: cut + 1], line[cut + 1 :]
+    return line, ""
+
+
 def chinese_date(day: date) -> str:
     """The issuing date as the standard writes it: Arabic numerals, no leading zeros (2026年12月1日)."""
     return f"{day.year}年{day.month}月{day.day}日"
@@ -169,7 +181,10 @@ def notice_docx(notice: NoticeText, fonts: Fonts | None = None) -> bytes:
         p = doc.add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
         p.paragraph_format.first_line_indent = Pt(2 * BODY_PT)
-        _run(p, line, font_for_level(level, fonts), BODY_PT, latin=fonts.latin)
+        head, rest = split_heading(line, level)
+        _run(p, head, font_for_level(level, fonts), BODY_PT, latin=fonts.latin)
+        if rest:
+            _run(p, rest, fonts.body, BODY_PT, latin=fonts.latin)
     if notice.attachments:
         doc.add_paragraph()  # the attachment note follows the body after a blank line (空一行)
         for n, att in enumerate(notice.attachments, start=1):
@@ -304,6 +319,9 @@ def _table(doc: DocxDocument, table: Table, fonts: Fonts) -> None:
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
     total = PAGE_WIDTH_MM - LEFT_MM - RIGHT_MM
     widths = table.widths_mm or tuple(total / len(table.headers) for _ in table.headers)
+    grid.autofit = False
+    for column, width in zip(grid.columns, widths, strict=False):
+        column.width = Mm(width)  # w:gridCol, which LibreOffice lays out by
     for r, values in enumerate((table.headers, *table.rows)):
         for c, value in enumerate(values):
             cell = grid.cell(r, c)

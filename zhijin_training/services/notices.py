@@ -152,7 +152,7 @@ def _reply_slip(view: SessionView, units: list[tuple[str, int]], config: NoticeC
         table=Table(
             ("序号", "单位", "姓名", "职务", "联系电话", "备注"),
             rows,
-            (12, 44, 22, 30, 28, 20),
+            (14, 42, 22, 30, 28, 20),
         ),
         lines=(
             f"请各单位于{chinese_date(due)}前将回执报送县委组织部干部教育培训办公室"
