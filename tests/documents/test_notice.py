@@ -330,3 +330,19 @@ def test_heading_font_covers_only_the_heading() -> None:
         ("（一）要求。", "楷体_GB2312"),
         ("请按时参加。", "仿宋_GB2312"),
     ]
+
+
+def test_office_wording_comes_from_the_config(ctx: Context) -> None:
+    from dataclasses import replace
+
+    settings = replace(
+        ctx.settings,
+        extra={
+            "office": {"contact": "王老师", "phone": "0857-7620001"},
+            "notice": {"issuer": "中共织金县委组织部办公室", "requirements": ["请着正装参加。"]},
+        },
+    )
+    configured = Context(db=ctx.db, actor=ctx.actor, settings=settings, clock=ctx.clock)
+    text = notices.session_notice(configured, lecture_session(ctx))
+    assert text.office == "中共织金县委组织部办公室"
+    assert "（一）请着正装参加。" in text.body and "联系人：王老师；联系电话：0857-7620001。" in text.body

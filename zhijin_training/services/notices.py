@@ -7,6 +7,7 @@ Office name, contact and the default wording come from the config:
 
     [office]
     name = "中共织金县委组织部 干部教育培训办公室"   # already used by the ledgers
+    contact = "王老师"; phone = "0857-7622000"    # (or under [notice])
     [notice]
     issuer = "中共织金县委组织部"                 # the issuing office (署名)
     contact = "王老师"
@@ -67,6 +68,10 @@ class NoticeConfig:
 def notice_config(ctx: Context) -> NoticeConfig:
     """[notice] of the config, over the defaults (the config file's own checks live in settings)."""
     section: dict[str, Any] = dict(ctx.settings.extra.get("notice", {}) or {})
+    office: dict[str, Any] = dict(ctx.settings.extra.get("office", {}) or {})
+    for key in ("contact", "phone"):  # the office's contact may live under [office] as well
+        if key not in section and key in office:
+            section[key] = office[key]
     base = NoticeConfig()
     fonts = Fonts(
         title=str(section.get("title_font", base.fonts.title)),
