@@ -346,3 +346,11 @@ def test_office_wording_comes_from_the_config(ctx: Context) -> None:
     text = notices.session_notice(configured, lecture_session(ctx))
     assert text.office == "中共织金县委组织部办公室"
     assert "（一）请着正装参加。" in text.body and "联系人：王老师；联系电话：0857-7620001。" in text.body
+
+
+def test_control_characters_typed_into_the_text_are_dropped() -> None:
+    data = layout.notice_docx(
+        layout.NoticeText("通知\x1b[31m", "各单位：", ("正文\x00内容。",), "县委组织部", date(2026, 12, 1))
+    )
+    texts = [p.text for p in Document(io.BytesIO(data)).paragraphs if p.text]
+    assert texts[:3] == ["通知[31m", "各单位：", "正文内容。"]

@@ -259,8 +259,12 @@ def _set_fonts(rpr: object, east_asian: str, latin: str) -> None:
     fonts_el.set(qn("w:hint"), "eastAsia")
 
 
+# characters XML 1.0 cannot carry (a pasted escape sequence): dropped rather than failing the whole document
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _run(p: Paragraph, text: str, east_asian: str, size: float, *, latin: str) -> None:
-    run = p.add_run(text)
+    run = p.add_run(_NOT_XML.sub("", text))
     run.font.size = Pt(size)
     rpr = run._element.get_or_add_rPr()
     _set_fonts(rpr, east_asian, latin)
