@@ -298,37 +298,61 @@ def _periods(entries: list[Any]) -> list[list[str | Text]]:
 
 
 class SeriesForm(FormScreen):
-    """A planning form (a series, or a single session) with a holiday note under the fields
-    (`known_years`: the years with holiday data)."""
+    """A planning form (a series, or a single session) with a holiday note under the fields.
 
-    def __init__(self, title: str, fields: Any, known_years: set[int]) -> None:
+    The form opens at once (keys typed ahead land in it); which years have holiday data is loaded by a worker
+    and the note appears when it arrives. Until then the service's own refusal still holds.
+    """
+
+    def __init__(self, title: str, fields: Any, ctx: Any) -> None:
         super().__init__(title, fields, validate=self._check_holidays)
-        self.known_years = known_years
+        self.ctx = ctx
+        self.known_years: set[int] | None = None
 
     def compose_extra(self) -> ComposeResult:
         yield Static("", id="holiday-note", classes="form-error", markup=False)
 
     def on_mount(self) -> None:
         super().on_mount()
+        from zhijin_training.services import holidays
+
+        ctx = self.ctx
+        today = local_date(ctx.now())
+
+        def job() -> None:
+            try:
+                known = holidays.known_years(ctx, today.year - 1, today.year + 5)
+            except Exception:  # the note is a courtesy: without it the service still refuses
+                return
+            self.app.call_from_thread(self._known, known)
+
+        self.run_worker(job, thread=True, group="holiday-years", exit_on_error=False)
+
+    def _known(self, years: set[int]) -> None:
+        self.known_years = years
         self._update_note()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id in ("f-date", "f-until"):
             self._update_note()
 
-    def _unknown(self, first_text: str, until_text: str) -> list[int]:
-        try:
-            first = parse_date(first_text, field="date")
-            until = parse_date(until_text, field="until") if until_text else first
-        except DateParseError:
+    def _unknown(self, first: date, until: date) -> list[int]:
+        if self.known_years is None:
             return []
         low, high = min(first, until), max(first, until)
         return [y for y in range(low.year, high.year + 1) if y not in self.known_years]
 
     def _update_note(self) -> None:
-        first = self.query_one("#f-date", Input).value.strip()
+        if not self.is_mounted:
+            return
+        first_text = self.query_one("#f-date", Input).value.strip()
         untils = self.query("#f-until")  # a single session's form has no end of series
-        until = untils.first(Input).value.strip() if untils else first
+        until_text = untils.first(Input).value.strip() if untils else ""
+        try:
+            first = parse_date(first_text, field="date")
+            until = parse_date(until_text, field="until") if until_text else first
+        except DateParseError:
+            return
         unknown = self._unknown(first, until)
         note = self.query_one("#holiday-note", Static)
         note.update(Text(t("holiday.unknown_year", years="、".join(map(str, unknown)))) if unknown else "")
@@ -336,9 +360,7 @@ class SeriesForm(FormScreen):
     def _check_holidays(self, values: dict[str, Any]) -> None:
         if not values.get("skip_holidays") or values.get("date") is None:
             return
-        until = values.get("until") or values["date"]
-        low, high = min(values["date"], until), max(values["date"], until)
-        unknown = [y for y in range(low.year, high.year + 1) if y not in self.known_years]
+        unknown = self._unknown(values["date"], values.get("until") or values["date"])
         if unknown:
             from zhijin_training.services.errors import ValidationError
 
@@ -347,13 +369,5 @@ class SeriesForm(FormScreen):
 
 
 def open_series_form(screen: Any, title: str, fields: Any, then: Any) -> None:
-    """Load which years have holiday data (a worker), then open the series form."""
-    from zhijin_training.services import holidays
-
-    ctx = screen.ctx
-    today = local_date(ctx.now())
-
-    def years() -> set[int]:
-        return holidays.known_years(ctx, today.year - 1, today.year + 5)
-
-    screen.run_service(years, lambda known: screen.app.push_screen(SeriesForm(title, fields, known), then))
+    """Open the planning form with its holiday note (the years are loaded by the form itself)."""
+    screen.app.push_screen(SeriesForm(title, fields, screen.ctx), then)
