@@ -354,3 +354,22 @@ def test_control_characters_typed_into_the_text_are_dropped() -> None:
     )
     texts = [p.text for p in Document(io.BytesIO(data)).paragraphs if p.text]
     assert texts[:3] == ["通知[31m", "各单位：", "正文内容。"]
+
+
+def test_course_notice(ctx: Context) -> None:
+    secretaries(ctx, 1)
+    p = programmes.add_programme(
+        ctx, kind="course", title="乡科级干部进修班", audience=[("role", "township_secretary")]
+    )
+    s = schedule.create_trip(  # a course over several days is an all-day span like a trip
+        ctx,
+        schedule.SessionDraft(
+            programme=p.id, first_day=date(2026, 12, 14), last_day=date(2026, 12, 18), location="县委党校"
+        ),
+        force=True,
+    )
+    text = notices.session_notice(ctx, s.id)
+    assert text.title == "关于举办乡科级干部进修班的通知"
+    body = "\n".join(text.body)
+    assert "一、时间" in body and "2026年12月14日至2026年12月18日，共5天。" in body
+    assert "县委党校。" in body and "报到及食宿" in body

@@ -241,7 +241,7 @@ def session_notice(ctx: Context, session_id: int, *, reply_slip: bool = False) -
         ]
     else:
         noun = "培训班" if kind == ProgrammeKind.COURSE.value else "会议"
-        title = f"关于举办{view.title}{noun if not view.title.endswith(noun) else ''}的通知"
+        title = f"关于举办{view.title}{'' if view.title.endswith(('班', '会', '培训', '讲座')) else noun}的通知"
         lead = f"经研究，决定举办{view.title}。现将有关事项通知如下："
         sections = [
             ("时间", [f"{_when(view)}。"]),
