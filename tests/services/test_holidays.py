@@ -158,3 +158,14 @@ def test_series_broadcasts_follow_each_session(ctx: Context) -> None:
         s.broadcast_at is not None and s.broadcast_at - s.starts_at == timedelta(hours=5)
         for s in result.sessions
     )
+
+
+def test_demo_can_be_made_in_a_year_without_holidays(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from tests.conftest import make_ctx
+    from zhijin_training.services.seeding import init_database
+
+    ctx = make_ctx(tmp_path / "demo-2027.db", now=datetime(2027, 3, 2, 2, tzinfo=UTC))
+    init_database(ctx, demo=True)
+    assert any(s.first_day.year == 2027 for s in schedule.list_sessions(ctx, kind="lecture"))
