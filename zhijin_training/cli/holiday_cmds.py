@@ -148,7 +148,7 @@ def clashes_cmd(
     from zhijin_training.cli.common import fail
 
     if move and skip:
-        fail("--move and --skip: choose one")
+        fail("holidays.move_or_skip")
     ctx = context()
     sessions = holidays.sessions_on_rest_days(ctx, year)
     if not (move or skip) or not sessions:

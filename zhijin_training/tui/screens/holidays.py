@@ -1,49 +1,55 @@
-"""Holidays the office plans on (Schedule `H`), and the series form that says when a year is unknown.
+"""Holidays the office plans on (Schedule `H`), and the planning forms that say when a year is unknown.
 
 `HolidaysScreen`: one year's public holidays and 调休 working days, the office's own entries over the built-in
 ones. Admins add days off (`a`), working days (`w`) or a whole year from an .ics feed (`i`, a preview first, all
 or nothing). After a change it lists the sessions already planned on rest days of the year; `m` moves the
-highlighted one to the next working day, `s` leaves it out (cancels it, the holiday as reason).
+highlighted one to the next working day, `s` leaves it out (cancels it, the holiday as reason). Those keys
+change data (`edits=True`) and are offered to admins only (the services refuse anyone else anyway).
 
-`SeriesForm`: the lecture-series form with a line under the fields that says, as the dates are typed, when the
-series reaches a year whose holidays nobody has entered, and refuses "skip holidays" for it in the form.
+`PlanningForm`: the kit's FormDialog for a single session or a series, with a line under the fields that says,
+as the dates are typed, when the plan reaches a year whose holidays nobody has entered, and refuses "skip
+holidays" for it in the form.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from zhijin_training.i18n import t
-from zhijin_training.services.errors import describe
+from zhijin_training.settings import AccessRole
 from zhijin_training.textsafe import printable
 from zhijin_training.timeutil import DateParseError, format_local, local_date, parse_date
-from zhijin_training.tui.screens.form import FormError, FormScreen
+from zhijin_training.tui.kit.calls import Calls, explain, run_call
+from zhijin_training.tui.kit.dialogs import Field, FormDialog, TableDialog
+from zhijin_training.tui.kit.keymap import Key, Keyed, edit_actions, keys
+from zhijin_training.tui.kit.table import Col, Table
 
 _WEEKDAYS = "一二三四五六日"
 
 
-class HolidaysScreen(ModalScreen[bool]):
+class HolidaysScreen(Keyed, Calls, ModalScreen[bool]):
     """Dismisses with True when something changed (the schedule reloads)."""
 
     CSS_PATH = "holidays.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", t("ops.dlg.close")),
-        Binding("left_square_bracket", "year(-1)", t("holiday.k.prev"), key_display="["),
-        Binding("right_square_bracket", "year(1)", t("holiday.k.next"), key_display="]"),
-        Binding("a", "add('holiday')", t("holiday.k.add")),
-        Binding("w", "add('workday')", t("holiday.k.workday")),
-        Binding("i", "import_ics", t("holiday.k.import")),
-        Binding("m", "move", t("holiday.k.move")),
-        Binding("s", "skip", t("holiday.k.skip")),
-    ]
+    KEYS: ClassVar = keys(
+        Key("dialog.close", "escape", "close", "kit.key.close"),
+        Key("holidays.previous", "left_square_bracket", "year(-1)", "holiday.k.prev", key_display="["),
+        Key("holidays.next", "right_square_bracket", "year(1)", "holiday.k.next", key_display="]"),
+        Key("holidays.add", "a", "add('holiday')", "holiday.k.add", edits=True),
+        Key("holidays.workday", "w", "add('workday')", "holiday.k.workday", edits=True),
+        Key("holidays.import", "i", "import_ics", "holiday.k.import", edits=True),
+        Key("holidays.move", "m", "move", "holiday.k.move", edits=True),
+        Key("holidays.skip", "s", "skip", "holiday.k.skip", edits=True),
+    )
 
     def __init__(self, ctx: Any, year: int | None = None) -> None:
         super().__init__(classes="holidays-screen")
@@ -58,20 +64,37 @@ class HolidaysScreen(ModalScreen[bool]):
         with Vertical(classes="holidays-box"):
             yield Static("", id="h-title", classes="holidays-title")
             yield Static("", id="h-state", classes="holidays-state")
-            yield DataTable(id="h-days", cursor_type="row", zebra_stripes=False)
+            yield Table(
+                [
+                    Col("day", t("holiday.col.day"), 10),
+                    Col("weekday", t("holiday.col.weekday"), 4),
+                    Col("kind", t("holiday.col.kind"), 10),
+                    Col("name", t("holiday.col.name"), 16, grow=1),
+                ],
+                id="h-days",
+                zebra_stripes=False,
+            )
             yield Static("", id="h-clash-title", classes="holidays-state")
-            yield DataTable(id="h-clashes", cursor_type="row", zebra_stripes=False)
+            yield Table(
+                [
+                    Col("id", "#", 4, right=True),
+                    Col("when", t("holiday.col.when"), 16),
+                    Col("title", t("holiday.col.title"), 20, grow=1),
+                    Col("rest", t("holiday.col.rest"), 8),
+                ],
+                id="h-clashes",
+                zebra_stripes=False,
+            )
             yield Static("", id="h-msg", classes="holidays-msg")
             yield Static(t("holiday.hint"), classes="holidays-hint", markup=False)
 
     def on_mount(self) -> None:
-        days = self.query_one("#h-days", DataTable)
-        days.add_columns(
-            t("holiday.col.day"), t("holiday.col.weekday"), t("holiday.col.kind"), t("holiday.col.name")
-        )
-        clashes = self.query_one("#h-clashes", DataTable)
-        clashes.add_columns("#", t("holiday.col.when"), t("holiday.col.title"), t("holiday.col.rest"))
         self.load()
+
+    # ------------------------------------------------------------ what may be done
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # holidays are the admins' (the screen says so): the keys that change them are not offered to others
+        return not (action in edit_actions(type(self)) and self.ctx.actor.role != AccessRole.ADMIN)
 
     # ------------------------------------------------------------ loading
     def load(self) -> None:
@@ -85,18 +108,11 @@ class HolidaysScreen(ModalScreen[bool]):
             cal = holidays.calendar_for(ctx, date(year, 1, 1), date(year, 12, 31))
             return year, days, known, clashes, cal
 
-        self._run(work, self._show)
+        self._run(work, self._show, tag="load")
 
-    def _run(self, fn: Any, done: Any) -> None:
-        def job() -> None:
-            try:
-                result = fn()
-            except Exception as exc:  # shown in the screen, never a traceback
-                self.app.call_from_thread(self._say, describe(exc)[1], True)
-                return
-            self.app.call_from_thread(done, result)
-
-        self.run_worker(job, thread=True, group="holidays", exit_on_error=False)
+    def _run(self, fn: Callable[[], Any], done: Callable[[Any], Any], tag: str | None = None) -> None:
+        # errors are shown in the screen itself, in the interface language; never a traceback
+        run_call(self, fn, done, tag=tag, failed=lambda exc: self._say(explain(exc)[1], True))
 
     def _show(self, result: tuple[int, list[Any], bool, list[Any], Any]) -> None:
         year, days, known, clashes, cal = result
@@ -104,33 +120,38 @@ class HolidaysScreen(ModalScreen[bool]):
             return
         self.query_one("#h-title", Static).update(Text(t("holiday.title", year=year), style="bold"))
         state = t("holiday.known", n=len(days)) if known else t("holiday.unknown_year", years=year)
-        if self.ctx.actor.role != "admin":
+        if self.ctx.actor.role != AccessRole.ADMIN:
             state += "  " + t("holiday.admin_only")
         self.query_one("#h-state", Static).update(Text(state, style="" if known else "bold $warning"))
-        table = self.query_one("#h-days", DataTable)
-        table.clear()
-        for d in days:
-            table.add_row(
+        self.query_one("#h-days", Table).set_rows(
+            (
                 d.day.isoformat(),
-                _WEEKDAYS[d.day.weekday()],
-                t(f"holiday.kind.{d.kind}")
-                + ("" if d.source == "office" else "·" + t("holiday.source.library")),
-                Text(printable(d.name)),
+                [
+                    d.day.isoformat(),
+                    _WEEKDAYS[d.day.weekday()],
+                    t(f"holiday.kind.{d.kind}")
+                    + ("" if d.source == "office" else "·" + t("holiday.source.library")),
+                    Text(printable(d.name)),
+                ],
             )
+            for d in days
+        )
         self.clashes = clashes
         self.query_one("#h-clash-title", Static).update(
             Text(t("holiday.clashes", n=len(clashes)) if clashes else t("holiday.none_clash"))
         )
-        ctable = self.query_one("#h-clashes", DataTable)
-        ctable.clear()
-        for s in clashes:
-            ctable.add_row(
+        self.query_one("#h-clashes", Table).set_rows(
+            (
                 str(s.id),
-                format_local(s.starts_at),
-                Text(printable(s.title)),
-                Text(printable(cal.day_info(local_date(s.starts_at)).rest_name or "")),
-                key=str(s.id),
+                [
+                    str(s.id),
+                    format_local(s.starts_at),
+                    Text(printable(s.title)),
+                    Text(printable(cal.day_info(local_date(s.starts_at)).rest_name or "")),
+                ],
             )
+            for s in clashes
+        )
 
     def _say(self, text: str, error: bool = False) -> None:
         self.query_one("#h-msg", Static).update(Text(printable(text), style="bold $error" if error else ""))
@@ -145,7 +166,7 @@ class HolidaysScreen(ModalScreen[bool]):
         self.load()
 
     def action_add(self, kind: str) -> None:
-        from zhijin_training.tui.screens.ops_dialogs import Field, FormDialog
+        from zhijin_training.services import holidays
 
         fields = [
             Field(
@@ -162,22 +183,17 @@ class HolidaysScreen(ModalScreen[bool]):
             ),
         ]
         title = t("holiday.k.add") if kind == "holiday" else t("holiday.k.workday")
-        self.app.push_screen(
-            FormDialog(title, fields, note=t("holiday.f.note")), lambda v: self._save_range(kind, v)
-        )
-
-    def _save_range(self, kind: str, values: dict[str, str] | None) -> None:
-        if not values:
-            return
-        from zhijin_training.services import holidays
-
         ctx = self.ctx
 
-        def work() -> Any:
+        def submit(values: dict[str, Any], _force: bool) -> Any:
             first, last = holidays.parse_range(values["days"])
             return holidays.save_days(ctx, holidays.entries_for(first, last, kind, values["name"]))
 
-        self._run(work, self._saved)
+        # a bad range or name is marked in the form, which stays open with what was typed
+        self.app.push_screen(
+            FormDialog(title, fields, note=t("holiday.f.note"), submit=submit),
+            lambda result: self._saved(result) if result is not None else None,
+        )
 
     def _saved(self, result: Any) -> None:
         self.changed = True
@@ -203,9 +219,6 @@ class HolidaysScreen(ModalScreen[bool]):
         from zhijin_training.services import holidays
 
         def shown(preview: Any) -> None:
-            from zhijin_training.tui.screens.ops_common import Col
-            from zhijin_training.tui.screens.ops_dialogs import TableDialog
-
             off = sum(1 for e in preview.entries if e.kind == "holiday")
             title = t(
                 "holiday.import_confirm",
@@ -233,11 +246,11 @@ class HolidaysScreen(ModalScreen[bool]):
         self._run(lambda: holidays.save_days(ctx, preview.entries), self._saved)
 
     def _selected_clash(self) -> Any | None:
-        table = self.query_one("#h-clashes", DataTable)
-        if not self.clashes or table.cursor_row is None or table.cursor_row >= len(self.clashes):
+        key = self.query_one("#h-clashes", Table).selected_key
+        session = next((s for s in self.clashes if str(s.id) == key), None)
+        if session is None:
             self._say(t("holiday.no_clash_selected"), True)
-            return None
-        return self.clashes[table.cursor_row]
+        return session
 
     def action_move(self) -> None:
         from zhijin_training.services import holidays
@@ -297,42 +310,54 @@ def _periods(entries: list[Any]) -> list[list[str | Text]]:
     return lines
 
 
-class SeriesForm(FormScreen):
+class PlanningForm(FormDialog):
     """A planning form (a series, or a single session) with a holiday note under the fields.
 
     The form opens at once (keys typed ahead land in it); which years have holiday data is loaded by a worker
     and the note appears when it arrives. Until then the service's own refusal still holds.
     """
 
-    def __init__(self, title: str, fields: Any, ctx: Any) -> None:
-        super().__init__(title, fields, validate=self._check_holidays)
+    def __init__(
+        self,
+        ctx: Any,
+        title: str,
+        fields: Sequence[Field],
+        *,
+        check: Callable[[dict[str, Any]], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(title, fields, check=self._check_all, **kwargs)
         self.ctx = ctx
+        self._own_check = check
         self.known_years: set[int] | None = None
-
-    def compose_extra(self) -> ComposeResult:
-        yield Static("", id="holiday-note", classes="form-error", markup=False)
 
     def on_mount(self) -> None:
         super().on_mount()
+        # under the scrolling fields, next to the form's own message: seen whichever field is being typed
+        form_error = self.query_one("#form-error")
+        assert form_error.parent is not None
+        form_error.parent.mount(
+            Static("", id="holiday-note", classes="kit-error", markup=False), before=form_error
+        )
         from zhijin_training.services import holidays
 
         ctx = self.ctx
         today = local_date(ctx.now())
-
-        def job() -> None:
-            try:
-                known = holidays.known_years(ctx, today.year - 1, today.year + 5)
-            except Exception:  # the note is a courtesy: without it the service still refuses
-                return
-            self.app.call_from_thread(self._known, known)
-
-        self.run_worker(job, thread=True, group="holiday-years", exit_on_error=False)
+        # the note is a courtesy: without it the service still refuses, so a failure stays silent
+        run_call(
+            self,
+            lambda: holidays.known_years(ctx, today.year - 1, today.year + 5),
+            self._known,
+            tag="holiday-years",
+            failed=lambda _exc: None,
+        )
 
     def _known(self, years: set[int]) -> None:
         self.known_years = years
         self._update_note()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
+    @on(Input.Changed)
+    def _dates_changed(self, event: Input.Changed) -> None:
         if event.input.id in ("f-date", "f-until"):
             self._update_note()
 
@@ -357,17 +382,14 @@ class SeriesForm(FormScreen):
         note = self.query_one("#holiday-note", Static)
         note.update(Text(t("holiday.unknown_year", years="、".join(map(str, unknown)))) if unknown else "")
 
-    def _check_holidays(self, values: dict[str, Any]) -> None:
+    def _check_all(self, values: dict[str, Any]) -> None:
+        if self._own_check is not None:
+            self._own_check(values)
         if not values.get("skip_holidays") or values.get("date") is None:
             return
         unknown = self._unknown(values["date"], values.get("until") or values["date"])
         if unknown:
             from zhijin_training.services.errors import ValidationError
 
-            error = ValidationError("holidays.year_unknown", field="skip_holidays", years=unknown)
-            raise FormError("skip_holidays", describe(error)[1])
-
-
-def open_series_form(screen: Any, title: str, fields: Any, then: Any) -> None:
-    """Open the planning form with its holiday note (the years are loaded by the form itself)."""
-    screen.app.push_screen(SeriesForm(title, fields, screen.ctx), then)
+            # marked next to "skip holidays" by the form, in the interface language
+            raise ValidationError("holidays.year_unknown", field="skip_holidays", years=unknown)

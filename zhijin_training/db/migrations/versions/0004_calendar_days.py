@@ -5,7 +5,7 @@ the State Council's notice. Backfill: the library's holidays and 调休 working 
 existing databases plan exactly as before.
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0008 (re-chained after main's 0008 when merging)
 Create Date: 2026-12-01
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | None = "0003"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
