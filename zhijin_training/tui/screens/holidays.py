@@ -68,7 +68,7 @@ class HolidaysScreen(Keyed, Calls, ModalScreen[bool]):
                 [
                     Col("day", t("holiday.col.day"), 10),
                     Col("weekday", t("holiday.col.weekday"), 4),
-                    Col("kind", t("holiday.col.kind"), 10),
+                    Col("kind", t("holiday.col.kind"), 12),
                     Col("name", t("holiday.col.name"), 16, grow=1),
                 ],
                 id="h-days",
@@ -130,7 +130,7 @@ class HolidaysScreen(Keyed, Calls, ModalScreen[bool]):
                     d.day.isoformat(),
                     _WEEKDAYS[d.day.weekday()],
                     t(f"holiday.kind.{d.kind}")
-                    + ("" if d.source == "office" else "·" + t("holiday.source.library")),
+                    + ("" if d.source == "office" else f" ({t('holiday.source.library')})"),
                     Text(printable(d.name)),
                 ],
             )

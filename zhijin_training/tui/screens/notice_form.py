@@ -53,7 +53,7 @@ class NoticeForm(FormDialog):
             fields,
             note=note,
             submit=self._write,
-            save_label=t("notice.write"),
+            save_label=t("notice.write") + " (ctrl+s)",
         )
 
     def _widget(self, spec: Field) -> Widget:
