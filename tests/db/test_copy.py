@@ -26,8 +26,16 @@ def _target(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, object
 def test_copy_demo_database(demo_ctx: Context, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     url, cleanup = _target(request, tmp_path)
     try:
+        from datetime import date
+
+        from zhijin_training.services import holidays
+
+        holidays.save_days(demo_ctx, holidays.entries_for(date(2027, 1, 1), date(2027, 1, 3), "holiday", "元旦"))
         report = copy_database(demo_ctx.db, Database(url))
         assert report.counts["training_session"] == len(schedule.list_sessions(demo_ctx))
+        # the migration's own holiday rows in the new database gave way to the source's, the office's included
+        assert holidays.list_year(make_ctx_url(url), 2027)[1]
+        assert report.counts["calendar_day"] == len(holidays.library_rows()) + 3
         assert report.counts["audit_log"] > 100
         copied = make_ctx_url(url)
         first = schedule.list_sessions(demo_ctx)[0]

@@ -64,15 +64,26 @@ def test_series_every_second_friday_skips_holidays(ctx: Context) -> None:
     assert result.warning is None
 
 
-def test_series_into_unknown_holiday_year_warns(ctx: Context) -> None:
+def test_series_into_unknown_holiday_year_refuses_to_skip(ctx: Context) -> None:
     p = lecture(ctx)
     first = at(date(2026, 12, 4), 15)
+    draft = schedule.SessionDraft(programme=p.id, starts_at=first, ends_at=first + timedelta(hours=2))
+    with pytest.raises(ValidationError) as caught:
+        schedule.create_series(
+            ctx, draft, schedule.SeriesRule("FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", until=date(2027, 2, 28))
+        )
+    assert (caught.value.code, caught.value.field, caught.value.params) == (
+        "holidays.year_unknown",
+        "skip_holidays",
+        {"years": [2027]},
+    )
+    assert schedule.list_sessions(ctx) == []
+    # planning without skipping is the planner's explicit choice
     result = schedule.create_series(
         ctx,
-        schedule.SessionDraft(programme=p.id, starts_at=first, ends_at=first + timedelta(hours=2)),
-        schedule.SeriesRule("FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", until=date(2027, 2, 28)),
+        draft,
+        schedule.SeriesRule("FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", until=date(2027, 2, 28), skip_holidays=False),
     )
-    assert result.warning and "2027" in result.warning
     assert any(s.first_day.year == 2027 for s in result.sessions)
 
 

@@ -116,7 +116,7 @@ def test_notice_of_the_quarter_from_reports_shown_literally_and_saved_private(
     async def scenario(pilot) -> None:
         await pilot.press("5")
         await settle(pilot)
-        await pilot.press("n")
+        await pilot.press("N")  # n is the editable .docx 通报 (issue 13); N the same as text
         await settle(pilot)
         dialog = pilot.app.screen
         assert isinstance(dialog, NoticeDialog)

@@ -1,4 +1,5 @@
-"""SVG snapshots of the dialogs added for issue 10 items 4 and 9, at 80x24 and 120x40 (see test_snapshots_dialogs).
+"""SVG snapshots of the dialogs added for issue 10 items 4 and 9 and for issue 13 (notice form, holidays),
+at 80x24 and 120x40 (see test_snapshots_dialogs).
 
 Update after an intended change of look: `.venv/bin/pytest tests/tui/test_snapshots_features.py --snapshot-update`.
 """
@@ -17,7 +18,10 @@ FEATURE_DIALOGS: dict[str, list[Step]] = {
     "participants": [with_session_now(), keys("2", "home", "down", "p")],
     "participants_picker": [with_session_now(), keys("2", "home", "down", "p", "a")],
     "itinerary": [keys("2", "home", "l")],
-    "notice": [keys("5", "n")],
+    "notice": [keys("5", "N")],  # the 通报 as text
+    "notice_form": [keys("5", "n")],  # the 通报 as the editable .docx form (issue 13)
+    "session_notice": [keys("2", "home", "n")],
+    "holidays": [keys("2", "H")],
     "audit_operation": [with_session_now(), keys("6", "home", "enter")],
 }
 

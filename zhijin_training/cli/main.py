@@ -9,6 +9,8 @@ from zhijin_training.cli import (
     attendance_cmds,
     calendar_cmds,
     db_cmds,
+    holiday_cmds,
+    notice_cmds,
     roster_cmds,
     schedule_cmds,
     sheets_cmds,
@@ -49,6 +51,8 @@ app.add_typer(attendance_cmds.attendance_app, name="attendance")
 db_cmds.register(app)
 calendar_cmds.register(app)
 sheets_cmds.register(app)
+holiday_cmds.register(app)
+notice_cmds.register(app)
 
 
 @app.callback(invoke_without_command=True)

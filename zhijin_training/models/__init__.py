@@ -277,3 +277,4 @@ class AppSetting(SQLModel, table=True):
 
 # ---------------------------------------------------------------- tables of later topics, one module each
 # (imported here so that `SQLModel.metadata` — and so Alembic and the tests — always sees every table)
+from zhijin_training.models import holidays as _holidays  # noqa: E402,F401  (calendar_day)

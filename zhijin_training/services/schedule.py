@@ -38,7 +38,7 @@ from zhijin_training.services.errors import (
     Phrase,
     ValidationError,
 )
-from zhijin_training.services.holidays import coverage_warning, day_info
+from zhijin_training.services.holidays import HolidayCalendar, load_calendar
 from zhijin_training.services.programmes import audience_cadre_ids, find_programme
 from zhijin_training.services.roster import check_version, units_on
 from zhijin_training.services.validation import clean_text, like_pattern
@@ -407,14 +407,16 @@ def _clean_itinerary(stops: Iterable[ItineraryStop], times: _Times) -> list[Itin
     return sorted(out, key=lambda x: x.day)
 
 
-def _holidays_in(times: _Times) -> list[tuple[date, str]]:
+def _holidays_in(s: Session, times: _Times) -> list[tuple[date, str]]:
+    """Rest days the session touches: public holidays, and weekends that are not 调休 working days."""
     out = []
     day = local_date(times.starts_at)
     last = local_date(times.ends_at - timedelta(seconds=1))
+    calendar = load_calendar(s, day, last)
     while day <= last and len(out) < 10:
-        info = day_info(day)
-        if info.holiday:
-            out.append((day, info.holiday))
+        name = calendar.day_info(day).rest_name
+        if name:
+            out.append((day, name))
         day += timedelta(days=1)
     return out
 
@@ -433,7 +435,7 @@ def _check_warnings(
 ) -> None:
     conflicts = find_conflicts(s, cadre_ids, times.starts_at, times.ends_at, exclude_session_ids=exclude)
     # multi-day trips and secondments naturally span weekends and holidays: only warn for timed sessions
-    holidays = _holidays_in(times) if check_holidays and not times.all_day else []
+    holidays = _holidays_in(s, times) if check_holidays and not times.all_day else []
     if conflicts or holidays:
         raise ScheduleWarning(conflicts, holidays)
 
@@ -563,9 +565,13 @@ def _bounded(occurrences: Iterable[datetime], end: datetime) -> Iterator[datetim
 
 
 def expand_series(
-    first_start: datetime, duration: timedelta, rule: SeriesRule
+    first_start: datetime, duration: timedelta, rule: SeriesRule, calendar: HolidayCalendar | None = None
 ) -> tuple[list[datetime], list[date]]:
-    """Occurrence starts (UTC) of a rule in Shanghai wall time, and the dates skipped as holidays."""
+    """Occurrence starts (UTC) of a rule in Shanghai wall time, and the dates skipped as holidays.
+
+    Skipping holidays needs the holiday calendar (from the database) and refuses a year nobody has entered:
+    it would otherwise plan on holidays while saying it skipped them.
+    """
     text = rule.rrule.strip()
     if text.upper().startswith("RRULE:"):
         text = text[6:]
@@ -588,12 +594,18 @@ def expand_series(
         occurrences = list(_bounded(parsed.xafter(local_first, inc=True), end_of_until))
     except (ValueError, OverflowError):
         raise ValidationError("recurrence.unexpandable", field="rrule", rule=rule.rrule) from None
+    if rule.skip_holidays:
+        if calendar is None:
+            raise ValueError("expand_series: skipping holidays needs the holiday calendar")
+        unknown = calendar.unknown_years(o.date() for o in occurrences)
+        if unknown:
+            raise ValidationError("holidays.year_unknown", field="skip_holidays", years=unknown)
     for occurrence in occurrences:
         if occurrence > end_of_until:
             break
         if occurrence.date() in rule.skip_dates:
             continue
-        if rule.skip_holidays and day_info(occurrence.date()).holiday:
+        if rule.skip_holidays and calendar is not None and calendar.day_info(occurrence.date()).holiday:
             skipped.append(occurrence.date())
             continue
         starts.append(occurrence.replace(tzinfo=LOCAL_TZ).astimezone(first_start.tzinfo or LOCAL_TZ))
@@ -622,8 +634,11 @@ def create_series(
         raise ValidationError("recurrence.needs_times", field="start")
     fields = _clean_fields(draft)
     duration = first.ends_at - first.starts_at
-    starts, skipped = expand_series(first.starts_at, duration, rule)
-    warning = coverage_warning({local_date(x) for x in starts})
+    with ctx.db.read() as s:
+        calendar = load_calendar(s, local_date(first.starts_at), max(rule.until, local_date(first.starts_at)))
+    starts, skipped = expand_series(first.starts_at, duration, rule, calendar)
+    # kept for callers that show it; a year without holiday data now refuses (skip) or was chosen (keep)
+    warning: str | None = None
     with ctx.db.write() as s:
         programme = find_programme(s, draft.programme)
         cadre_ids = (

@@ -17,7 +17,7 @@ from importlib import resources
 from sqlmodel import Session, col, select
 
 from zhijin_training.models import AppSetting, Cadre, Programme, Role, Unit, UnitKind
-from zhijin_training.services import attendance, audit, programmes, roster, schedule
+from zhijin_training.services import attendance, audit, holidays, programmes, roster, schedule
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import ValidationError
 from zhijin_training.settings import AccessRole
@@ -76,6 +76,7 @@ def init_database(
             entity_id=None,
             after={"units": units, "demo": demo, "schema_before": before, "schema": report.revision_after},
         )
+        holidays.sync_library(s, now=ctx.now())
     if demo:
         say("demo data")
         with ctx.db.read() as s:
@@ -275,7 +276,12 @@ def seed_demo(ctx: Context, *, today: date | None = None, seed: int = 2012) -> t
             branch_venues=("各乡镇（街道）党委会议室",),
             broadcast_at=first + timedelta(hours=5),  # 20:00 the same evening on Zhijin TV
         ),
-        schedule.SeriesRule(rrule="FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", until=date(year, 12, 31)),
+        schedule.SeriesRule(
+            rrule="FREQ=WEEKLY;INTERVAL=2;BYDAY=FR",
+            until=date(year, 12, 31),
+            # a demo made in a year nobody has entered holidays for yet plans without skipping them
+            skip_holidays=not holidays.unknown_years(ctx, first.date(), date(year, 12, 31)),
+        ),
         force=True,
     )
     for i, session in enumerate(series.sessions):

@@ -8,7 +8,7 @@ start-up, and a person may move keys in the config file (as Posting does with `B
 
 A class declares `KEYS` (a list of `Key`) instead of `BINDINGS`; mix `Keyed` in first. Its bindings are built
 in the current language when an instance is made (a class built under another language is rebuilt).
-Ids are `<topic>.<what>` (attendance, roster, schedule, reports, audit, overview, common, form, dialog).
+Ids are `<topic>.<what>` (attendance, roster, schedule, reports, audit, overview, common, form, dialog, holidays).
 """
 
 from __future__ import annotations
@@ -24,7 +24,18 @@ from zhijin_training.tui.kit.compat import remerge_bindings
 
 # every id declared so far (screens are imported lazily, so a keymap is checked by topic, not by this)
 REGISTRY: dict[str, Key] = {}
-TOPICS = ("common", "overview", "schedule", "roster", "attendance", "reports", "audit", "form", "dialog")
+TOPICS = (
+    "common",
+    "overview",
+    "schedule",
+    "roster",
+    "attendance",
+    "reports",
+    "audit",
+    "form",
+    "dialog",
+    "holidays",
+)
 
 
 @dataclass(frozen=True)

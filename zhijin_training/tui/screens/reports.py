@@ -191,7 +191,18 @@ class ReportsScreen(SectionScreen):
         Key("reports.sort", "s", "sort_next", "ops.rep.k.sort"),
         Key("reports.reverse", "S", "sort_reverse", "ops.rep.k.reverse", key_display="S"),
         Key("reports.export", "o", "export_as", "ops.rep.k.export"),
-        Key("reports.notice", "n", "notice", "feat.notice.key"),
+        # n: the quarter's 通报 as the editable notice form that writes the .docx (issue 13);
+        # N: the same absences as plain text to read, copy or save (the i10 text view)
+        Key("reports.notice", "n", "notice", "notice.absences_key", tooltip="notice.absences_long"),
+        Key(
+            "reports.notice_text",
+            "N",
+            "notice_text",
+            "notice.absences_text_key",
+            tooltip="notice.absences_text_long",
+            key_display="N",
+            show=False,
+        ),
         Key("reports.reload", "r,f5,ctrl+r", "reload", "ops.k.reload", show=False),
     )
 
@@ -234,6 +245,15 @@ class ReportsScreen(SectionScreen):
 
     def action_reload(self) -> None:
         self.load()
+
+    def action_notice(self) -> None:
+        """n: the 通报 of the quarter shown (or of the quarter the period starts in), as a .docx notice form."""
+        from zhijin_training.tui.screens.notice_form import open_absence_notice
+
+        if self.period is None:
+            self.show_info(t("feat.notice.none"))
+            return
+        open_absence_notice(self, self.period.quarter or quarter_of(self.period.start))
 
     def done_report(self, result: tuple[str, Period, list[Any]]) -> None:
         view, period, items = result
@@ -415,8 +435,8 @@ class ReportsScreen(SectionScreen):
         self.app.push_screen(TableDialog(title, columns, table_rows, note=note, pickable=True), picked)
 
     # ------------------------------------------------------------ absence notice (通报)
-    def action_notice(self) -> None:
-        """n: the 通报 of the period on screen, as text to read, copy or save."""
+    def action_notice_text(self) -> None:
+        """N: the 通报 of the period on screen, as text to read, copy or save."""
         if self.period is None:
             self.show_info(t("feat.notice.none"))
             return

@@ -120,6 +120,8 @@ class ScheduleScreen(SectionScreen):
         Key("schedule.prev_page", "left_square_bracket", "page(-1)", "sched.key.prev_page", show=False),
         Key("schedule.past", "h", "toggle_past", "sched.key.past", show=False),
         Key("schedule.reload", "r,f5,ctrl+r", "reload", "key.reload", show=False),
+        Key("schedule.notice", "n", "notice", "notice.key", show=False),
+        Key("schedule.holidays", "H", "holidays", "holiday.key", key_display="H", show=False),
     )
 
     def __init__(self) -> None:
@@ -269,9 +271,10 @@ class ScheduleScreen(SectionScreen):
 
             rows = schedule.list_sessions(ctx, start=first, end=last, limit=2000, **_query_args(ctx, f))
             names: dict[date, str] = {}
+            calendar = holidays.calendar_for(ctx, first, last)
             day = first
             while day <= last:
-                info = holidays.day_info(day)
+                info = calendar.day_info(day)
                 if info.holiday:
                     names[day] = info.holiday
                 day += timedelta(days=1)
@@ -406,6 +409,19 @@ class ScheduleScreen(SectionScreen):
         if session is not None:
             self.zapp.open_attendance(session.id)
 
+    def action_notice(self) -> None:
+        """The selected session's notice (通知): the generated text in a form, then a .docx."""
+        from zhijin_training.tui.screens.notice_form import open_session_notice
+
+        session = self.selected()
+        if session is not None:
+            open_session_notice(self, session)
+
+    def action_holidays(self) -> None:
+        from zhijin_training.tui.screens.holidays import HolidaysScreen
+
+        self.app.push_screen(HolidaysScreen(self.ctx), lambda _changed: self.refresh_data())
+
     def _saved(self, message: str) -> Callable[[Any], None]:
         def done(_result: Any) -> None:
             self.notify(message, markup=False)
@@ -430,8 +446,11 @@ class ScheduleScreen(SectionScreen):
             if self.in_month_view
             else local_date(self.ctx.now())
         )
+        from zhijin_training.tui.screens.holidays import PlanningForm
+
         ctx = self.ctx
-        form = FormDialog(
+        form = PlanningForm(
+            ctx,
             t("sched.form.new"),
             session_fields(options, day),
             submit=lambda values, force: schedule.create_session(ctx, draft_from(values), force=force),
@@ -452,6 +471,8 @@ class ScheduleScreen(SectionScreen):
         if not options:
             self.notify(t("sched.no_programme"), severity="warning")
             return
+        from zhijin_training.tui.screens.holidays import PlanningForm
+
         today = local_date(self.ctx.now())
         ctx = self.ctx
 
@@ -464,7 +485,8 @@ class ScheduleScreen(SectionScreen):
             self.notify(text, markup=False, timeout=8)
             self._focus_session(result.sessions[0].id if result.sessions else None)
 
-        form = FormDialog(
+        form = PlanningForm(
+            ctx,
             t("sched.form.series"),
             series_fields(options, today),
             check=lambda values: values.__setitem__("rule", rule_from(values)),

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0007"  # after the hash chain (i11); the integrator re-chains 0004-0006 before 0007
+down_revision: str | None = "0007"  # after the hash chain
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Documents the office sends (.docx): training notices and the quarterly absence notice."""
