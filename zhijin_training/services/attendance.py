@@ -48,6 +48,7 @@ class Mark:
     note: str = ""
     correction_reason: str = ""
     expected_version: int | None = None
+    leave_hours: float | None = None  # 学时 of leave within a multi-day session; None keeps what is recorded
 
 
 def _participant_view(p: Participant, cadre: Cadre, unit_name: str | None) -> ParticipantView:
@@ -133,11 +134,28 @@ def _validate(mark: Mark) -> tuple[AttendanceStatus, dict[str, str]]:
         raise ValidationError("on leave: say who approved the leave")
     if status is AttendanceStatus.DEPUTY and not values["deputy_name"]:
         raise ValidationError("attended by deputy: say who attended")
-    if status is not AttendanceStatus.ON_LEAVE:
+    leave_hours = _leave_hours(mark, status)
+    if leave_hours is not None:
+        values["leave_hours"] = leave_hours  # type: ignore[assignment]
+    if leave_hours and not (values["leave_reason"] and values["approved_by"]):
+        raise ValidationError("hours.leave_needs_approval", field="leave_reason")
+    if status is not AttendanceStatus.ON_LEAVE and not leave_hours:
         values["leave_reason"], values["approved_by"] = "", ""
     if status is not AttendanceStatus.DEPUTY:
         values["deputy_name"] = ""
     return status, values
+
+
+def _leave_hours(mark: Mark, status: AttendanceStatus) -> float | None:
+    """Leave within a session applies to a session attended otherwise; on leave or absent it is moot."""
+    if status in (AttendanceStatus.ON_LEAVE, AttendanceStatus.ABSENT, AttendanceStatus.DEPUTY):
+        return 0.0
+    if mark.leave_hours is None:
+        return None
+    value = float(mark.leave_hours)
+    if not 0 <= value <= 2000:
+        raise ValidationError("hours.bad_hours", field="leave_hours", value=str(mark.leave_hours))
+    return value
 
 
 def _apply(ctx: Context, s: Session, p: Participant, row: TrainingSession, mark: Mark) -> bool:
@@ -211,8 +229,13 @@ def _mark_held(ctx: Context, s: Session, row: TrainingSession) -> None:
         record_session_change(ctx, s, row, before, calendar=False, reason="attendance taken")
 
 
-def mark(ctx: Context, session_id: int, cadre: int | str, entry: Mark) -> ParticipantView:
-    """Record one cadre's attendance. `cadre` is an id or a reference (#id, person number, name@unit)."""
+def mark(
+    ctx: Context, session_id: int, cadre: int | str, entry: Mark, *, force: bool = False
+) -> ParticipantView:
+    """Record one cadre's attendance. `cadre` is an id or a reference (#id, person number, name@unit).
+
+    A leave that takes the cadre over 1/7 of a full-time course raises hours.LeaveLimitWarning unless `force`.
+    """
     ctx.actor.require(AccessRole.EDITOR, "take attendance")
     with ctx.db.write() as s:
         row = _load_session(s, session_id)
@@ -226,10 +249,21 @@ def mark(ctx: Context, session_id: int, cadre: int | str, entry: Mark) -> Partic
             raise ValidationError(
                 f"{person.name} (#{person.id}) is not a participant of session #{session_id}"
             )
+        _check_leave_limit(ctx, s, row, p, entry, force)
         if _apply(ctx, s, p, row, entry):
             _mark_held(ctx, s, row)
         unit = s.get(Unit, p.unit_id) if p.unit_id else None
         return _participant_view(p, person, unit.name if unit else None)
+
+
+def _check_leave_limit(
+    ctx: Context, s: Session, row: TrainingSession, p: Participant, entry: Mark, force: bool
+) -> None:
+    from zhijin_training.services.hours import check_leave_limit
+
+    status = parse_enum(AttendanceStatus, entry.status, "status", "status").value
+    leave = entry.leave_hours if entry.leave_hours is not None else p.leave_hours
+    check_leave_limit(ctx, s, row, p.cadre_id, status, leave or 0.0, force=force)
 
 
 def mark_many(ctx: Context, session_id: int, marks: Mapping[int, Mark], *, only_unset: bool = False) -> int:

@@ -84,7 +84,10 @@ def upgrade() -> None:
 def _backfill_ranks() -> None:
     conn = op.get_bind()
     cadre = sa.table(
-        "cadre", sa.column("id", sa.Integer), sa.column("role", sa.String), sa.column("created_at", sa.DateTime)
+        "cadre",
+        sa.column("id", sa.Integer),
+        sa.column("role", sa.String),
+        sa.column("created_at", sa.DateTime),
     )
     post = sa.table("post", sa.column("cadre_id", sa.Integer), sa.column("start_date", sa.Date))
     rank = sa.table(
