@@ -397,6 +397,8 @@ def roster_import(
             if p.action != "unchanged"
         ],
     )
+    if preview.ignored:  # columns the roster keeps no field for: shown, never a reason to refuse
+        console.print(Text("未导入的列 ignored columns: " + "、".join(preview.ignored)))
     if preview.errors:
         print_table(
             "错误 Errors (nothing was imported)",

@@ -402,11 +402,27 @@ def set_rank(ctx: Context, cadre_id: int, rank: str, since: date, *, note: str =
         record_rank(ctx, s, cadre_id, value, since, note=note)
 
 
-def record_rank(ctx: Context, s: Session, cadre_id: int, rank: str, since: date, *, note: str = "") -> bool:
-    """Inside a write transaction (roster import uses it too). Returns False when the rank is unchanged."""
+def record_rank(
+    ctx: Context,
+    s: Session,
+    cadre_id: int,
+    rank: str,
+    since: date,
+    *,
+    note: str = "",
+    first_from_post: bool = False,
+) -> bool:
+    """Inside a write transaction (roster import uses it too). Returns False when the rank is unchanged.
+
+    `first_from_post`: a cadre's first recorded rank is taken as held since their first post (a roster
+    that states the rank for the first time says what it has been, not that it changed today)."""
     periods = list(
         s.exec(select(RankPeriod).where(RankPeriod.cadre_id == cadre_id).order_by(col(RankPeriod.start_date)))
     )
+    if not periods and first_from_post:
+        first_post = s.exec(select(sa.func.min(Post.start_date)).where(Post.cadre_id == cadre_id)).one()
+        if first_post is not None and first_post < since:
+            since = first_post
     current = next(
         (p for p in periods if p.start_date <= since and (p.end_date is None or since <= p.end_date)), None
     )
@@ -451,6 +467,14 @@ def record_rank(ctx: Context, s: Session, cadre_id: int, rank: str, since: date,
         after=audit.snapshot(row),
     )
     return True
+
+
+def current_ranks(s: Session) -> dict[int, str]:
+    """cadre -> the rank of their open period (cadres without a recorded rank are left out)."""
+    rows = s.exec(
+        select(RankPeriod.cadre_id, RankPeriod.rank).where(col(RankPeriod.end_date).is_(None))
+    ).all()
+    return {c: r for c, r in rows}
 
 
 def rank_history(ctx: Context, cadre_id: int) -> list[RankSpan]:
@@ -928,7 +952,14 @@ def ledger(
     with ctx.db.read() as s:
         rules = rules or load_rules(ctx, s)
         stmt = select(
-            Cadre.id, Cadre.name, Cadre.ref, Cadre.unit_id, Unit.name, Cadre.post_title, Cadre.active, Cadre.role
+            Cadre.id,
+            Cadre.name,
+            Cadre.ref,
+            Cadre.unit_id,
+            Unit.name,
+            Cadre.post_title,
+            Cadre.active,
+            Cadre.role,
         ).join(Unit, col(Cadre.unit_id) == Unit.id, isouter=True)
         if unit_id is not None:
             stmt = stmt.where(Cadre.unit_id == unit_id)

@@ -495,6 +495,8 @@ class RosterScreen(ServiceCalls, SectionScreen):
             (t("preview.changed", n=len(preview.changed)), [row(p) for p in preview.changed], "bold yellow"),
             (t("preview.unchanged", n=len(preview.unchanged)), [row(p) for p in preview.unchanged], "bold"),
         ]
+        if getattr(preview, "ignored", None):  # columns not kept are shown, never a reason to refuse
+            sections.append((t("preview.ignored", n=len(preview.ignored)), list(preview.ignored), "dim"))
         summary = t(
             "ops.roster.import_summary",
             new=len(preview.new),
