@@ -8,6 +8,7 @@ from zhijin_training.cli import (
     attendance_cmds,
     calendar_cmds,
     db_cmds,
+    hours_cmds,
     roster_cmds,
     schedule_cmds,
     sheets_cmds,
@@ -30,6 +31,7 @@ app.add_typer(attendance_cmds.attendance_app, name="attendance")
 db_cmds.register(app)
 calendar_cmds.register(app)
 sheets_cmds.register(app)
+hours_cmds.register(app)
 
 
 @app.callback(invoke_without_command=True)
