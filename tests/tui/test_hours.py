@@ -1,0 +1,104 @@
+"""学时 by keyboard: the year's ledger with the behind-target filter and drill-down, a recognition (and its
+role), and a cadre's dossier on screen and as XLSX."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_ctx
+from zhijin_training.services import hours
+from zhijin_training.settings import AccessRole
+from zhijin_training.tui.app import ZhijinApp
+from zhijin_training.tui.screens.hours import HoursScreen
+from zhijin_training.tui.screens.ops_dialogs import TableDialog
+
+from .conftest import notifications, screen_text, settle
+from .ops_helpers import table_rows
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_ledger_behind_filter_and_drill_down(make_app, run_pilot, tui_ctx) -> None:
+    behind = hours.behind_target(tui_ctx, 2026)
+
+    async def scenario(pilot) -> None:
+        await pilot.press("7")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, HoursScreen)
+        text = screen_text(pilot.app)
+        assert "学时·按干部" in text and "2026" in text and "88 行" in text
+        await pilot.press("b")  # only those behind the target to date, furthest first
+        await settle(pilot)
+        rows = table_rows(pilot.app, "#hours-table")
+        assert len(rows) == len(behind) < 88
+        assert rows[0][0] == behind[0].name[: len(rows[0][0].rstrip("."))]
+        await pilot.press("home", "enter")  # the sessions and records behind the figure
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, TableDialog)
+        text = screen_text(pilot.app)
+        assert "织金大讲堂" in text and "学时明细" in text
+        await pilot.press("escape", "t")  # by unit
+        await settle(pilot)
+        assert "学时·按单位" in screen_text(pilot.app)
+        assert table_rows(pilot.app, "#hours-table")
+
+    run_pilot(make_app(), scenario, size=(80, 24))
+
+
+def test_recognition_by_admin_and_refused_for_an_editor(make_app, run_pilot, tui_ctx, demo_path) -> None:
+    pending = hours.list_records(tui_ctx, state="submitted")
+    assert len(pending) == 1
+
+    async def as_editor(pilot) -> None:
+        await pilot.press("7", "t", "t")
+        await settle(pilot)
+        assert "待认定记录" in screen_text(pilot.app)
+        await pilot.press("home", "y")
+        await settle(pilot)
+        assert any("admin" in n or "权限" in n for n in notifications(pilot.app))
+
+    editor = make_ctx(demo_path, user="li", role=AccessRole.EDITOR)
+    run_pilot(ZhijinApp(editor, cursor_blink=False, refresh_seconds=0), as_editor)
+    assert hours.list_records(tui_ctx, state="submitted")[0].id == pending[0].id
+
+    async def as_admin(pilot) -> None:
+        await pilot.press("7", "t", "t")
+        await settle(pilot)
+        assert pending[0].course in screen_text(pilot.app)
+        await pilot.press("home", "y")
+        await settle(pilot)
+        assert any("已认定" in n for n in notifications(pilot.app))
+        assert table_rows(pilot.app, "#hours-table") == []
+
+    run_pilot(make_app(), as_admin)
+    record = hours.list_records(tui_ctx, cadre_id=pending[0].cadre_id, state="recognised")
+    assert any(r.id == pending[0].id and r.decided_by == "tester" for r in record)
+
+
+def test_dossier_on_screen_and_exported(make_app, run_pilot, tui_ctx, home) -> None:
+    first = hours.ledger(tui_ctx, 2026).rows[0]
+    target = home / "档案.xlsx"
+
+    async def scenario(pilot) -> None:
+        await pilot.press("7")
+        await settle(pilot)
+        await pilot.press("home", "d")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, TableDialog)
+        text = screen_text(pilot.app)
+        assert f"干部教育培训档案：{first.name}" in text and "五年集中学时合计" in text
+        await pilot.press("escape", "x")
+        await settle(pilot)
+        field = pilot.app.screen.query_one("#f-path")
+        field.value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    run_pilot(make_app(), scenario, size=(80, 24))
+    assert target.exists() and target.stat().st_mode & 0o077 == 0
