@@ -384,7 +384,26 @@ def _seed_demo_hours(
             hours.record_rank(ctx, s, cadre.id, rank, since, note=DEMO_NOTE)
     # a township secretary promoted to 县处级 on 1 July: the year's target follows both ranks
     hours.set_rank(ctx, secretaries[5].id, "county_division", date(year, 7, 1), note=DEMO_NOTE)
-    school = [(c, "党校主体班") for c in secretaries[:10]] + [(c, "上级调训") for c in deputies[10:14]]
+    # a five-day course at the county party school for deputies and department heads (held here: 30 学时)
+    course = programmes.add_programme(
+        ctx, kind="course", title="全县乡科级干部进修班", organiser="县委组织部", host_place="县委党校"
+    )
+    heads = roster.list_cadres(ctx, role=Role.DEPARTMENT_HEAD.value)
+    first_day = date(year, 9, 14)
+    if first_day + timedelta(days=4) < today:
+        held = schedule.create_session(
+            ctx,
+            schedule.SessionDraft(
+                programme=course.id,
+                first_day=first_day,
+                last_day=first_day + timedelta(days=4),
+                location="县委党校",
+                participants=tuple(c.id for c in [*deputies, *heads]),
+            ),
+            force=True,
+        )
+        attendance.mark_remaining_present(ctx, held.id)
+    school = [(c, "党校主体班") for c in secretaries[:10]] + [(c, "上级调训") for c in [*deputies, *heads][::2]]
     for i, (cadre, source) in enumerate(school):
         start = date(year, 3 + i % 6, 2 + i % 3 * 7)
         record = hours.add_record(
@@ -402,7 +421,7 @@ def _seed_demo_hours(
             ),
         )
         hours.recognise(ctx, record.id)
-    for i, cadre in enumerate([*secretaries, *deputies][:40]):
+    for i, cadre in enumerate(roster.list_cadres(ctx)):
         got = 50 if i % 4 else rng.choice((16, 24, 32))  # every fourth is short of the online hours
         record = hours.add_record(
             ctx,

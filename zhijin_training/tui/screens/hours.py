@@ -69,13 +69,14 @@ def columns_for(view: str) -> list[Col]:
 def row_values(view: str, item: Any) -> list[str | Text]:
     if view == "cadre":
         behind = Text(num(item.behind_by), style="bold red" if item.behind_by > 0 else "")
+        online = Text(num(item.online_hours), style="red" if item.online_behind_by > 0 else "")
         return [
             item.name,
             item.unit,
             label("rank", item.rank),
             num(item.centralised_hours),
             num(item.centralised_days),
-            num(item.online_hours),
+            online,
             num(item.target),
             num(item.shortfall),
             behind,
@@ -209,7 +210,8 @@ class HoursScreen(ServiceCalls, SectionScreen):
     def action_reload(self) -> None:
         self.load()
 
-    def load(self) -> None:
+    def load(self, *, top: bool = False) -> None:
+        self._to_top = top
         self._bar(loading=True)
         ctx, view, year, behind = self.ctx, self.view, self.year, self.behind
         self.call_service("rows", lambda: (view, year, behind, load_view(ctx, view, year, behind)))
@@ -220,6 +222,8 @@ class HoursScreen(ServiceCalls, SectionScreen):
             return
         self.items = items
         self.table.replace_all(columns_for(view), [(item_key(view, i), row_values(view, i)) for i in items])
+        if getattr(self, "_to_top", False) and items:
+            self.table.move_cursor(row=0)  # a new view or filter starts at its first (furthest behind) row
         self._bar()
 
     def _bar(self, *, loading: bool = False) -> None:
@@ -235,15 +239,15 @@ class HoursScreen(ServiceCalls, SectionScreen):
     def action_next_view(self) -> None:
         self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
         self.items = []
-        self.load()
+        self.load(top=True)
 
     def action_toggle_behind(self) -> None:
         self.behind = not self.behind
-        self.load()
+        self.load(top=True)
 
     def action_year(self, step: int) -> None:
         self.year += step
-        self.load()
+        self.load(top=True)
 
     def _current(self) -> Any:
         key = self.table.current_key()
