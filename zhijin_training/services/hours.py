@@ -843,60 +843,66 @@ def _earned_by_cadre(
 ) -> dict[int, tuple[float, float]]:
     """cadre -> (centralised 学时, days) from the sessions held here between two local days, inclusive.
 
-    One SQL aggregate grouped by what decides a session's worth (kind, all-day, length, overrides) and the
-    status: a few rows per cadre, whatever the number of sessions; the rules are applied to those rows."""
-    minutes = _minutes_expr(s)
+    The rules are applied in Python to the period's sessions (a few thousand rows at city size); sessions of
+    equal worth form a class, and one SQL aggregate per cadre sums max(0, worth × status share − leave)
+    with the classes and shares written in as a CASE: one row per cadre, like a hand-written query."""
+    period = (
+        col(TrainingSession.status) != SessionStatus.CANCELLED.value,
+        col(TrainingSession.starts_at) >= local_midnight(first),
+        col(TrainingSession.starts_at) < local_midnight(last + timedelta(days=1)),
+    )
+    sessions = s.exec(
+        select(
+            TrainingSession.id,
+            Programme.kind,
+            TrainingSession.all_day,
+            _minutes_expr(s),
+            Programme.hours,
+            TrainingSession.hours,
+        )
+        .join(Programme, col(TrainingSession.programme_id) == Programme.id)
+        .where(*period)
+    ).all()
+    classes: dict[tuple[float, float], list[int]] = {}
+    memo: dict[tuple[Any, ...], tuple[float, float]] = {}
+    for sid, kind, all_day, mins, p_hours, s_hours in sessions:
+        key = (kind, bool(all_day), int(mins or 0), p_hours, s_hours)
+        worth = memo.get(key)
+        if worth is None:
+            worth = memo[key] = session_worth(rules, kind, bool(all_day), int(mins or 0), p_hours, s_hours)
+        if worth[0] > 0 or worth[1] > 0:
+            classes.setdefault(worth, []).append(int(sid))
+    if not classes:
+        return {}
+
+    def member(ids: list[int]) -> Any:  # ids read from the database: integers, written in as literals
+        return sa.literal_column(f"participant.session_id IN ({','.join(str(i) for i in sorted(ids))})")
+
+    hours_of = sa.case(*((member(ids), h) for (h, _d), ids in classes.items() if h > 0), else_=0.0)
+    day_classes = [(member(ids), d) for (_h, d), ids in classes.items() if d > 0]
+    days_of = sa.case(*day_classes, else_=0.0) if day_classes else sa.literal(0.0)
+    shares = [(col(Participant.status) == st.value, rules.factor(st.value)) for st in AttendanceStatus]
+    share = (
+        sa.case(*((c, v) for c, v in shares if v > 0), else_=0.0) if any(v > 0 for _c, v in shares) else 0.0
+    )
+    leave = sa.func.coalesce(col(Participant.leave_hours), 0.0)
+    full_day = rules.num("full_day") or 1.0
+    got_hours = hours_of * share - leave
+    got_days = days_of * share - leave / full_day
     stmt = (
         select(
             Participant.cadre_id,
-            Programme.kind,
-            TrainingSession.all_day,
-            minutes,
-            Programme.hours,
-            TrainingSession.hours,
-            Participant.status,
-            sa.func.count(),
-            sa.func.coalesce(sa.func.sum(Participant.leave_hours), 0.0),
+            sa.func.sum(sa.case((got_hours > 0, got_hours), else_=0.0)),
+            sa.func.sum(sa.case((sa.and_(days_of > 0, got_days > 0), got_days), else_=0.0)),
         )
         .select_from(Participant)
         .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
-        .join(Programme, col(TrainingSession.programme_id) == Programme.id)
-        .where(
-            col(TrainingSession.status) != SessionStatus.CANCELLED.value,
-            col(TrainingSession.starts_at) >= local_midnight(first),
-            col(TrainingSession.starts_at) < local_midnight(last + timedelta(days=1)),
-            col(Participant.status).is_not(None),
-        )
-        .group_by(
-            Participant.cadre_id,
-            Programme.kind,
-            TrainingSession.all_day,
-            minutes,
-            Programme.hours,
-            TrainingSession.hours,
-            Participant.status,
-        )
+        .where(*period, col(Participant.status).is_not(None))
+        .group_by(Participant.cadre_id)
     )
     if cadre_ids is not None:
         stmt = stmt.where(col(Participant.cadre_id).in_(list(cadre_ids)))
-    out: dict[int, tuple[float, float]] = {}
-    worth_memo: dict[tuple[Any, ...], tuple[float, float]] = {}
-    for cadre_id, kind, all_day, mins, p_hours, s_hours, status, n, leave in s.exec(stmt).all():
-        key = (kind, bool(all_day), int(mins or 0), p_hours, s_hours)
-        worth = worth_memo.get(key)
-        if worth is None:
-            worth = worth_memo[key] = session_worth(
-                rules, kind, bool(all_day), int(mins or 0), p_hours, s_hours
-            )
-        factor = rules.factor(status)
-        # leave within a session is at most its worth (attendance checks it), so the group total equals the
-        # sum over its rows of max(0, worth × factor − leave)
-        hours = max(0.0, worth[0] * factor * n - float(leave or 0.0))
-        full_day = rules.num("full_day") or 1.0
-        days = max(0.0, worth[1] * factor * n - float(leave or 0.0) / full_day) if worth[1] else 0.0
-        h, d = out.get(cadre_id, (0.0, 0.0))
-        out[cadre_id] = (h + hours, d + days)
-    return out
+    return {cid: (float(h or 0.0), float(d or 0.0)) for cid, h, d in s.exec(stmt).all()}
 
 
 def _external_by_cadre(
