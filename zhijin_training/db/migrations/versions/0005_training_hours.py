@@ -128,18 +128,25 @@ def _backfill_ranks() -> None:
         op.bulk_insert(rank, values)
 
 
+def _drop_columns(table: str, names: Sequence[str]) -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite ≥ 3.35 drops a plain column in place; a batch rebuild of cadre/participant would trip the
+        # foreign keys of the rows that refer to them
+        for name in names:
+            op.execute(f'ALTER TABLE "{table}" DROP COLUMN "{name}"')
+        return
+    with op.batch_alter_table(table) as batch_op:
+        for name in names:
+            batch_op.drop_column(name)
+
+
 def downgrade() -> None:
     op.drop_index("ix_external_state", table_name="external_training")
     op.drop_index("ix_external_cadre_start", table_name="external_training")
     op.drop_table("external_training")
     op.drop_index("ix_cadre_rank_cadre_start", table_name="cadre_rank")
     op.drop_table("cadre_rank")
-    with op.batch_alter_table("participant") as batch_op:
-        batch_op.drop_column("leave_hours")
-    with op.batch_alter_table("training_session") as batch_op:
-        batch_op.drop_column("hours")
-    with op.batch_alter_table("programme") as batch_op:
-        batch_op.drop_column("hours")
-    with op.batch_alter_table("cadre") as batch_op:
-        for name, _length in reversed(_ROSTER_COLUMNS):
-            batch_op.drop_column(name)
+    _drop_columns("participant", ["leave_hours"])
+    _drop_columns("training_session", ["hours"])
+    _drop_columns("programme", ["hours"])
+    _drop_columns("cadre", [name for name, _length in reversed(_ROSTER_COLUMNS)])
