@@ -499,10 +499,15 @@ def _spans(s: Session, cadre_ids: Sequence[int] | None = None) -> dict[int, list
 _SECTION_ROLES = ("township_secretary", "deputy_party_building", "department_head")
 
 
+_INFERRED = {
+    True: [RankSpan(CadreRank.TOWNSHIP_SECTION.value, date(1900, 1, 1), None)],
+    False: [RankSpan(CadreRank.OTHER.value, date(1900, 1, 1), None)],
+}
+
+
 def inferred_spans(role: str) -> list[RankSpan]:
     """A cadre with no rank recorded: inferred from the role, as migration 0005 did for existing cadres."""
-    rank = CadreRank.TOWNSHIP_SECTION.value if role in _SECTION_ROLES else CadreRank.OTHER.value
-    return [RankSpan(rank, date(1900, 1, 1), None)]
+    return list(_INFERRED[role in _SECTION_ROLES])
 
 
 def rank_on(spans: Sequence[RankSpan], day: date) -> str:
@@ -838,66 +843,90 @@ class Ledger:
     rows: list[LedgerRow]
 
 
+def _worth_sql(s: Session, rules: Rules) -> tuple[Any, Any]:
+    """(学时, days) of a session as SQL over training_session and programme: `session_worth` written out
+    with the rules' numbers, so the ledger is one aggregate per cadre (tests check both agree)."""
+    sqlite = s.get_bind().dialect.name == "sqlite"
+    minutes = _minutes_expr(s)
+    kind, all_day = col(Programme.kind), col(TrainingSession.all_day)
+
+    def floor(x: Any) -> Any:  # x ≥ 0 here; CAST truncates in SQLite, rounds in PostgreSQL
+        return sa.cast(x, sa.Integer) if sqlite else sa.func.floor(x)
+
+    def least(a: Any, b: Any) -> Any:
+        return sa.func.min(a, b) if sqlite else sa.func.least(a, b)
+
+    kinds = [k.value for k in ProgrammeKind]
+    day_count = sa.func.round(minutes / 1440.0)
+    day_count = sa.case((day_count < 1, 1), else_=day_count)
+    per_day = sa.case(
+        *(
+            (
+                kind == k,
+                rules.num(f"{k}.per_day") if f"{k}.per_day" in rules.values else rules.num("full_day"),
+            )
+            for k in kinds
+        ),
+        else_=rules.num("full_day"),
+    )
+    caps = [(kind == k, rules.num(f"{k}.cap")) for k in kinds if rules.values.get(f"{k}.cap")]
+    cap = sa.case(*caps, else_=1e12) if caps else sa.literal(1e12)
+    all_day_hours = least(day_count * per_day, cap)
+    half = minutes <= rules.num("half_day_max_minutes")
+    by_day = col(Programme.kind).in_(sorted(_TIMED_BY_DAY))
+    per_hour = sa.case(
+        *((kind == k, rules.num(f"{k}.per_hour")) for k in kinds if f"{k}.per_hour" in rules.values),
+        else_=0.0,
+    )
+    raw = minutes / 60.0 * per_hour
+    how = str(rules.values["rounding"])
+    rounded = {
+        "half": floor(raw * 2 + 0.5 + 1e-9) / 2.0,
+        "whole": floor(raw + 0.5 + 1e-9) * 1.0,
+        "down": floor(raw + 1e-9) * 1.0,
+        "down_half": floor(raw * 2 + 1e-9) / 2.0,
+    }.get(how, raw)
+    ruled = sa.case(
+        (all_day, all_day_hours),
+        (by_day, sa.case((half, rules.num("half_day")), else_=rules.num("full_day"))),
+        else_=rounded,
+    )
+    hours = sa.func.coalesce(col(TrainingSession.hours), col(Programme.hours), ruled)
+    days = sa.case(
+        (all_day, sa.case((all_day_hours > 0, day_count), else_=0.0)),
+        (by_day, sa.case((half, 0.5), else_=1.0)),
+        else_=0.0,
+    )
+    return hours, days
+
+
 def _earned_by_cadre(
     s: Session, rules: Rules, first: date, last: date, cadre_ids: Sequence[int] | None = None
 ) -> dict[int, tuple[float, float]]:
-    """cadre -> (centralised 学时, days) from the sessions held here between two local days, inclusive.
-
-    The rules are applied in Python to the period's sessions (a few thousand rows at city size); sessions of
-    equal worth form a class, and one SQL aggregate per cadre sums max(0, worth × status share − leave)
-    with the classes and shares written in as a CASE: one row per cadre, like a hand-written query."""
-    period = (
-        col(TrainingSession.status) != SessionStatus.CANCELLED.value,
-        col(TrainingSession.starts_at) >= local_midnight(first),
-        col(TrainingSession.starts_at) < local_midnight(last + timedelta(days=1)),
-    )
-    sessions = s.exec(
-        select(
-            TrainingSession.id,
-            Programme.kind,
-            TrainingSession.all_day,
-            _minutes_expr(s),
-            Programme.hours,
-            TrainingSession.hours,
-        )
-        .join(Programme, col(TrainingSession.programme_id) == Programme.id)
-        .where(*period)
-    ).all()
-    classes: dict[tuple[float, float], list[int]] = {}
-    memo: dict[tuple[Any, ...], tuple[float, float]] = {}
-    for sid, kind, all_day, mins, p_hours, s_hours in sessions:
-        key = (kind, bool(all_day), int(mins or 0), p_hours, s_hours)
-        worth = memo.get(key)
-        if worth is None:
-            worth = memo[key] = session_worth(rules, kind, bool(all_day), int(mins or 0), p_hours, s_hours)
-        if worth[0] > 0 or worth[1] > 0:
-            classes.setdefault(worth, []).append(int(sid))
-    if not classes:
-        return {}
-
-    def member(ids: list[int]) -> Any:  # ids read from the database: integers, written in as literals
-        return sa.literal_column(f"participant.session_id IN ({','.join(str(i) for i in sorted(ids))})")
-
-    hours_of = sa.case(*((member(ids), h) for (h, _d), ids in classes.items() if h > 0), else_=0.0)
-    day_classes = [(member(ids), d) for (_h, d), ids in classes.items() if d > 0]
-    days_of = sa.case(*day_classes, else_=0.0) if day_classes else sa.literal(0.0)
+    """cadre -> (centralised 学时, days) from the sessions held here between two local days, inclusive:
+    one SQL aggregate per cadre of max(0, worth × status share − leave)."""
+    worth_hours, worth_days = _worth_sql(s, rules)
     shares = [(col(Participant.status) == st.value, rules.factor(st.value)) for st in AttendanceStatus]
-    share = (
-        sa.case(*((c, v) for c, v in shares if v > 0), else_=0.0) if any(v > 0 for _c, v in shares) else 0.0
+    share: Any = (
+        sa.case(*((c, v) for c, v in shares if v > 0), else_=0.0) if any(v for _c, v in shares) else 0.0
     )
     leave = sa.func.coalesce(col(Participant.leave_hours), 0.0)
     full_day = rules.num("full_day") or 1.0
-    got_hours = hours_of * share - leave
-    got_days = days_of * share - leave / full_day
+    # max(0, x) as a two-argument function, so the database evaluates each CASE once per row
+    clip = sa.func.max if s.get_bind().dialect.name == "sqlite" else sa.func.greatest
+    got_hours = clip(worth_hours * share - leave, 0.0)
+    got_days = sa.case((worth_days > 0, clip(worth_days * share - leave / full_day, 0.0)), else_=0.0)
     stmt = (
-        select(
-            Participant.cadre_id,
-            sa.func.sum(sa.case((got_hours > 0, got_hours), else_=0.0)),
-            sa.func.sum(sa.case((sa.and_(days_of > 0, got_days > 0), got_days), else_=0.0)),
-        )
+        select(Participant.cadre_id, sa.func.sum(got_hours), sa.func.sum(got_days))
         .select_from(Participant)
         .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
-        .where(*period, col(Participant.status).is_not(None))
+        .join(Programme, col(TrainingSession.programme_id) == Programme.id)
+        .where(
+            col(TrainingSession.status) != SessionStatus.CANCELLED.value,
+            col(TrainingSession.starts_at) >= local_midnight(first),
+            col(TrainingSession.starts_at) < local_midnight(last + timedelta(days=1)),
+            col(Participant.status).is_not(None),
+        )
         .group_by(Participant.cadre_id)
     )
     if cadre_ids is not None:
@@ -994,6 +1023,7 @@ def ledger(
                 c: here5.get(c, (0.0, 0.0))[0] + away5.get(c, (0.0, 0.0, 0.0, 0))[0] for c in division_ids
             }
     rows: list[LedgerRow] = []
+    memo: dict[tuple[RankSpan, ...], Any] = {}
     for cid, name, ref, uid, unit_name, post, active, _role in cadres:
         h_here, d_here = here.get(cid, (0.0, 0.0))
         h_away, d_away, online, pending = elsewhere.get(cid, (0.0, 0.0, 0.0, 0))
@@ -1017,6 +1047,7 @@ def ledger(
                 online,
                 pending,
                 five.get(cid),
+                memo,
             )
         )
     return Ledger(year, day, rows)
@@ -1038,9 +1069,13 @@ def _row(
     online: float,
     pending: int,
     five_hours: float | None,
+    memo: dict[tuple[RankSpan, ...], Any],
 ) -> LedgerRow:
-    target, target_days, online_target = year_targets(rules, spans, year)
-    due, due_days, online_due = year_targets(rules, spans, year, until=day)
+    key = tuple(spans)
+    both = memo.get(key)
+    if both is None:  # most cadres share a rank history (one rank all year): computed once per ledger
+        both = memo[key] = (year_targets(rules, spans, year), year_targets(rules, spans, year, until=day))
+    (target, target_days, online_target), (due, due_days, online_due) = both
     days_met = target_days > 0 and days >= target_days - 1e-9
     shortfall = 0.0 if days_met else max(0.0, target - hours)
     due_met = due_days > 0 and days >= due_days - 1e-9
