@@ -376,3 +376,45 @@ def test_dossier_collects_everything(ctx: Context) -> None:
     assert this_year.centralised_hours == 4 + 30
     assert d.five_year_hours == 34  # the pending one counts nothing
     assert d.posts and d.posts[0].post_title == "乡党委书记"
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    trip_days=st.integers(min_value=1, max_value=12),
+    secondment_days=st.integers(min_value=20, max_value=95),
+    course_hours=st.sampled_from([2, 4, 5, 7]),
+    rounding=st.sampled_from(list(hours.ROUNDING)),
+)
+def test_property_sql_ledger_agrees_with_the_rules_in_python(
+    ctx: Context, trip_days: int, secondment_days: int, course_hours: int, rounding: str
+) -> None:
+    """The ledger's SQL aggregate and `session_worth` (used for drill-down and dossiers) give the same 学时."""
+    people = (
+        [p.id for p in secretaries(ctx, 1)]
+        if not hours.ledger(ctx, YEAR).rows
+        else [hours.ledger(ctx, YEAR).rows[0].cadre_id]
+    )
+    hours.set_rule(ctx, "rounding", rounding)
+    start = date(YEAR, 1, 5) + timedelta(days=len(hours.hours_items(ctx, people[0], year=YEAR)) * 100 % 200)
+    for kind, days in (("study_trip", trip_days), ("secondment", secondment_days)):
+        prog = programmes.add_programme(ctx, kind=kind, title=f"{kind}{start}")
+        ses = schedule.create_session(
+            ctx,
+            schedule.SessionDraft(
+                programme=prog.id,
+                first_day=start,
+                last_day=start + timedelta(days=days - 1),
+                participants=tuple(people),
+            ),
+            force=True,
+        )
+        attendance.mark_remaining_present(ctx, ses.id)
+    course = programmes.add_programme(ctx, kind="course", title=f"课{start}")
+    lec = lecture(ctx)
+    for prog_id, length in ((course.id, course_hours), (lec.id, 1)):
+        ses = session_on(ctx, prog_id, start + timedelta(days=1), 9, 9 + length, participants=tuple(people))
+        attendance.mark_remaining_present(ctx, ses.id)
+    row = hours.ledger(ctx, YEAR, cadre_id=people[0]).rows[0]
+    items = hours.hours_items(ctx, people[0], year=YEAR)
+    assert row.centralised_hours == pytest.approx(sum(i.hours for i in items))
+    assert row.centralised_days == pytest.approx(sum(i.days for i in items))
