@@ -53,6 +53,8 @@ def test_report_json_fields_behind_and_files(demo_path: Path, tmp_path: Path) ->
     assert ws["A1"].value == "2026年干部教育培训学时台账"
     units = json.loads(run(demo_path, "hours", "report", "--by", "unit", "-f", "json").stdout)
     assert sum(u["cadres"] for u in units) == 88
+    over = json.loads(run(demo_path, "hours", "leave-over", "--year", "2026", "--json").stdout)
+    assert [(r["total_hours"], r["leave_hours"], r["limit_hours"]) for r in over] == [(30.0, 12.0, 4.29)]
     bad = run(demo_path, "hours", "report", "--format", "pdf", ok=False)
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1
 

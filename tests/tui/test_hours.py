@@ -43,6 +43,11 @@ def test_ledger_behind_filter_and_drill_down(make_app, run_pilot, tui_ctx) -> No
         assert isinstance(pilot.app.screen, TableDialog)
         text = screen_text(pilot.app)
         assert "织金大讲堂" in text and "学时明细" in text
+        await pilot.press("escape")
+        assert "请假超 1/7：1 人" in screen_text(pilot.app)  # the demo's secretary with two days off the trip
+        await pilot.press("l")
+        await settle(pilot)
+        assert "赴山东" in screen_text(pilot.app) and "4.29" in screen_text(pilot.app)
         await pilot.press("escape", "t")  # by unit
         await settle(pilot)
         assert "学时·按单位" in screen_text(pilot.app)

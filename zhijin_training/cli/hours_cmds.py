@@ -145,6 +145,38 @@ def hours_report(
     )
 
 
+@hours_app.command("leave-over")
+def hours_leave_over(
+    year: int = typer.Option(None, "--year", help="the year (default: this year)"),
+    json_: bool = typer.Option(False, "--json"),
+) -> None:
+    """Art. 15: who took leave above 1/7 of a full-time course or trip of several days (its own 学时)."""
+    from zhijin_training.services import hours
+
+    ctx = context()
+    rows = hours.leave_over(ctx, year or local_date(ctx.now()).year)
+    if json_:
+        print_json(rows)
+        return
+    print_table(
+        "请假超过 1/7 leave over 1/7",
+        ["#", "姓名 name", "单位 unit", "课程 course", "起 from", "学时 total", "请假 leave", "上限 limit"],
+        [
+            (
+                r.cadre_id,
+                r.name,
+                r.unit,
+                r.course,
+                r.first_day,
+                _num(r.total_hours),
+                _num(r.leave_hours),
+                _num(r.limit_hours),
+            )
+            for r in rows
+        ],
+    )
+
+
 @hours_app.command("add")
 def hours_add(
     cadre: str = typer.Argument(..., help="#id, person number or name@unit"),

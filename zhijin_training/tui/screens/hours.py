@@ -68,8 +68,10 @@ def columns_for(view: str) -> list[Col]:
 
 def row_values(view: str, item: Any) -> list[str | Text]:
     if view == "cadre":
-        behind = Text(num(item.behind_by), style="bold red" if item.behind_by > 0 else "")
-        online = Text(num(item.online_hours), style="red" if item.online_behind_by > 0 else "")
+        behind = Text(num(item.behind_by), style="bold red" if item.behind_by > 0 else "", justify="right")
+        online = Text(
+            num(item.online_hours), style="red" if item.online_behind_by > 0 else "", justify="right"
+        )
         return [
             item.name,
             item.unit,
@@ -175,6 +177,7 @@ class HoursScreen(ServiceCalls, SectionScreen):
         Binding("n", "reject", t("hours.k.reject"), show=False),
         Binding("d", "dossier", t("hours.k.dossier")),
         Binding("x", "export", t("hours.k.export"), show=False),
+        Binding("l", "leave_over", t("hours.k.leave_over"), show=False),
         Binding("r", "reload", t("ops.k.reload"), show=False),
     ]
 
@@ -184,6 +187,7 @@ class HoursScreen(ServiceCalls, SectionScreen):
         self.behind = False
         self.year = 0
         self.items: list[Any] = []
+        self.leave_over: list[hours.LeaveOver] = []
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
@@ -215,6 +219,13 @@ class HoursScreen(ServiceCalls, SectionScreen):
         self._bar(loading=True)
         ctx, view, year, behind = self.ctx, self.view, self.year, self.behind
         self.call_service("rows", lambda: (view, year, behind, load_view(ctx, view, year, behind)))
+        self.call_service("leave", lambda: (year, hours.leave_over(ctx, year)))
+
+    def done_leave(self, result: tuple[int, list[hours.LeaveOver]]) -> None:
+        year, rows = result
+        if year == self.year:
+            self.leave_over = rows
+            self._bar()
 
     def done_rows(self, result: tuple[str, int, bool, list[Any]]) -> None:
         view, year, behind, items = result
@@ -233,6 +244,8 @@ class HoursScreen(ServiceCalls, SectionScreen):
         if self.behind and self.view != "pending":
             text.append("  " + t("hours.behind_only"), style="bold")
         text.append("  " + (t("ops.loading") if loading else t("hours.rows", n=len(self.items))), style="dim")
+        if self.leave_over:
+            text.append("  " + t("hours.leave_over_bar", n=len(self.leave_over)), style="bold red")
         self.query_one("#hours-bar", Static).update(text)
 
     # ------------------------------------------------------------ view, filter, year
@@ -301,6 +314,25 @@ class HoursScreen(ServiceCalls, SectionScreen):
         table_rows = [(item_key("cadre", r), row_values("cadre", r)) for r in rows]
         self.app.push_screen(
             TableDialog(t("hours.unit_title", unit=name, year=self.year), columns, table_rows)
+        )
+
+    def action_leave_over(self) -> None:
+        columns = [
+            Col("name", t("hours.col.name"), 6, grow=1),
+            Col("course", t("hours.col.course"), 10, grow=3),
+            Col("total", t("hours.col.hours"), 4, right=True),
+            Col("leave", t("hours.col.leave"), 4, right=True),
+            Col("limit", t("hours.col.limit"), 4, right=True),
+        ]
+        rows: list[Row] = [
+            (
+                f"{r.session_id}:{r.cadre_id}",
+                [r.name, r.course, num(r.total_hours), num(r.leave_hours), num(r.limit_hours)],
+            )
+            for r in self.leave_over
+        ]
+        self.app.push_screen(
+            TableDialog(t("hours.leave_over_title", year=self.year, n=len(rows)), columns, rows)
         )
 
     # ------------------------------------------------------------ recognition
