@@ -107,3 +107,42 @@ def test_dossier_on_screen_and_exported(make_app, run_pilot, tui_ctx, home) -> N
 
     run_pilot(make_app(), scenario, size=(80, 24))
     assert target.exists() and target.stat().st_mode & 0o077 == 0
+
+
+def test_leave_over_one_seventh_asks_before_saving(make_app, run_pilot, tui_ctx) -> None:
+    from datetime import date
+
+    from zhijin_training.services import attendance, programmes, roster, schedule
+    from zhijin_training.tui.screens.attendance import AttendanceScreen
+    from zhijin_training.tui.screens.ops_dialogs import ConfirmDialog
+
+    people = [c.id for c in roster.list_cadres(tui_ctx)[:2]]
+    prog = programmes.add_programme(tui_ctx, kind="study_trip", title="赴青州参观学习（测试）")
+    trip = schedule.create_trip(
+        tui_ctx,
+        schedule.SessionDraft(
+            programme=prog.id,
+            first_day=date(2026, 11, 16),
+            last_day=date(2026, 11, 18),
+            participants=tuple(people),
+        ),
+        force=True,
+    )
+
+    async def scenario(pilot) -> None:
+        pilot.app.open_attendance(trip.id)
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, AttendanceScreen)
+        await pilot.press("home", "v")
+        await settle(pilot)
+        await pilot.press(*"病假", "enter", *"县委组织部", "enter")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, ConfirmDialog)  # a whole trip's leave is more than 1/7 of it
+        assert "1/7" in screen_text(pilot.app)
+        await pilot.press("y")
+        await settle(pilot)
+
+    run_pilot(make_app(), scenario, size=(80, 24))
+    saved = attendance.session_attendance(tui_ctx, trip.id).participants
+    assert sorted(p.status or "" for p in saved) == ["", "on_leave"]
+    assert any(r.session_id == trip.id for r in hours.leave_over(tui_ctx, 2026))

@@ -394,6 +394,26 @@ class AttendanceScreen(ServiceCalls, SectionScreen):
                 saved_versions[job.cadre_id] = view.version
                 self.post_message(MarkSaved(job, view))
 
+    def _ask_leave_over(self, job: Any, exc: BaseException) -> None:
+        """The leave takes the cadre over 1/7 of a full-time course: save anyway (the trainee is withdrawn)?"""
+        from zhijin_training.tui.screens.ops_dialogs import ConfirmDialog
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.pending.add(job.cadre_id)
+                self.call_service(
+                    "forced_mark", attendance.mark, self.ctx, job.session_id, job.cadre_id, job.mark, force=True
+                )
+
+        self.app.push_screen(ConfirmDialog(error_text(exc) + "\n" + t("warn.save_anyway") + "?"), answered)
+
+    def done_forced_mark(self, view: Any) -> None:
+        self.pending.discard(view.cadre_id)
+        if self.sheet is not None and view.session_id == self.sheet.session.id:
+            self.people[view.cadre_id] = view
+            self.table.update_row(*self._row(view))
+            self._show_counts()
+
     def on_mark_saved(self, message: MarkSaved) -> None:
         message.stop()
         view = message.view
@@ -414,6 +434,9 @@ class AttendanceScreen(ServiceCalls, SectionScreen):
             self.table.update_row(*self._row(person))  # back to what is saved
         if isinstance(exc, ValidationError) and "correction" in exc.message and person is not None:
             self._ask_correction(job, person)
+            return
+        if getattr(exc, "code", "") == "hours.leave_over_limit":  # Art. 15: ask before a leave crosses 1/7
+            self._ask_leave_over(job, exc)
             return
         self.notify(error_text(exc), severity="error", markup=False, timeout=8)
         if isinstance(exc, ConflictError):
