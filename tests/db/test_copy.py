@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PG_URL, make_ctx_url, pg_create, pg_drop
+from tests.errors import raises_code
 from zhijin_training.db import Database
 from zhijin_training.services import attendance, schedule
 from zhijin_training.services.context import Context
@@ -37,7 +38,7 @@ def test_copy_demo_database(demo_ctx: Context, request: pytest.FixtureRequest, t
         new = schedule.create_session(copied, schedule.SessionDraft(
             programme=first.programme_id, starts_at=first.starts_at, ends_at=first.ends_at), force=True)
         assert new.id > max(s.id for s in schedule.list_sessions(demo_ctx))
-        with pytest.raises(ValidationError, match="not empty"):
+        with raises_code(ValidationError, "dbcopy.target_not_empty"):  # the code, not the words
             copy_database(demo_ctx.db, Database(url))
         copied.db.dispose()
     finally:

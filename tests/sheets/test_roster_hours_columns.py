@@ -39,7 +39,13 @@ def test_gb18030_office_roster_with_gender_and_rank_imports(ctx: Context, tmp_pa
     with ctx.db.read() as s:
         zhang = s.get(Cadre, roster.resolve_cadre(ctx, "张伟").id)
         assert zhang is not None
-        assert (zhang.gender, zhang.ethnicity, zhang.birth_month, zhang.education, zhang.political_status) == (
+        assert (
+            zhang.gender,
+            zhang.ethnicity,
+            zhang.birth_month,
+            zhang.education,
+            zhang.political_status,
+        ) == (
             "男",
             "汉族",
             "1975.03",
@@ -53,7 +59,10 @@ def test_gb18030_office_roster_with_gender_and_rank_imports(ctx: Context, tmp_pa
     assert len(again.unchanged) == 2
     promoted = _write(
         tmp_path / "名册2.csv",
-        [OFFICE_HEADER, "1,张伟,男,汉族,1975.03,贵州织金,大学,中共党员,城关镇,镇党委书记,副处级,13800000001,"],
+        [
+            OFFICE_HEADER,
+            "1,张伟,男,汉族,1975.03,贵州织金,大学,中共党员,城关镇,镇党委书记,副处级,13800000001,",
+        ],
     )
     later = dataclasses.replace(ctx, clock=lambda: FIXED_NOW + timedelta(days=30))
     plan = roster_io.preview_import(later, promoted)

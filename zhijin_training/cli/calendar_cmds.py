@@ -6,11 +6,12 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.text import Text
 
-from zhijin_training.cli.common import console, context, fail, opt_date, print_table
+from zhijin_training.cli.common import context, fail, opt_date, print_table, say
+from zhijin_training.i18n import label, t
 from zhijin_training.services import programmes, roster
-from zhijin_training.textsafe import printable
+
+MAX_ICS_BYTES = 20 * 2**20  # a year of a county's sessions is well under 1 MB
 
 export_app = typer.Typer(help="导出 Export: calendars (.ics).", no_args_is_help=True)
 import_app = typer.Typer(help="导入 Import: calendars (.ics).", no_args_is_help=True)
@@ -20,10 +21,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(export_app, name="export")
     app.add_typer(import_app, name="import")
     app.command("publish")(publish_cmd)
-
-
-def _say(text: str) -> None:
-    console.print(Text(printable(text)))
 
 
 @export_app.command("ics")
@@ -57,7 +54,7 @@ def export_ics(
         sys.stdout.buffer.flush()
         return
     count = export.write_calendar(ctx, Path(output), **filters)
-    _say(f"wrote {count} events to {output}")
+    say("cli.ics_written", count=count, path=output)
 
 
 def publish_cmd(directory: Path = typer.Argument(..., help="directory the web server serves")) -> None:
@@ -68,10 +65,16 @@ def publish_cmd(directory: Path = typer.Argument(..., help="directory the web se
     counts: dict[str, int] = {}
     for f in report.feeds:
         counts[f.kind] = counts.get(f.kind, 0) + 1
-    _say(
-        f"published {len(report.feeds)} feeds ({counts.get('programme', 0)} programmes, "
-        f"{counts.get('unit', 0)} units, {counts.get('cadre', 0)} cadres) with {report.sessions} sessions "
-        f"to {directory}; removed {len(report.removed)} stale; index: {directory / feeds.INDEX_HTML} (office only)"
+    say(
+        "cli.published",
+        feeds=len(report.feeds),
+        programmes=counts.get("programme", 0),
+        units=counts.get("unit", 0),
+        cadres=counts.get("cadre", 0),
+        sessions=report.sessions,
+        directory=str(directory),
+        removed=len(report.removed),
+        index=str(directory / feeds.INDEX_HTML),
     )
 
 
@@ -85,10 +88,18 @@ def import_ics(
     from zhijin_training.ical import importer
 
     try:
+        size = file.stat().st_size
+        if size > MAX_ICS_BYTES:  # checked before reading
+            fail(
+                "file.too_large",
+                field="file",
+                file=file.name,
+                size_mb=round(size / 2**20, 1),
+                limit_mb=MAX_ICS_BYTES // 2**20,
+            )
         data = file.read_bytes()
-    except OSError as exc:
-        fail(f"{file}: {exc.strerror}")
-        return
+    except OSError:
+        fail("file.unreadable", field="file", file=str(file))
     ctx = context()
     preview = importer.preview_import(ctx, data, file.name)
     rows = [
@@ -104,17 +115,23 @@ def import_ics(
         f"导入预览 Import preview: {preview.calendar_name}", ["", "标题 title", "说明 detail", "UID"], rows
     )
     for title, kind in preview.new_programmes:
-        _say(f"new programme: {title} ({kind})")
-    _say(
-        f"{len(preview.added)} to add, {len(preview.changed)} to change, {len(preview.unchanged)} unchanged, "
-        f"{len(preview.skipped)} skipped"
+        say("cli.ics_new_programme", title=title, kind=label("programme_kind", kind))
+    say(
+        "cli.ics_preview",
+        added=len(preview.added),
+        changed=len(preview.changed),
+        unchanged=len(preview.unchanged),
+        skipped=len(preview.skipped),
     )
     if dry_run or not preview.has_changes:
         return
-    if not yes and not typer.confirm("apply this import?", default=False):
-        _say("nothing written")
+    if not yes and not typer.confirm(t("cli.confirm_apply"), default=False):
+        say("cli.nothing_written")
         raise typer.Exit(1)
     result = importer.apply_import(ctx, preview)
-    _say(
-        f"imported: {result.added} added, {result.changed} changed, {result.programmes_created} programmes created"
+    say(
+        "cli.ics_imported",
+        added=result.added,
+        changed=result.changed,
+        programmes=result.programmes_created,
     )

@@ -36,9 +36,9 @@ def _num(value: float | None) -> str:
 def _format(fmt: str | None, out: Path | None) -> str:
     chosen = fmt or (out.suffix.lower().lstrip(".") if out is not None else "table")
     if chosen not in FORMATS:
-        fail(f"--format: '{chosen}' must be one of {', '.join(FORMATS)}")
+        fail("value.unknown", field="--format", value=chosen, allowed=list(FORMATS))
     if chosen in ("csv", "xlsx") and out is None:
-        fail(f"--format {chosen} needs -o FILE")
+        fail("cli.format_needs_output", field="--format", format=chosen)
     return chosen
 
 
@@ -54,7 +54,7 @@ def hours_report(
     from zhijin_training.services import hours
 
     if by not in ("cadre", "unit"):
-        fail(f"--by: '{by}' must be cadre or unit")
+        fail("value.unknown", field="--by", value=by, allowed=["cadre", "unit"])
     chosen = _format(fmt, out)
     ctx = context()
     year = year or local_date(ctx.now()).year
@@ -309,7 +309,7 @@ def hours_import(
             ["行 row", "列 column", "问题 problem"],
             [(e.row, e.column, e.text) for e in preview.errors],
         )
-        fail(f"{len(preview.errors)} error(s) in {file.name}: fix them and import again; nothing was written")
+        fail("cli.import_has_errors", field="file", count=len(preview.errors), file=file.name)
     if not preview.new:
         console.print(Text("nothing to add"))
         return
@@ -331,7 +331,7 @@ def hours_rules(
     for item in set_ or []:
         key, sep, value = item.partition("=")
         if not sep:
-            fail(f"--set {item}: expected KEY=VALUE, e.g. full_day=8")
+            fail("hours.set_format", field="--set", value=item)
         hours.set_rule(ctx, key.strip(), value.strip())
     print_table("学时规则 rules", ["规则 key", "值 value", "来源 source"], hours.rules_table(ctx))
 
@@ -364,9 +364,9 @@ def dossier_cmd(
     from zhijin_training.sheets.hours_sheets import write_dossiers
 
     if (cadre is None) == (unit is None):
-        fail("dossier: give a CADRE or --unit UNIT")
+        fail("hours.dossier_target")
     if out.suffix.lower() != ".xlsx":
-        fail(f"{out.name}: the dossier is written as .xlsx")
+        fail("hours.dossier_xlsx", field="--output", path=out.name)
     ctx = context()
     org = ctx.settings.org_name if ctx.settings else ""
     if unit is not None:

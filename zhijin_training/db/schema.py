@@ -9,7 +9,7 @@ import sqlite3
 
 from zhijin_training.db.engine import Database
 
-SCHEMA_HEAD = "0005"
+SCHEMA_HEAD = "0005"  # the integrator re-chains 0005 after main's 0008
 
 
 def stored_revision(db: Database) -> str | None:

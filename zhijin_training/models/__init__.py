@@ -128,7 +128,9 @@ class Programme(SQLModel, table=True):
     destinations: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # study trips
     host_place: str = Field(default="", max_length=200)  # secondments
     alarm_minutes: int | None = None  # overrides the per-kind default lead time
-    hours: float | None = None  # 学时 of each of its sessions, overriding the office rules (services/hours.py)
+    hours: float | None = (
+        None  # 学时 of each of its sessions, overriding the office rules (services/hours.py)
+    )
     active: bool = Field(default=True)
     version: int = _version()
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
@@ -266,6 +268,9 @@ class AuditEntry(SQLModel, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     after: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     reason: str = Field(default="")
+    # the entries one transaction wrote share it (a new session and its 88 participants are one operation);
+    # None for entries written before it existed (migration 0008)
+    operation: str | None = Field(default=None, max_length=32)
 
 
 class AppSetting(SQLModel, table=True):

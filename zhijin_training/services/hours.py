@@ -30,6 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from zhijin_training.enums import STATUS_SPECS, status_specs
 from zhijin_training.models import (
     AppSetting,
     AttendanceStatus,
@@ -52,7 +53,7 @@ from zhijin_training.models.hours import (
 )
 from zhijin_training.services import audit
 from zhijin_training.services.context import Context
-from zhijin_training.services.errors import DomainError, NotFoundError, ValidationError
+from zhijin_training.services.errors import DomainError, NotFoundError, Phrase, ValidationError
 from zhijin_training.services.schedule import ScheduleWarning
 from zhijin_training.services.validation import clean_text
 from zhijin_training.settings import AccessRole
@@ -75,12 +76,8 @@ DEFAULT_RULES: dict[str, Any] = {
     "study_trip.cap": 48.0,
     "secondment.per_day": 6.0,
     "secondment.cap": 90.0,
-    "status.present": 1.0,
-    "status.late": 1.0,
-    "status.left_early": 1.0,
-    "status.on_leave": 0.0,
-    "status.absent": 0.0,
-    "status.deputy": 0.0,
+    # the share of a session's 学时 each attendance status earns: whole when attended in person (StatusSpec)
+    **{f"status.{spec.value}": 1.0 if spec.attended else 0.0 for spec in STATUS_SPECS},
     "target.township_section.hours": 90.0,  # a year (Art. 14)
     "target.township_section.days": 12.0,
     "target.county_division.hours": 550.0,  # every 5 years (Art. 14)
@@ -726,7 +723,9 @@ def _decide(
                 "external_training", record_id, row.decided_by or row.submitted_by, row.updated_at
             )
         if row.state == state:
-            raise ValidationError("hours.already_decided", record_id=record_id, state=state)
+            raise ValidationError(
+                "hours.already_decided", record_id=record_id, state=Phrase(f"record_state.{state}")
+            )
         before = audit.snapshot(row)
         row.state = state
         row.decided_by = ctx.actor.user
@@ -906,7 +905,7 @@ def _earned_by_cadre(
     """cadre -> (centralised 学时, days) from the sessions held here between two local days, inclusive:
     one SQL aggregate per cadre of max(0, worth × status share − leave)."""
     worth_hours, worth_days = _worth_sql(s, rules)
-    shares = [(col(Participant.status) == st.value, rules.factor(st.value)) for st in AttendanceStatus]
+    shares = [(col(Participant.status) == st.value, rules.factor(st.value)) for st in status_specs()]
     share: Any = (
         sa.case(*((c, v) for c, v in shares if v > 0), else_=0.0) if any(v for _c, v in shares) else 0.0
     )

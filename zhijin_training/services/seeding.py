@@ -53,7 +53,7 @@ def init_database(
     ctx: Context, *, units: str = "2012", demo: bool = False, progress: Callable[[str], None] | None = None
 ) -> InitReport:
     if units not in UNIT_SETS:
-        raise ValidationError(f"--units: '{units}' must be 2012 or current")
+        raise ValidationError("value.unknown", field="--units", value=units, allowed=["2012", "current"])
     from zhijin_training.db import migrate  # Alembic is heavy: only `init` needs it
 
     say = progress or (lambda _msg: None)
@@ -403,7 +403,9 @@ def _seed_demo_hours(
             force=True,
         )
         attendance.mark_remaining_present(ctx, held.id)
-    school = [(c, "党校主体班") for c in secretaries[:10]] + [(c, "上级调训") for c in [*deputies, *heads][::2]]
+    school = [(c, "党校主体班") for c in secretaries[:10]] + [
+        (c, "上级调训") for c in [*deputies, *heads][::2]
+    ]
     for i, (cadre, source) in enumerate(school):
         start = date(year, 3 + i % 6, 2 + i % 3 * 7)
         record = hours.add_record(

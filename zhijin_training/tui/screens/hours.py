@@ -15,16 +15,17 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
 from zhijin_training.i18n import label, t
 from zhijin_training.services import hours
+from zhijin_training.settings import AccessRole
 from zhijin_training.timeutil import local_date
 from zhijin_training.tui.base import SectionScreen
 from zhijin_training.tui.files import ask_save_path, default_path
-from zhijin_training.tui.screens.ops_common import Col, OpsTable, Row, ServiceCalls
-from zhijin_training.tui.screens.ops_dialogs import Field, FormDialog, TableDialog
+from zhijin_training.tui.kit.dialogs import Field, FormDialog, TableDialog
+from zhijin_training.tui.kit.keymap import Key, keys
+from zhijin_training.tui.kit.table import Col, Row, Table
 
 VIEWS = ("cadre", "unit", "pending")
 
@@ -166,20 +167,23 @@ def dossier_rows(d: hours.Dossier) -> list[Row]:
     return rows
 
 
-class HoursScreen(ServiceCalls, SectionScreen):
+RECOGNITION_ACTIONS = ("recognise", "reject")  # 学时认定 is the administrators' (the services check it too)
+
+
+class HoursScreen(SectionScreen):
     CSS_PATH = "hours.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("t", "next_view", t("hours.k.view")),
-        Binding("b", "toggle_behind", t("hours.k.behind")),
-        Binding("left_square_bracket", "year(-1)", t("hours.k.prev_year"), key_display="["),
-        Binding("right_square_bracket", "year(1)", t("hours.k.next_year"), key_display="]"),
-        Binding("y", "recognise", t("hours.k.recognise")),
-        Binding("n", "reject", t("hours.k.reject"), show=False),
-        Binding("d", "dossier", t("hours.k.dossier")),
-        Binding("x", "export", t("hours.k.export"), show=False),
-        Binding("l", "leave_over", t("hours.k.leave_over"), show=False),
-        Binding("r", "reload", t("ops.k.reload"), show=False),
-    ]
+    KEYS: ClassVar = keys(
+        Key("hours.view", "t", "next_view", "hours.k.view"),
+        Key("hours.behind", "b", "toggle_behind", "hours.k.behind"),
+        Key("hours.prev_year", "left_square_bracket", "year(-1)", "hours.k.prev_year", key_display="["),
+        Key("hours.next_year", "right_square_bracket", "year(1)", "hours.k.next_year", key_display="]"),
+        Key("hours.recognise", "y", "recognise", "hours.k.recognise", edits=True),
+        Key("hours.reject", "n", "reject", "hours.k.reject", show=False, edits=True),
+        Key("hours.dossier", "d", "dossier", "hours.k.dossier"),
+        Key("hours.export", "x", "export", "hours.k.export", show=False),
+        Key("hours.leave_over", "l", "leave_over", "hours.k.leave_over", show=False),
+        Key("hours.reload", "r,f5,ctrl+r", "reload", "ops.k.reload", show=False),
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -192,12 +196,18 @@ class HoursScreen(ServiceCalls, SectionScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         yield Static("", id="hours-bar")
-        yield OpsTable(columns_for(self.view), id="hours-table")
+        yield Table(columns_for(self.view), id="hours-table")
         yield from self.compose_bottom()
 
     @property
-    def table(self) -> OpsTable:
-        return self.query_one("#hours-table", OpsTable)
+    def table(self) -> Table:
+        return self.query_one("#hours-table", Table)
+
+    def allows(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Recognition is offered to administrators, and only where there are records awaiting it."""
+        if action in RECOGNITION_ACTIONS:
+            return self.ctx.actor.role == AccessRole.ADMIN and self.view == "pending"
+        return True
 
     def on_mount(self) -> None:
         self.year = local_date(self.ctx.now()).year
@@ -252,6 +262,7 @@ class HoursScreen(ServiceCalls, SectionScreen):
     def action_next_view(self) -> None:
         self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
         self.items = []
+        self.refresh_bindings()  # y / n are offered on the pending records only
         self.load(top=True)
 
     def action_toggle_behind(self) -> None:
