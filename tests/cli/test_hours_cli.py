@@ -164,7 +164,7 @@ def test_import_all_or_nothing_then_dossier(demo_path: Path, tmp_path: Path) -> 
     run(demo_path, "hours", "import", str(good), "--yes")
     assert len(json.loads(run(demo_path, "hours", "list", "--json").stdout)) == count + 2
     again = run(demo_path, "hours", "import", str(good), "--yes")
-    assert "nothing to add" in again.stdout
+    assert "没有需要新增的记录" in again.stdout  # the interface language: Chinese by default
     one = tmp_path / "one.xlsx"
     run(demo_path, "dossier", "DEMO0004", "-o", str(one))
     ws = load_workbook(one).worksheets[0]

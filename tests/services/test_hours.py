@@ -329,6 +329,32 @@ def test_leave_needs_reason_and_approver(ctx: Context) -> None:
     assert exc.value.code == "hours.leave_needs_approval"
 
 
+def test_leave_within_a_session_keeps_its_details_and_other_statuses_drop_them(ctx: Context) -> None:
+    """The merge of the status table (StatusSpec.needs) with leave within a session: a present cadre with
+    two hours' leave keeps the reason and approver; marked absent later, the leave hours and details go."""
+    trip, people = _trip(ctx)
+    leave = attendance.Mark("present", leave_hours=2, leave_reason="病假", approved_by="县委组织部")
+    view = attendance.mark(ctx, trip, people[0], leave)
+    assert (view.status, view.leave_reason, view.approved_by) == ("present", "病假", "县委组织部")
+    view = attendance.mark(ctx, trip, people[0], attendance.Mark("absent", leave_reason="病假"))
+    assert (view.status, view.leave_reason, view.approved_by) == ("absent", "", "")
+    assert hours.leave_over(ctx, YEAR) == []
+
+
+def test_the_one_seventh_warning_is_a_coded_schedule_warning(ctx: Context) -> None:
+    """The TUI and CLI offer 'save anyway' for a ScheduleWarning; the text comes from the catalogue."""
+    from zhijin_training.services.errors import describe
+    from zhijin_training.services.schedule import ScheduleWarning
+
+    trip, people = _trip(ctx)
+    over = attendance.Mark("on_leave", leave_reason="病假", approved_by="县委组织部")
+    with pytest.raises(ScheduleWarning) as exc:
+        attendance.mark(ctx, trip, people[0], over)
+    assert (exc.value.code, exc.value.field) == ("hours.leave_over_limit", "leave_hours")
+    title, text = describe(exc.value, "zh")
+    assert title == "请假超过 1/7" and "30" in text and "第十五条" in text
+
+
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     days=st.integers(min_value=2, max_value=9),

@@ -149,3 +149,39 @@ def test_leave_over_one_seventh_asks_before_saving(make_app, run_pilot, tui_ctx)
     saved = attendance.session_attendance(tui_ctx, trip.id).participants
     assert sorted(p.status or "" for p in saved) == ["", "on_leave"]
     assert any(r.session_id == trip.id for r in hours.leave_over(tui_ctx, 2026))
+
+
+def test_roster_preview_lists_the_ignored_columns(
+    make_app, run_pilot, tui_ctx, tmp_path, monkeypatch
+) -> None:
+    """A roster with a column the roster keeps no field for (籍贯) is previewed, not refused: the column is
+    listed as ignored, and the import writes the rest."""
+    import csv
+
+    from zhijin_training.services import roster
+    from zhijin_training.tui.screens.preview import PreviewDialog
+
+    from .test_files import type_path
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    path = tmp_path / "名册-籍贯.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["姓名", "单位", "职务", "职级", "籍贯"])
+        writer.writerow(["新人丙", "猫场镇", "镇长助理", "乡科级", "贵州织金"])
+    before = roster.count_cadres(tui_ctx)
+
+    async def scenario(pilot) -> None:
+        await pilot.press("3", "i")
+        await settle(pilot)
+        await type_path(pilot, path)
+        assert isinstance(pilot.app.screen, PreviewDialog)
+        text = screen_text(pilot.app)
+        assert "未导入的列 1" in text and "E 籍贯" in text and "新增 1" in text
+        await pilot.press("y")
+        await settle(pilot)
+
+    run_pilot(make_app(), scenario, size=(80, 24))
+    assert roster.count_cadres(tui_ctx) == before + 1
+    added = roster.list_cadres(tui_ctx, search="新人丙")[0]
+    assert [r.rank for r in hours.rank_history(tui_ctx, added.id)] == ["township_section"]

@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 from rich.text import Text
 
-from zhijin_training.cli.common import console, context, fail, opt_date, print_json, print_table
-from zhijin_training.i18n import label
+from zhijin_training.cli.common import console, context, fail, opt_date, print_json, print_table, say
+from zhijin_training.i18n import label, t
 from zhijin_training.timeutil import local_date
 
 hours_app = typer.Typer(
@@ -70,7 +70,7 @@ def hours_report(
             from zhijin_training.sheets.hours_sheets import unit_hours_ledger, write_ledger
 
             path = write_ledger(unit_hours_ledger(units, year, org=org), out)
-            console.print(Text(f"已保存 saved {path}"))
+            say("cli.written", path=str(path))
             return
         print_table(
             f"{year} 学时 by unit",
@@ -111,7 +111,7 @@ def hours_report(
         path = write_ledger(
             cadre_hours_ledger(rows, year, org=org, behind=behind), out, per_unit=chosen == "xlsx"
         )
-        console.print(Text(f"已保存 saved {path}"))
+        say("cli.written", path=str(path))
         return
     print_table(
         f"{year} 学时" + (" 未达进度 behind target" if behind else ""),
@@ -302,7 +302,7 @@ def hours_import(
         ],
     )
     if preview.ignored:
-        console.print(Text("未导入的列 ignored columns: " + "、".join(preview.ignored)))
+        say("hours.cli.ignored_columns", columns="、".join(preview.ignored))
     if preview.errors:
         print_table(
             "错误 Errors (nothing was imported)",
@@ -311,13 +311,13 @@ def hours_import(
         )
         fail("cli.import_has_errors", field="file", count=len(preview.errors), file=file.name)
     if not preview.new:
-        console.print(Text("nothing to add"))
+        say("hours.cli.nothing_to_add")
         return
-    if not yes and not typer.confirm(f"import {len(preview.new)} record(s)?", default=False):
-        console.print(Text("nothing was written"))
+    if not yes and not typer.confirm(t("hours.cli.confirm_import", n=len(preview.new)), default=False):
+        say("cli.nothing_written")
         raise typer.Exit(1)
     n = hours_io.apply_import(ctx, preview)
-    console.print(Text(f"imported {n} record(s), awaiting recognition"))
+    say("hours.cli.imported", n=n)
 
 
 @hours_app.command("rules")
@@ -375,7 +375,7 @@ def dossier_cmd(
     else:
         books = [hours.dossier(ctx, cadre)]
     path = write_dossiers(books, out, org=org)
-    console.print(Text(f"已保存 saved {path} ({len(books)})"))
+    say("hours.cli.dossiers_written", path=str(path), n=len(books))
 
 
 def register(app: typer.Typer) -> None:

@@ -424,7 +424,7 @@ def roster_import(
         ],
     )
     if preview.ignored:  # columns the roster keeps no field for: shown, never a reason to refuse
-        console.print(Text("未导入的列 ignored columns: " + "、".join(preview.ignored)))
+        say("hours.cli.ignored_columns", columns="、".join(preview.ignored))
     if preview.errors:
         print_table(
             "错误（未导入任何内容） Errors (nothing was imported)",
