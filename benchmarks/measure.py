@@ -345,6 +345,83 @@ def reports(g: Generated, runs: int, city: bool) -> list[Figure]:
     return out
 
 
+# ---------------------------------------------------------------- 3b. 学时 ledger vs hand-written SQL
+# The same numbers as services.hours.ledger with the default rules written into the SQL by hand: every
+# cadre's centralised 学时 and days of the year (sessions held here + recognised records elsewhere), online
+# 学时, the target of the rank inferred from the role (the generated data records no ranks) and the shortfall.
+_MINUTES = "CAST(ROUND((julianday(s.ends_at) - julianday(s.starts_at)) * 1440) AS INTEGER)"
+_SHARE = "(CASE WHEN p.status IN ('present', 'late', 'left_early') THEN 1.0 ELSE 0.0 END)"
+_WORTH = f"""COALESCE(s.hours, pr.hours, CASE
+    WHEN s.all_day THEN MIN(ROUND({_MINUTES} / 1440.0) * (CASE WHEN pr.kind = 'meeting' THEN 0 ELSE 6 END),
+        CASE pr.kind WHEN 'study_trip' THEN 48 WHEN 'secondment' THEN 90 ELSE 1e9 END)
+    WHEN pr.kind IN ('course', 'study_trip', 'secondment') THEN (CASE WHEN {_MINUTES} <= 240 THEN 3 ELSE 6 END)
+    WHEN pr.kind = 'lecture' THEN CAST({_MINUTES} / 60.0 * 2 + 0.5 AS INTEGER) / 2.0
+    ELSE 0 END)"""
+_DAYS = f"""(CASE WHEN s.all_day THEN ROUND({_MINUTES} / 1440.0)
+    WHEN pr.kind IN ('course', 'study_trip', 'secondment') THEN (CASE WHEN {_MINUTES} <= 240 THEN 0.5 ELSE 1 END)
+    ELSE 0 END)"""
+HOURS_SQL = f"""
+WITH here AS (
+  SELECT p.cadre_id AS cid, SUM(MAX(0, {_WORTH} * {_SHARE} - p.leave_hours)) AS h,
+         SUM(MAX(0, {_DAYS} * {_SHARE} - p.leave_hours / 6.0)) AS d
+  FROM participant p JOIN training_session s ON s.id = p.session_id JOIN programme pr ON pr.id = s.programme_id
+  WHERE s.status != 'cancelled' AND s.starts_at >= :start AND s.starts_at < :end AND p.status IS NOT NULL
+  GROUP BY p.cadre_id),
+away AS (
+  SELECT cadre_id AS cid,
+    SUM(CASE WHEN state = 'recognised' AND category = 'centralised' THEN hours ELSE 0 END) AS h,
+    SUM(CASE WHEN state = 'recognised' AND category = 'centralised' THEN days ELSE 0 END) AS d,
+    SUM(CASE WHEN state = 'recognised' AND category = 'online' THEN hours ELSE 0 END) AS o
+  FROM external_training WHERE start_date >= :first AND start_date <= :last GROUP BY cadre_id)
+SELECT c.id, c.name, u.name,
+  COALESCE(here.h, 0) + COALESCE(away.h, 0) AS central, COALESCE(here.d, 0) + COALESCE(away.d, 0) AS days,
+  COALESCE(away.o, 0) AS online,
+  CASE WHEN c.role IN ('township_secretary', 'deputy_party_building', 'department_head') THEN 90 ELSE 0 END AS t,
+  MAX(0, (CASE WHEN c.role IN ('township_secretary', 'deputy_party_building', 'department_head') THEN 90 ELSE 0
+      END) - COALESCE(here.h, 0) - COALESCE(away.h, 0)) AS shortfall
+FROM cadre c LEFT JOIN unit u ON u.id = c.unit_id LEFT JOIN here ON here.cid = c.id LEFT JOIN away ON away.cid = c.id
+WHERE c.active OR COALESCE(here.h, 0) + COALESCE(away.h, 0) + COALESCE(away.o, 0) > 0
+ORDER BY u.kind DESC, u.sort_order, c.role, c.id
+"""
+
+
+def hours_ledger(g: Generated, runs: int, city: bool) -> list[Figure]:
+    """The year's 学时 ledger for every cadre (services.hours.ledger) vs the hand-written SQL above."""
+    from zhijin_training.services import hours
+
+    ctx = make_ctx(g.path)
+    con = sqlite3.connect(f"file:{g.path}?mode=ro", uri=True)
+    year = TODAY.year
+    params = {
+        "start": _midnight(date(year, 1, 1)),
+        "end": _midnight(date(year + 1, 1, 1)),
+        "first": date(year, 1, 1).isoformat(),
+        "last": date(year, 12, 31).isoformat(),
+    }
+    hand_s, n_hand, hand_rows = adaptive(lambda: con.execute(HOURS_SQL, params).fetchall(), runs)
+    svc_s, n_svc, book = adaptive(lambda: hours.ledger(ctx, year, as_of=TODAY), runs)
+    by_id = {r[0]: round(r[3], 2) for r in hand_rows}
+    differ = sum(1 for r in book.rows if abs(by_id.get(r.cadre_id, -1) - r.centralised_hours) > 0.01)
+    note = f"{len(book.rows):,} cadres"
+    if differ or len(hand_rows) != len(book.rows):
+        note += f"; differ from SQL: {differ} cadres, rows {len(book.rows)} vs {len(hand_rows)}"
+    con.close()
+    ctx.db.dispose()
+    return [
+        Figure("hours.ledger.sql", f"学时 ledger {year}, every cadre — hand SQL", hand_s, runs=n_hand),
+        Figure(
+            "hours.ledger",
+            f"学时 ledger {year}, every cadre",
+            svc_s,
+            baseline=hand_s,
+            runs=n_svc,
+            target="≤2× SQL, ≤0.5 s (city)",
+            ok=(svc_s / hand_s <= 2 and svc_s <= 0.5) if city else None,
+            note=note,
+        ),
+    ]
+
+
 # ---------------------------------------------------------------- 4. calendars vs a bare icalendar loop
 def bare_calendar(path: Path, cadre_id: int | None = None) -> bytes:
     """The same events (summary, times, uid, sequence, participants by unit in the description) with

@@ -21,7 +21,7 @@ from pathlib import Path
 from benchmarks import generate, measure
 from benchmarks.measure import Figure
 
-PARTS = ("startup", "attendance", "reports", "calendar", "roster", "memory")
+PARTS = ("startup", "attendance", "reports", "hours", "calendar", "roster", "memory")
 # the full export builds every session of ten years: at province size that is 200,000 events and minutes
 # of icalendar work per run, so it is measured up to city size unless asked for (--full-export-all)
 FULL_EXPORT_MAX_SCALE = 10.0
@@ -92,6 +92,7 @@ def run_size(
         "startup": lambda: measure.startup(g, runs, city),
         "attendance": lambda: measure.attendance(g, runs),
         "reports": lambda: measure.reports(g, runs, city),
+        "hours": lambda: measure.hours_ledger(g, runs, city),
         "calendar": lambda: measure.calendars(g, runs, city, full=full_export),
         "roster": lambda: measure.roster_import(g, runs, workdir, roster_rows),
         "memory": lambda: measure.memory(g, city),

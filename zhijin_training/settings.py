@@ -100,6 +100,7 @@ class Settings:
     uid_domain: str = "zhijin-training.example.cn"
     review_threshold: float = 0.8
     config_path: Path | None = None
+    hours: dict[str, Any] = field(default_factory=dict)  # [hours]: 学时 rules (services/hours.py)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, **kwargs: Any) -> Settings:
@@ -267,6 +268,7 @@ def load_settings(db: str | None = None, lang: str | None = None) -> Settings:
         uid_domain=office.get("uid_domain", Settings.uid_domain),
         review_threshold=_threshold(config, config_path),
         config_path=config_path if config else None,
+        hours=config.get("hours") if isinstance(config.get("hours"), dict) else {},
         extra=config,
     )
 

@@ -96,18 +96,18 @@ def test_broken_file_is_refused_row_by_row_and_nothing_written(ctx: Context, tmp
     before = dump(ctx)
     preview = roster_io.preview_import(ctx, path)
     messages = [(e.row, e.column.split(" ")[-1], e.code, e.params.get("field")) for e in preview.errors]
+    assert preview.ignored == ["H 籍贯"]  # an unknown column is shown as ignored, never refused
     assert messages == [
-        (2, "籍贯", "roster.unknown_column", None),
         (4, "单位", "roster.unknown_unit", None),
         (5, "", "roster.duplicate_ref", None),
         (6, "姓名", "text.required", "name"),
         (7, "电话", "phone.invalid", "phone"),
         (8, "角色", "value.unknown", "role"),
     ]
-    assert preview.errors[1].params == {"unit": "不存在乡"}
-    assert str(preview.errors[1]) == "第 4 行 C 单位 列：未知单位「不存在乡」"  # where and what, in Chinese
-    assert preview.errors[4].message == "电话：'call me' 不是电话号码（只能有数字、空格和「-」，可以 + 开头）"
-    with raises_code(ValidationError, "roster.import_has_errors", count=6, file="bad.csv"):
+    assert preview.errors[0].params == {"unit": "不存在乡"}
+    assert str(preview.errors[0]) == "第 4 行 C 单位 列：未知单位「不存在乡」"  # where and what, in Chinese
+    assert preview.errors[3].message == "电话：'call me' 不是电话号码（只能有数字、空格和「-」，可以 + 开头）"
+    with raises_code(ValidationError, "roster.import_has_errors", count=5, file="bad.csv"):
         roster_io.apply_import(ctx, preview)
     assert dump(ctx) == before
 

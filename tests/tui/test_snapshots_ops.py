@@ -1,4 +1,4 @@
-"""SVG snapshots of the Roster, Attendance, Reports and Audit screens at 80x24 and 120x40 (Chinese demo data).
+"""SVG snapshots of the Roster, Attendance, Reports, Audit and 学时 screens at 80x24 and 120x40 (Chinese demo data).
 
 Update after an intended change of the look: `.venv/bin/pytest tests/tui/test_snapshots_ops.py --snapshot-update`.
 """
@@ -11,7 +11,7 @@ from zhijin_training.tui.widgets.statusbar import StatusBar
 
 from .conftest import settle
 
-SCREENS = {"roster": "3", "attendance": "4", "reports": "5", "audit": "6"}
+SCREENS = {"roster": "3", "attendance": "4", "reports": "5", "audit": "6", "hours": "7"}
 
 
 async def _steady(pilot) -> None:

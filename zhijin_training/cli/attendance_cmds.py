@@ -27,6 +27,8 @@ def attendance_mark(
     note: str = typer.Option(""),
     correction: str = typer.Option("", help="reason for correcting an earlier record"),
     version: int = typer.Option(None, help="the record version you looked at"),
+    leave_hours: float = typer.Option(None, "--leave-hours", help="学时 of leave within a multi-day session"),
+    force: bool = typer.Option(False, "--force", help="save a leave over 1/7 of a full-time course anyway"),
 ) -> None:
     """Record one cadre's attendance."""
     p = attendance.mark(
@@ -42,7 +44,9 @@ def attendance_mark(
             note=note,
             correction_reason=correction,
             expected_version=version,
+            leave_hours=leave_hours,
         ),
+        force=force,
     )
     console.print(Text(f"#{session} {p.cadre_name}: {label('status', p.status)}"))
 

@@ -11,6 +11,7 @@ from zhijin_training.cli import (
     db_cmds,
     holiday_cmds,
     notice_cmds,
+    hours_cmds,
     roster_cmds,
     schedule_cmds,
     sheets_cmds,
@@ -53,6 +54,7 @@ calendar_cmds.register(app)
 sheets_cmds.register(app)
 holiday_cmds.register(app)
 notice_cmds.register(app)
+hours_cmds.register(app)
 
 
 @app.callback(invoke_without_command=True)

@@ -436,6 +436,8 @@ def roster_import(
             if p.action != "unchanged"
         ],
     )
+    if preview.ignored:  # columns the roster keeps no field for: shown, never a reason to refuse
+        say("hours.cli.ignored_columns", columns="、".join(preview.ignored))
     if preview.errors:
         print_table(
             "错误（未导入任何内容） Errors (nothing was imported)",

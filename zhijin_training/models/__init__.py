@@ -87,6 +87,12 @@ class Cadre(SQLModel, table=True):
     post_title: str = Field(default="", max_length=200)
     role: str = Field(default=Role.OTHER.value, max_length=40)
     phone: str = Field(default="", max_length=40)
+    # the columns every office roster has (kept as typed: offices write 1975.03, 1975-03, 1975年3月)
+    gender: str = Field(default="", max_length=10, sa_column_kwargs={"server_default": ""})
+    ethnicity: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
+    birth_month: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
+    education: str = Field(default="", max_length=60, sa_column_kwargs={"server_default": ""})
+    political_status: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
     active: bool = Field(default=True)
     note: str = Field(default="")
     version: int = _version()
@@ -122,6 +128,9 @@ class Programme(SQLModel, table=True):
     destinations: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # study trips
     host_place: str = Field(default="", max_length=200)  # secondments
     alarm_minutes: int | None = None  # overrides the per-kind default lead time
+    hours: float | None = (
+        None  # 学时 of each of its sessions, overriding the office rules (services/hours.py)
+    )
     active: bool = Field(default=True)
     version: int = _version()
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
@@ -185,6 +194,7 @@ class TrainingSession(SQLModel, table=True):
     note: str = Field(default="")
     uid: str = Field(unique=True, max_length=255)  # iCalendar UID, stable for the session's life
     sequence: int = Field(default=0)  # iCalendar SEQUENCE, raised by every change
+    hours: float | None = None  # 学时 of this session, overriding the programme and the office rules
     version: int = _version()
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
@@ -228,6 +238,8 @@ class Participant(SQLModel, table=True):
     leave_reason: str = Field(default="")
     approved_by: str = Field(default="", max_length=100)
     deputy_name: str = Field(default="", max_length=100)
+    # 学时 of leave taken within a multi-day session attended otherwise (a day off a five-day trip)
+    leave_hours: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
     venue: str = Field(default="", max_length=200)
     note: str = Field(default="")
     recorded_by: str = Field(default="", max_length=100)
@@ -278,3 +290,4 @@ class AppSetting(SQLModel, table=True):
 # ---------------------------------------------------------------- tables of later topics, one module each
 # (imported here so that `SQLModel.metadata` — and so Alembic and the tests — always sees every table)
 from zhijin_training.models import holidays as _holidays  # noqa: E402,F401  (calendar_day)
+from zhijin_training.models import hours as _hours  # noqa: E402,F401  (cadre rank, training elsewhere)

@@ -48,6 +48,7 @@ class Mark:
     note: str = ""
     correction_reason: str = ""
     expected_version: int | None = None
+    leave_hours: float | None = None  # 学时 of leave within a multi-day session; None keeps what is recorded
 
 
 def _participant_view(p: Participant, cadre: Cadre, unit_name: str | None) -> ParticipantView:
@@ -109,6 +110,7 @@ def tally(participants: Sequence[ParticipantView], cancelled: bool) -> Counts:
 
 
 _DETAIL_FIELDS = ("leave_reason", "approved_by", "deputy_name")  # kept only for the statuses that need them
+_LEAVE_FIELDS = ("leave_reason", "approved_by")  # also kept for leave within a session (leave_hours)
 
 
 def check_mark(mark: Mark) -> None:
@@ -130,10 +132,29 @@ def _validate(mark: Mark) -> tuple[StatusSpec, dict[str, str]]:
         # e.g. only approved leave is excused from the rate (services/rates.py): say who approved it
         if not values.get(needed):
             raise ValidationError("attendance.detail_required", field=needed, status=spec.value)
+    leave_hours = _leave_hours(mark, spec)
+    if leave_hours is not None:
+        values["leave_hours"] = leave_hours  # type: ignore[assignment]
+    if leave_hours and not (values["leave_reason"] and values["approved_by"]):
+        raise ValidationError("hours.leave_needs_approval", field="leave_reason")
     for detail in _DETAIL_FIELDS:
-        if detail not in spec.needs:
+        # leave within a session keeps its reason and approver whatever the status
+        if detail not in spec.needs and not (leave_hours and detail in _LEAVE_FIELDS):
             values[detail] = ""
     return spec, values
+
+
+def _leave_hours(mark: Mark, spec: StatusSpec) -> float | None:
+    """Leave within a session applies to a session attended in person; on leave, absent or by deputy it is
+    moot."""
+    if not spec.attended:
+        return 0.0
+    if mark.leave_hours is None:
+        return None
+    value = float(mark.leave_hours)
+    if not 0 <= value <= 2000:
+        raise ValidationError("hours.bad_hours", field="leave_hours", value=str(mark.leave_hours))
+    return value
 
 
 def _apply(ctx: Context, s: Session, p: Participant, row: TrainingSession, mark: Mark) -> bool:
@@ -208,8 +229,13 @@ def _mark_held(ctx: Context, s: Session, row: TrainingSession) -> None:
         record_session_change(ctx, s, row, before, calendar=False, reason="attendance taken")
 
 
-def mark(ctx: Context, session_id: int, cadre: int | str, entry: Mark) -> ParticipantView:
-    """Record one cadre's attendance. `cadre` is an id or a reference (#id, person number, name@unit)."""
+def mark(
+    ctx: Context, session_id: int, cadre: int | str, entry: Mark, *, force: bool = False
+) -> ParticipantView:
+    """Record one cadre's attendance. `cadre` is an id or a reference (#id, person number, name@unit).
+
+    A leave that takes the cadre over 1/7 of a full-time course raises hours.LeaveLimitWarning unless `force`.
+    """
     ctx.actor.require(AccessRole.EDITOR, "take attendance")
     with ctx.db.write() as s:
         row = _load_session(s, session_id)
@@ -226,10 +252,21 @@ def mark(ctx: Context, session_id: int, cadre: int | str, entry: Mark) -> Partic
                 cadre=f"{person.name} (#{person.id})",
                 session_id=session_id,
             )
+        _check_leave_limit(ctx, s, row, p, entry, force)
         if _apply(ctx, s, p, row, entry):
             _mark_held(ctx, s, row)
         unit = s.get(Unit, p.unit_id) if p.unit_id else None
         return _participant_view(p, person, unit.name if unit else None)
+
+
+def _check_leave_limit(
+    ctx: Context, s: Session, row: TrainingSession, p: Participant, entry: Mark, force: bool
+) -> None:
+    from zhijin_training.services.hours import check_leave_limit
+
+    status = parse_status(entry.status).value
+    leave = entry.leave_hours if entry.leave_hours is not None else p.leave_hours
+    check_leave_limit(ctx, s, row, p.cadre_id, status, leave or 0.0, force=force)
 
 
 def mark_many(ctx: Context, session_id: int, marks: Mapping[int, Mark], *, only_unset: bool = False) -> int:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from importlib import resources
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -390,8 +391,111 @@ def seed_demo(ctx: Context, *, today: date | None = None, seed: int = 2012) -> t
             force=True,
         )
     _take_demo_attendance(ctx, rng, today)
+    _seed_demo_hours(ctx, rng, today, since, secretaries, deputies)
     sessions = schedule.list_sessions(ctx)
     return cadre_count, len(sessions)
+
+
+def _seed_demo_hours(
+    ctx: Context,
+    rng: random.Random,
+    today: date,
+    since: date,
+    secretaries: list[Any],
+    deputies: list[Any],
+) -> None:
+    """A year of 学时: ranks with a mid-year promotion, courses taken elsewhere (one awaiting recognition),
+    online academy hours, and one secretary over the 1/7 leave limit on the Shandong trip."""
+    from zhijin_training.services import hours
+
+    year = today.year
+    with ctx.db.write() as s:
+        for cadre in roster.list_cadres(ctx):
+            rank = "township_section" if cadre.role != Role.OTHER.value else "other"
+            hours.record_rank(ctx, s, cadre.id, rank, since, note=DEMO_NOTE)
+    # a township secretary promoted to 县处级 on 1 July: the year's target follows both ranks
+    hours.set_rank(ctx, secretaries[5].id, "county_division", date(year, 7, 1), note=DEMO_NOTE)
+    # a five-day course at the county party school for deputies and department heads (held here: 30 学时)
+    course = programmes.add_programme(
+        ctx, kind="course", title="全县乡科级干部进修班", organiser="县委组织部", host_place="县委党校"
+    )
+    heads = roster.list_cadres(ctx, role=Role.DEPARTMENT_HEAD.value)
+    first_day = date(year, 9, 14)
+    if first_day + timedelta(days=4) < today:
+        held = schedule.create_session(
+            ctx,
+            schedule.SessionDraft(
+                programme=course.id,
+                first_day=first_day,
+                last_day=first_day + timedelta(days=4),
+                location="县委党校",
+                participants=tuple(c.id for c in [*deputies, *heads]),
+            ),
+            force=True,
+        )
+        attendance.mark_remaining_present(ctx, held.id)
+    school = [(c, "党校主体班") for c in secretaries[:10]] + [
+        (c, "上级调训") for c in [*deputies, *heads][::2]
+    ]
+    for i, (cadre, source) in enumerate(school):
+        start = date(year, 3 + i % 6, 2 + i % 3 * 7)
+        record = hours.add_record(
+            ctx,
+            hours.RecordDraft(
+                cadre=cadre.id,
+                course="县级领导干部进修班" if source == "党校主体班" else "全省乡村振兴专题培训班",
+                start_date=start,
+                end_date=start + timedelta(days=4),
+                hours=30,
+                organiser="中共毕节市委组织部" if source == "党校主体班" else "中共贵州省委组织部",
+                institution="中共毕节市委党校" if source == "党校主体班" else "贵州省委党校",
+                evidence=f"结业证书 {year}-{i + 1:03d}（示例）",
+                source="party_school" if source == "党校主体班" else "upper",
+            ),
+        )
+        hours.recognise(ctx, record.id)
+    for i, cadre in enumerate(roster.list_cadres(ctx)):
+        got = 50 if i % 4 else rng.choice((16, 24, 32))  # every fourth is short of the online hours
+        record = hours.add_record(
+            ctx,
+            hours.RecordDraft(
+                cadre=cadre.id,
+                course=f"{year}年度网络培训必修课程",
+                start_date=date(year, 2, 1),
+                end_date=min(today, date(year, 10, 31)),
+                days=0,
+                hours=got,
+                category="online",
+                organiser="贵州省干部网络学院",
+                institution="贵州省干部网络学院",
+                source="online_academy",
+            ),
+        )
+        hours.recognise(ctx, record.id)
+    start = max(date(year, 1, 5), today - timedelta(days=20))
+    hours.add_record(  # awaiting recognition: the certificate is on its way
+        ctx,
+        hours.RecordDraft(
+            cadre=secretaries[12].id,
+            course="全省基层党建工作专题培训班",
+            start_date=start,
+            end_date=start + timedelta(days=2),
+            hours=18,
+            organiser="中共贵州省委组织部",
+            institution="贵州省委党校",
+            evidence="培训通知（结业证书待寄）",
+            source="upper",
+        ),
+    )
+    trip = next(
+        (x for x in schedule.list_sessions(ctx) if x.programme_kind == "study_trip" and x.last_day < today),
+        None,
+    )
+    if trip is not None:
+        leave = attendance.Mark(
+            "present", leave_hours=12, leave_reason="县里紧急防汛会议（两天）", approved_by="县委组织部"
+        )
+        attendance.mark(ctx, trip.id, secretaries[2].id, leave, force=True)
 
 
 def _local(day: date, at: time) -> datetime:

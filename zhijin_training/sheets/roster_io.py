@@ -29,6 +29,7 @@ from zhijin_training.models import Cadre, Post, Role, Unit
 from zhijin_training.services import audit
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import DomainError, NotFoundError, ValidationError, describe
+from zhijin_training.services.hours import current_ranks, parse_rank, record_rank
 from zhijin_training.services.roster import find_unit, record_move, save_cadre
 from zhijin_training.services.validation import clean_phone, clean_text, parse_enum
 from zhijin_training.settings import AccessRole
@@ -65,7 +66,22 @@ HEADER_ALIASES: dict[str, str] = {
     "ref": "ref",
     "备注": "note",
     "note": "note",
+    "职级": "rank",
+    "rank": "rank",
+    "性别": "gender",
+    "gender": "gender",
+    "民族": "ethnicity",
+    "ethnicity": "ethnicity",
+    "出生年月": "birth_month",
+    "出生日期": "birth_month",
+    "birth_month": "birth_month",
+    "学历": "education",
+    "education": "education",
+    "政治面貌": "political_status",
+    "political_status": "political_status",
 }
+# the columns every office roster has, kept on the cadre as typed (max length)
+PERSON_FIELDS = {"gender": 10, "ethnicity": 40, "birth_month": 20, "education": 60, "political_status": 40}
 EXPORT_HEADERS = (
     ("序号", "seq"),
     ("人员编号", "ref"),
@@ -84,6 +100,12 @@ FIELD_LABELS = {
     "phone": "电话",
     "ref": "人员编号",
     "note": "备注",
+    "rank": "职级",
+    "gender": "性别",
+    "ethnicity": "民族",
+    "birth_month": "出生年月",
+    "education": "学历",
+    "political_status": "政治面貌",
 }
 _HEADER_SEARCH_ROWS = 15
 MAX_ROSTER_BYTES = 50 * 2**20
@@ -136,7 +158,10 @@ class ParsedRoster:
     header_row: int
     columns: dict[str, str]  # column letter and header as in the file ("C 单位") -> field
     rows: list[RosterRow]
-    errors: list[RowError]  # file-level problems (unknown columns)
+    errors: list[RowError]  # file-level problems (a column twice)
+    ignored: list[str] = field(
+        default_factory=list
+    )  # columns we do not keep ("H 籍贯"): shown, never refused
 
 
 def _cell_text(value: Any) -> str:
@@ -242,6 +267,7 @@ def read_roster(path: str | Path) -> ParsedRoster:
     header_row, headers = grid[header_at]
     columns: dict[int, tuple[str, str]] = {}
     errors: list[RowError] = []
+    ignored: list[str] = []
     seen: dict[str, str] = {}
     for i, header in enumerate(headers):
         if not header:
@@ -249,7 +275,7 @@ def read_roster(path: str | Path) -> ParsedRoster:
         name = HEADER_ALIASES.get(_normal_header(header))
         letter = get_column_letter(i + 1)
         if name is None:
-            errors.append(RowError(header_row, f"{letter} {header}", "roster.unknown_column"))
+            ignored.append(f"{letter} {header}")  # 籍贯, 身份证号 …: the preview says they are not kept
         elif name in seen:
             errors.append(
                 RowError(header_row, f"{letter} {header}", "roster.second_column", {"first": seen[name]})
@@ -264,7 +290,7 @@ def read_roster(path: str | Path) -> ParsedRoster:
         if not any(data.values()):
             continue  # blank line, or a numbered blank line at the bottom of a form
         rows.append(RosterRow(row_number, values))
-    return ParsedRoster(path, header_row, {h: n for h, n in columns.values()}, rows, errors)
+    return ParsedRoster(path, header_row, {h: n for h, n in columns.values()}, rows, errors, ignored)
 
 
 # ---------------------------------------------------------------- preview
@@ -285,6 +311,7 @@ class RosterPreview:
     columns: dict[str, str]
     plans: list[RowPlan]
     errors: list[RowError]
+    ignored: list[str] = field(default_factory=list)  # columns in the file that are not kept
 
     @property
     def new(self) -> list[RowPlan]:
@@ -335,6 +362,10 @@ def _clean_row(
     check("note", lambda v: clean_text(v, "note", max_len=2000))
     check("ref", lambda v: clean_text(v, "ref", max_len=40) or None)
     check("role", lambda v: parse_enum(Role, v, "role", "role").value if v else Role.OTHER.value)
+    for name_, limit in PERSON_FIELDS.items():
+        check(name_, lambda v, n=name_, m=limit: clean_text(v, n, max_len=m))
+    if row.values.get("rank", "").strip():
+        check("rank", parse_rank)
     if "unit" in row.values:
         text = row.values["unit"]
         if not text:
@@ -363,6 +394,7 @@ def _plan(s: Session, parsed: ParsedRoster) -> tuple[list[RowPlan], list[RowErro
     units = {u.id: u.name for u in s.exec(select(Unit)).all()}
     unit_memo: dict[str, Any] = {}
     known = _CadreIndex(s)
+    ranks = current_ranks(s)
     for row in parsed.rows:
         values, row_errors = _clean_row(s, row, parsed.columns, unit_memo)
         if row_errors:
@@ -399,11 +431,13 @@ def _plan(s: Session, parsed: ParsedRoster) -> tuple[list[RowPlan], list[RowErro
             continue
         claimed[cadre.id or 0] = row.row
         changes: dict[str, tuple[str, str]] = {}
-        for key_ in ("name", "post_title", "role", "phone", "note", "ref"):
+        for key_ in ("name", "post_title", "role", "phone", "note", "ref", *PERSON_FIELDS):
             if key_ in values and (getattr(cadre, key_) or "") != (values[key_] or ""):
                 changes[key_] = (getattr(cadre, key_) or "", values[key_] or "")
         if "unit_id" in values and cadre.unit_id != values["unit_id"]:
             changes["unit"] = (units.get(cadre.unit_id, "") if cadre.unit_id else "", unit_name)
+        if "rank" in values and ranks.get(cadre.id or 0) != values["rank"]:
+            changes["rank"] = (ranks.get(cadre.id or 0, ""), values["rank"])
         action = "changed" if changes else "unchanged"
         plans.append(
             RowPlan(
@@ -451,7 +485,7 @@ def preview_import(ctx: Context, path: str | Path) -> RosterPreview:
         plans, errors = _plan(s, parsed)
     if "name" not in parsed.columns.values():
         errors.insert(0, RowError(parsed.header_row, "", "roster.no_name_column"))
-    return RosterPreview(parsed.path, parsed.columns, plans, errors)
+    return RosterPreview(parsed.path, parsed.columns, plans, errors, parsed.ignored)
 
 
 # ---------------------------------------------------------------- apply
@@ -500,13 +534,16 @@ def _add_all(ctx: Context, s: Session, plans: list[RowPlan], today: date, reason
                 phone=v.get("phone", ""),
                 note=v.get("note", ""),
                 ref=v.get("ref"),
+                **{k: v.get(k, "") for k in PERSON_FIELDS},
                 created_at=ctx.now(),
                 updated_at=ctx.now(),
             )
         )
     s.add_all(cadres)
     s.flush()
-    for cadre in cadres:
+    for cadre, plan in zip(cadres, plans, strict=True):
+        if plan.values.get("rank"):
+            record_rank(ctx, s, cadre.id or 0, plan.values["rank"], today, note=reason)
         s.add(
             Post(
                 cadre_id=cadre.id or 0,
@@ -533,9 +570,11 @@ def _update(ctx: Context, s: Session, plan: RowPlan, today: date, reason: str) -
     assert cadre is not None
     before = audit.snapshot(cadre)
     v = plan.values
-    for key in ("name", "phone", "note", "ref", "post_title", "role", "unit_id"):
+    for key in ("name", "phone", "note", "ref", "post_title", "role", "unit_id", *PERSON_FIELDS):
         if key in v:
             setattr(cadre, key, v[key] if key in ("ref", "unit_id") else v[key] or "")
+    if v.get("rank"):
+        record_rank(ctx, s, cadre.id or 0, v["rank"], today, note=reason, first_from_post=True)
     moved = 0
     if any(before and before.get(k) != getattr(cadre, k) for k in _POST_FIELDS):
         moved = 1

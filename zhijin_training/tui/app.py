@@ -33,6 +33,7 @@ SECTIONS: dict[str, str] = {
     "attendance": "zhijin_training.tui.screens.attendance:AttendanceScreen",
     "reports": "zhijin_training.tui.screens.reports:ReportsScreen",
     "audit": "zhijin_training.tui.screens.audit:AuditScreen",
+    "hours": "zhijin_training.tui.screens.hours:HoursScreen",
 }
 SECTION_KEYS: dict[str, str] = {name: str(i) for i, name in enumerate(SECTIONS, start=1)}
 HANGUP_GRACE_SECONDS = 3.0  # after SIGHUP/SIGTERM the process ends within this, stuck workers or not

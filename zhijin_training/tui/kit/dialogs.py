@@ -41,7 +41,7 @@ from zhijin_training.tui.kit.keymap import Key, Keyed, keys
 from zhijin_training.tui.kit.table import Col, Row, Table
 from zhijin_training.tui.widgets.narrow import AsciiSelect, TickBox
 
-SECTION_ORDER = ("overview", "schedule", "roster", "attendance", "reports", "audit")
+SECTION_ORDER = ("overview", "schedule", "roster", "attendance", "reports", "audit", "hours")
 
 
 # ------------------------------------------------------------------ fields

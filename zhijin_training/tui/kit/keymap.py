@@ -31,6 +31,7 @@ TOPICS = (
     "roster",
     "attendance",
     "reports",
+    "hours",
     "audit",
     "form",
     "dialog",

@@ -28,7 +28,8 @@ from zhijin_training.models import AttendanceStatus
 from zhijin_training.services import attendance, schedule
 from zhijin_training.services.attendance import Mark, tally
 from zhijin_training.services.context import Context
-from zhijin_training.services.errors import ConflictError, CorrectionRequired
+from zhijin_training.services.errors import ConflictError, CorrectionRequired, describe
+from zhijin_training.services.hours import LeaveLimitWarning
 from zhijin_training.services.views import ParticipantView, SessionAttendance, SessionView
 from zhijin_training.textsafe import printable
 from zhijin_training.timeutil import format_local, local_date, local_midnight
@@ -142,6 +143,7 @@ class AttendanceScreen(SectionScreen):
         self.venues: list[str] = []
         self.venue_index = 0
         self.pending: set[int] = set()
+        self._forced_cadre = 0  # the cadre whose leave over 1/7 is being saved anyway
         self._queue: deque[MarkJob] = deque()
         self._lock = threading.Lock()
         self._draining = False
@@ -435,6 +437,38 @@ class AttendanceScreen(SectionScreen):
                 saved_versions[job.cadre_id] = view.version
                 self.post_message(MarkSaved(job, view))
 
+    def _ask_leave_over(self, job: MarkJob, exc: BaseException) -> None:
+        """The leave takes the cadre over 1/7 of a full-time course: save anyway (the trainee is withdrawn)?"""
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.pending.add(job.cadre_id)
+                self._forced_cadre = job.cadre_id
+                self.call_service(
+                    "forced_mark",
+                    attendance.mark,
+                    self.ctx,
+                    job.session_id,
+                    job.cadre_id,
+                    job.mark,
+                    force=True,
+                )
+
+        title, text = describe(exc)
+        self.app.push_screen(Confirm(title, text + "\n" + t("kit.warn.save_anyway") + "?"), answered)
+
+    def failed_forced_mark(self, exc: BaseException) -> None:
+        self.pending.discard(self._forced_cadre)  # the reload shows what is saved
+        self.show_error(exc)
+        self.action_reload()
+
+    def done_forced_mark(self, view: ParticipantView) -> None:
+        self.pending.discard(view.cadre_id)
+        if self.sheet is not None and view.session_id == self.sheet.session.id:
+            self.people[view.cadre_id] = view
+            self.table.update_row(*self._row(view))
+            self._show_counts()
+
     def on_mark_saved(self, message: MarkSaved) -> None:
         message.stop()
         view = message.view
@@ -455,6 +489,9 @@ class AttendanceScreen(SectionScreen):
             self.table.update_row(*self._row(person))  # back to what is saved
         if isinstance(exc, CorrectionRequired) and person is not None:
             self._ask_correction(job, person)
+            return
+        if isinstance(exc, LeaveLimitWarning):  # Art. 15: ask before a leave crosses 1/7
+            self._ask_leave_over(job, exc)
             return
         self.show_error(exc)
         if isinstance(exc, ConflictError):

@@ -10,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
-from zhijin_training.i18n import label, t
+from zhijin_training.i18n import has_key, label, t
 from zhijin_training.services import audit, roster, schedule
 from zhijin_training.services.audit import AuditGroup, AuditView
 from zhijin_training.services.context import Context
@@ -34,8 +34,17 @@ QUIET_FIELDS = {
     "id",
     "cadre_id",
     "session_id",
+    "created_at",
+    "updated_at",
 }
 STATUS_FIELDS = {"status"}
+# fields of the 学时 records (issue 12) whose values are enumerations with catalogue labels
+LABELLED_FIELDS = {
+    "category": "train_category",
+    "state": "record_state",
+    "rank": "rank",
+    "source": "train_source",
+}
 # the order fields are listed in (the stored snapshots do not promise one): what matters most first
 FIELD_ORDER = (
     "status",
@@ -127,6 +136,8 @@ def show_value(key: str, value: Any) -> str:
         return shown
     if key == "role" and isinstance(value, str):
         return label("role", value)
+    if key in LABELLED_FIELDS and isinstance(value, str) and has_key(f"{LABELLED_FIELDS[key]}.{value}"):
+        return label(LABELLED_FIELDS[key], value)
     if isinstance(value, bool):
         return t("ops.yes") if value else t("ops.no")
     if isinstance(value, list):

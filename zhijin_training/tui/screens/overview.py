@@ -45,6 +45,7 @@ class OverviewData:
     upcoming: list[SessionView]
     awaiting: list[SessionView]
     figures: QuarterFigures | None
+    hours_behind: list[tuple[str, float]] | None = None  # 学时 behind target to date: name, by how much
 
 
 def load_overview(ctx: object) -> OverviewData:
@@ -55,7 +56,12 @@ def load_overview(ctx: object) -> OverviewData:
     assert isinstance(ctx, Context)
     upcoming = schedule.upcoming(ctx, days=14)
     awaiting = schedule.awaiting_attendance(ctx, limit=20)
-    return OverviewData(upcoming, awaiting, _quarter_figures(ctx))
+    from zhijin_training.services import hours
+
+    behind = [
+        (r.name, r.behind_by) for r in hours.behind_target(ctx, local_date(ctx.now()).year) if r.behind_by
+    ]
+    return OverviewData(upcoming, awaiting, _quarter_figures(ctx), behind)
 
 
 def _quarter_figures(ctx: object) -> QuarterFigures | None:
@@ -154,13 +160,20 @@ class OverviewScreen(SectionScreen):
             )
             for s in data.awaiting
         )
-        self.query_one("#quarter", Static).update(self._quarter_text(data.figures))
+        self.query_one("#quarter", Static).update(self._quarter_text(data.figures, data.hours_behind))
         self.set_status(t("overview.loaded", n=len(data.upcoming), m=len(data.awaiting)))
 
-    def _quarter_text(self, fig: QuarterFigures | None) -> Text:
+    def _quarter_text(
+        self, fig: QuarterFigures | None, behind: list[tuple[str, float]] | None = None
+    ) -> Text:
         if fig is None:
             return Text(t("overview.no_reports"))
         text = Text(no_wrap=True, overflow="crop")
+        if behind is not None:  # 学时 behind the pro-rata target, furthest first
+            year = local_date(self.ctx.now()).year
+            text.append(t("overview.hours_behind", year=year, n=len(behind)), style="bold")
+            names = "、".join(f"{name}(-{by:g})" for name, by in behind)
+            text.append(" " + fit(names, max(10, self.size.width - 30)) + "\n")
         text.append(t("overview.rate", quarter=fig.quarter), style="bold")
         text.append(" " + _rate(fig.rate) + "   ")
         text.append(t("overview.below", threshold=_rate(fig.threshold), n=len(fig.below)), style="bold")

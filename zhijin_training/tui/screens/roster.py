@@ -503,6 +503,8 @@ class RosterScreen(SectionScreen):
             (t("preview.changed", n=len(preview.changed)), [row(p) for p in preview.changed], "bold yellow"),
             (t("preview.unchanged", n=len(preview.unchanged)), [row(p) for p in preview.unchanged], "bold"),
         ]
+        if preview.ignored:  # columns not kept are shown, never a reason to refuse
+            sections.append((t("preview.ignored", n=len(preview.ignored)), list(preview.ignored), "dim"))
         summary = t(
             "ops.roster.import_summary",
             new=len(preview.new),
