@@ -29,8 +29,9 @@ def test_upgrade_from_0003_backfills_ranks_and_keeps_rows(tmp_path: Path) -> Non
             "INSERT INTO post (cadre_id, unit_id, post_title, role, start_date, note) "
             "VALUES (1, 7, '乡党委书记', 'township_secretary', '2019-05-06', '')"
         )
-    migrate.upgrade(ctx.db)
+    migrate.upgrade(ctx.db, "0005")
     assert migrate.current_revision(ctx.db) == "0005"
+    migrate.upgrade(ctx.db)  # and on to the head: the later revisions keep the 学时 data
     first = hours.rank_history(ctx, 1)
     assert [(s.rank, s.start, s.end) for s in first] == [("township_section", date(2019, 5, 6), None)]
     assert [(s.rank, s.start) for s in hours.rank_history(ctx, 2)] == [("other", date(2026, 3, 1))]
