@@ -78,21 +78,31 @@ def publish_cmd(directory: Path = typer.Argument(..., help="directory the web se
 @import_app.command("ics")
 def import_ics(
     file: Path = typer.Argument(..., help="the .ics file"),
+    programme: str = typer.Option(None, "--programme", help="existing programme new sessions join: #id or title"),
+    new_programme: str = typer.Option(None, "--new-programme", help="create a programme with this title for them"),
+    kind: str = typer.Option(None, "--kind", help="kind of the new programme (default: what the file says)"),
+    from_: str = typer.Option(None, "--from", help="recurring events: first day to expand (default 90 days ago)"),
+    to: str = typer.Option(None, "--to", help="recurring events: last day to expand (default a year ahead)"),
     yes: bool = typer.Option(False, "--yes", "-y", help="apply without asking"),
     dry_run: bool = typer.Option(False, "--dry-run", help="show the preview only"),
 ) -> None:
     """Import sessions from a calendar: matched by UID; shows a preview before writing anything."""
-    from zhijin_training.ical import importer
+    from zhijin_training.i18n import label, t
+    from zhijin_training.ical import importer, parse
+    from zhijin_training.timeutil import local_date
 
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        fail(f"{file}: {exc.strerror}")
+    if programme and new_programme:
+        fail("--programme / --new-programme: choose one")
         return
+    data = parse.read_file(file)
     ctx = context()
-    preview = importer.preview_import(ctx, data, file.name)
+    window = parse.Window.around(local_date(ctx.now()), opt_date(from_, "--from"), opt_date(to, "--to"))
+    choice = None
+    if programme or new_programme:
+        choice = importer.ProgrammeChoice(existing=programme, new_title=new_programme, kind=kind)
+    preview = importer.preview_import(ctx, data, file.name, window=window, programme=choice)
     rows = [
-        (label, item.title, item.reason, item.uid)
+        (label, item.title, item.reason, item.where)
         for label, items in (
             ("新增 add", preview.added),
             ("修改 change", preview.changed),
@@ -101,16 +111,31 @@ def import_ics(
         for item in items
     ]
     print_table(
-        f"导入预览 Import preview: {preview.calendar_name}", ["", "标题 title", "说明 detail", "UID"], rows
+        f"导入预览 Import preview: {preview.calendar_name or preview.source_name}",
+        ["", "标题 title", "说明 detail", "位置 where"],
+        rows,
     )
-    for title, kind in preview.new_programmes:
-        _say(f"new programme: {title} ({kind})")
+    _say(t("ical.preview.encoding", encoding=preview.encoding))
+    if preview.window is not None:
+        _say(t("ical.preview.window", first=preview.window.first, last=preview.window.last))
+    for name, count in preview.ignored:
+        _say(t("ical.preview.ignored", name=name, n=count))
+    if preview.programme_new:
+        title, new_kind = preview.programme_new
+        _say(t("ical.preview.programme_new", title=title, kind=label("programme_kind", new_kind)))
+    elif preview.programme_id is not None:
+        _say(t("ical.preview.programme", title=programmes.get_programme(ctx, preview.programme_id).title))
+    for title, new_kind in preview.new_programmes:
+        if (title, new_kind) != preview.programme_new:
+            _say(f"new programme: {title} ({new_kind})")
     _say(
         f"{len(preview.added)} to add, {len(preview.changed)} to change, {len(preview.unchanged)} unchanged, "
         f"{len(preview.skipped)} skipped"
     )
     if dry_run or not preview.has_changes:
         return
+    if preview.needs_programme:
+        importer.apply_import(ctx, preview)  # refuses: says to choose --programme or --new-programme
     if not yes and not typer.confirm("apply this import?", default=False):
         _say("nothing written")
         raise typer.Exit(1)
