@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -281,6 +282,13 @@ def _component_lines(text: str) -> list[tuple[str, int]]:
 
 
 def parse_calendar(data: bytes, source: str, window: Window | None = None) -> ParsedCalendar:
+    with warnings.catch_warnings():
+        # icalendar warns when it guesses a vendor TZID ("/mozilla.org/.../Europe/Berlin"); we take the guess
+        warnings.simplefilter("ignore")
+        return _parse_calendar(data, source, window)
+
+
+def _parse_calendar(data: bytes, source: str, window: Window | None) -> ParsedCalendar:
     text, encoding = decode(data, source)
     window = window or Window.around(date.today())
     try:
@@ -375,9 +383,14 @@ class _Reader:
                 if isinstance(comp.get(prop), list):
                     raise _Skip("duplicate_property", prop=prop)
             _fix_zones(comp, _calendar)
-        masters = [comp for comp, _c, _l in group if "RECURRENCE-ID" not in comp]
+        masters = [item for item in group if "RECURRENCE-ID" not in item[0]]
         if len(masters) > 1:
-            raise _Skip("duplicate_uid", count=len(masters))
+            # an updated copy appended to the file (a higher SEQUENCE) replaces the older one; equal ones we
+            # cannot tell apart
+            ranked = sorted(masters, key=lambda item: _sequence(item[0]), reverse=True)
+            if _sequence(ranked[0][0]) == _sequence(ranked[1][0]):
+                raise _Skip("duplicate_uid", count=len(masters))
+            group = [item for item in group if item not in ranked[1:]]
         group.sort(key=lambda item: "RECURRENCE-ID" in item[0])  # the series first, its overrides after
         first, calendar, line = group[0]
         recurring = len(group) > 1 or any(
@@ -418,6 +431,10 @@ class _Reader:
             moment = rid.dt if rid is not None else occurrence["DTSTART"].dt
             key = f"{uid}#{_rid(moment, calendar)}"
             where = self.where(line, _rid(moment, calendar))
+            if key in keys:
+                # RANGE=THISANDFUTURE gives every later occurrence the changed one's RECURRENCE-ID: no own key
+                self.skipped.append(Skipped(where, key, _text(occurrence.get("SUMMARY")), "same_occurrence_key"))
+                continue
             try:
                 event = self.event(occurrence, calendar, key, where, series_uid=uid)
             except _Skip as skip:
@@ -438,6 +455,13 @@ class _Reader:
             raise
         except Exception as exc:
             raise _Skip("unreadable", detail=_short(exc)) from None
+
+
+def _sequence(comp: Component) -> int:
+    try:
+        return int(comp.get("SEQUENCE", 0))
+    except (TypeError, ValueError):
+        return 0
 
 
 def _rid(moment: date | datetime, calendar: Calendar) -> str:
@@ -557,7 +581,9 @@ def _event(
         raise _Skip("no_end")
     if isinstance(end, datetime) != (not all_day):
         raise _Skip("mixed_types")
-    if end <= start:  # type: ignore[operator]
+    if end == start:
+        raise _Skip("zero_length")  # an instant (DTSTART only, or DTEND = DTSTART): a reminder, not a session
+    if end < start:  # type: ignore[operator]
         raise _Skip("end_before_start", start=start, end=end)
     adjusted = None
     if not all_day and end - start > LONG_TIMED:  # type: ignore[operator]
