@@ -30,7 +30,12 @@ WINDOW = Window(date(1990, 1, 1), date(2035, 12, 31))
 SOURCES = (
     # (distribution, import package, folder inside it, upstream project)
     ("icalendar", "icalendar", "tests/calendars", "collective/icalendar"),
-    ("recurring-ical-events", "recurring_ical_events", "test/calendars", "niccokunzmann/python-recurring-ical-events"),
+    (
+        "recurring-ical-events",
+        "recurring_ical_events",
+        "test/calendars",
+        "niccokunzmann/python-recurring-ical-events",
+    ),
 )
 
 
@@ -120,7 +125,12 @@ def write_manifest(ctx: Context) -> Counter[str]:
         got = outcome(ctx, f.file.read_bytes(), f.file.name)
         tally[got["outcome"]] += 1
         lines.append("[[file]]")
-        for key, value in (("package", f.package), ("version", f.version), ("path", f.path), ("upstream", f.upstream)):
+        for key, value in (
+            ("package", f.package),
+            ("version", f.version),
+            ("path", f.path),
+            ("upstream", f.upstream),
+        ):
             lines.append(f"{key} = {_toml(value)}")
         for key, value in got.items():
             lines.append(f"{key} = {_toml(value)}")

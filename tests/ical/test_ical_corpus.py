@@ -63,7 +63,11 @@ def test_corpus_file_gives_what_the_manifest_says(corpus_file: CorpusFile, corpu
     assert {k: got.get(k) for k in COMPARED} == {k: expected.get(k) for k in COMPARED}
     if got["outcome"] == "imported":
         preview = importer.preview_import(
-            corpus_ctx, data, corpus_file.file.name, window=WINDOW, programme=importer.ProgrammeChoice(new_title="语料")
+            corpus_ctx,
+            data,
+            corpus_file.file.name,
+            window=WINDOW,
+            programme=importer.ProgrammeChoice(new_title="语料"),
         )
         _matches_the_libraries(data, preview)
 
@@ -86,7 +90,9 @@ def _their_reading(data: bytes) -> tuple[dict[str, tuple[str, Any, Any]], dict[s
     """icalendar's events by UID and recurring-ical-events' occurrences by series UID, independent of ours."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cals = [c for c in Calendar.from_ical(data.decode("utf-8-sig"), multiple=True) if c.name == "VCALENDAR"]
+        cals = [
+            c for c in Calendar.from_ical(data.decode("utf-8-sig"), multiple=True) if c.name == "VCALENDAR"
+        ]
     singles: dict[str, tuple[str, Any, Any]] = {}
     occurrences: dict[str, set[str]] = {}
     start, stop = WINDOW.bounds()
@@ -105,7 +111,11 @@ def _their_reading(data: bytes) -> tuple[dict[str, tuple[str, Any, Any]], dict[s
             uid = str(occurrence.get("UID"))
             rid = occurrence.get("RECURRENCE-ID")
             moment = _utc(rid.dt if rid is not None else occurrence["DTSTART"].dt, zone)
-            key = moment.strftime("%Y%m%dT%H%M%SZ") if isinstance(moment, datetime) else moment.strftime("%Y%m%d")
+            key = (
+                moment.strftime("%Y%m%dT%H%M%SZ")
+                if isinstance(moment, datetime)
+                else moment.strftime("%Y%m%d")
+            )
             occurrences.setdefault(uid, set()).add(key)
             if f"{uid}#{key}" in seen:
                 continue  # RANGE=THISANDFUTURE: later occurrences repeat the key; we take the first
@@ -183,7 +193,9 @@ def test_corpus_table_has_every_outcome() -> None:
 # ---------------------------------------------------------------- fuzz
 def _preview_never_crashes(ctx: Context, data: bytes) -> None:
     try:
-        importer.preview_import(ctx, data, "fuzz.ics", window=WINDOW, programme=importer.ProgrammeChoice(new_title="x"))
+        importer.preview_import(
+            ctx, data, "fuzz.ics", window=WINDOW, programme=importer.ProgrammeChoice(new_title="x")
+        )
     except DomainError as exc:
         assert exc.code and "\n" not in str(exc)
 
@@ -196,7 +208,9 @@ def test_any_bytes_never_crash(corpus_ctx: Context, data: bytes) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.sampled_from(FILES), st.integers(0, 2**32), st.sampled_from(["flip", "cut", "dup"]))
-def test_damaged_corpus_files_never_crash(corpus_ctx: Context, corpus_file: CorpusFile, seed: int, how: str) -> None:
+def test_damaged_corpus_files_never_crash(
+    corpus_ctx: Context, corpus_file: CorpusFile, seed: int, how: str
+) -> None:
     data = bytearray(corpus_file.file.read_bytes())
     rng = random.Random(seed)
     if data and how == "flip":

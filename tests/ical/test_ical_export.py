@@ -53,8 +53,11 @@ def test_uids_stable_unique_with_domain_and_dtstamp_utc(demo_ctx: Context) -> No
     assert uids == [str(e["UID"]) for e in second.events]
     assert len(set(uids)) == len(uids)
     assert all(u.endswith("@zhijin-training.example.cn") for u in uids)
+    assert first.to_ical() == second.to_ical()  # nothing changed: byte-identical (no export time inside)
+    changed = {s.uid: s.updated_at for s in schedule.list_sessions(demo_ctx)}
     for event in first.events:
-        assert event["DTSTAMP"].dt == FIXED_NOW
+        # DTSTAMP is the session's last change, so an unchanged session exports the same bytes every time
+        assert event["DTSTAMP"].dt == changed[str(event["UID"])].replace(microsecond=0)
         assert event["DTSTAMP"].to_ical().endswith(b"Z")
 
 
@@ -225,8 +228,9 @@ def test_export_runs_a_constant_number_of_queries(demo_ctx: Context) -> None:
 def test_unknown_filter_reference_is_refused(demo_ctx: Context) -> None:
     from zhijin_training.services.errors import NotFoundError
 
-    with pytest.raises(NotFoundError, match="cadre #99999"):
+    with pytest.raises(NotFoundError) as info:
         export.build_calendar(demo_ctx, cadre_id=99999)
+    assert info.value.code == "ical.export_unknown" and info.value.params == {"entity": "cadre", "id": 99999}
 
 
 def test_timed_session_keeps_local_wall_time(ctx: Context) -> None:

@@ -61,13 +61,13 @@ def test_import_twice_changes_nothing_and_round_trips(demo_ctx: Context, empty_c
             "starts_at",
             "ends_at",
             "all_day",
-            "note",
             "itinerary",
             "sequence",
             "programme_title",
             "programme_kind",
         ):
             assert getattr(mine, name) == getattr(other, name), name
+        assert mine.note == (other.note if other.note_public else "")  # internal notes stay at home
         assert mine.is_cancelled == other.is_cancelled
 
 
@@ -119,7 +119,7 @@ def test_session_edited_after_preview_aborts_everything(demo_ctx: Context, empty
     _import(empty_ctx, export.export_bytes(demo_ctx, kind="meeting"))
     meeting = first_of_kind(demo_ctx, "meeting")
     schedule.update_session(
-        demo_ctx, meeting.id, schedule.SessionChanges(note="改到下午"), expected_version=meeting.version
+        demo_ctx, meeting.id, schedule.SessionChanges(note="改到下午", note_public=True), expected_version=meeting.version
     )
     preview = importer.preview_import(empty_ctx, export.export_bytes(demo_ctx), "all.ics")
     assert preview.added and preview.changed

@@ -55,7 +55,9 @@ def test_outlook_series_imports_then_a_later_version_updates_in_place(empty_ctx:
     assert dropped.cancel_only
     importer.apply_import(empty_ctx, later)
     after = _series(empty_ctx)
-    assert {k: v.id for k, v in after.items()} == {k: v.id for k, v in before.items()}  # in place, no new rows
+    assert {k: v.id for k, v in after.items()} == {
+        k: v.id for k, v in before.items()
+    }  # in place, no new rows
     assert _local(after["20261222T010000Z"]) == "12-23 09:00"
     assert after["20261229T010000Z"].is_cancelled and after["20261229T010000Z"].title == "党建工作例会"
     assert after["20270105T010000Z"].is_cancelled
@@ -66,7 +68,10 @@ def test_outlook_series_imports_then_a_later_version_updates_in_place(empty_ctx:
 
 
 def test_google_export_in_gb18030_and_utf16(empty_ctx: Context) -> None:
-    for name, encoding in (("google-lecture-gb18030.ics", "GB18030"), ("google-lecture-utf16.ics", "UTF-16 (BOM)")):
+    for name, encoding in (
+        ("google-lecture-gb18030.ics", "GB18030"),
+        ("google-lecture-utf16.ics", "UTF-16 (BOM)"),
+    ):
         preview = importer.preview_import(empty_ctx, parse.read_file(FILES / name), name)
         assert preview.encoding == encoding
         assert preview.needs_programme  # not named after wang.fang@example.com

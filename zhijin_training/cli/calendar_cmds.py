@@ -60,19 +60,27 @@ def export_ics(
     _say(f"wrote {count} events to {output}")
 
 
-def publish_cmd(directory: Path = typer.Argument(..., help="directory the web server serves")) -> None:
-    """Write all calendar feeds (all, per programme, unit and cadre) into DIR, replacing each atomically."""
+def publish_cmd(
+    directory: Path = typer.Argument(..., help="directory the web server serves"),
+    rotate: bool = typer.Option(False, "--rotate", help="new secret: every feed gets a new name, old links stop"),
+    secret_file: Path = typer.Option(None, "--secret-file", help="the feed secret (default: beside the database)"),
+    base_url: str = typer.Option(None, "--base-url", help="where DIR is served, e.g. https://calendar.example.cn"),
+) -> None:
+    """Write all calendar feeds (all, per programme, unit and cadre) into DIR; unchanged files are left as they are."""
     from zhijin_training.ical import feeds
 
-    report = feeds.publish(context(), directory)
+    report = feeds.publish(context(), directory, rotate=rotate, secret_file=secret_file, base_url=base_url)
     counts: dict[str, int] = {}
     for f in report.feeds:
         counts[f.kind] = counts.get(f.kind, 0) + 1
     _say(
         f"published {len(report.feeds)} feeds ({counts.get('programme', 0)} programmes, "
         f"{counts.get('unit', 0)} units, {counts.get('cadre', 0)} cadres) with {report.sessions} sessions "
-        f"to {directory}; removed {len(report.removed)} stale; index: {directory / feeds.INDEX_HTML} (office only)"
+        f"to {directory}; {report.files_written} changed, {len(report.feeds) - report.files_written} unchanged; "
+        f"removed {len(report.removed)}; index: {directory / feeds.INDEX_HTML} (office only)"
     )
+    if rotate:
+        _say("new secret: every feed has a new name; give people their new links from the index")
 
 
 @import_app.command("ics")

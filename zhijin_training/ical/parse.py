@@ -433,7 +433,9 @@ class _Reader:
             where = self.where(line, _rid(moment, calendar))
             if key in keys:
                 # RANGE=THISANDFUTURE gives every later occurrence the changed one's RECURRENCE-ID: no own key
-                self.skipped.append(Skipped(where, key, _text(occurrence.get("SUMMARY")), "same_occurrence_key"))
+                self.skipped.append(
+                    Skipped(where, key, _text(occurrence.get("SUMMARY")), "same_occurrence_key")
+                )
                 continue
             try:
                 event = self.event(occurrence, calendar, key, where, series_uid=uid)
@@ -625,7 +627,8 @@ def _event(
         return ImportedEvent(**(common | _our_data(unescape_backslash(str(ours)))))
     topic = next((c for c in categories if c.lower() not in _KIND_WORDS), "")
     # a note from another calendar was shown to everyone there: it stays public here
-    return ImportedEvent(**common, topic=topic or None, note=_text(comp.get("DESCRIPTION")), note_public=True)
+    note = _text(comp.get("DESCRIPTION"))
+    return ImportedEvent(**common, topic=topic or None, note=note, note_public=bool(note))
 
 
 def _categories(comp: Any) -> list[str]:
@@ -663,7 +666,7 @@ def _our_data(raw: str) -> dict[str, Any]:
             "broadcast_at": _utc(datetime.fromisoformat(broadcast)) if broadcast else None,
             # only public notes ever leave a database; what arrives here was public there
             "note": str(data.get("note") or ""),
-            "note_public": True,
+            "note_public": bool(data.get("note")),
             "itinerary": tuple(
                 ItineraryStop(date.fromisoformat(str(d)), str(p), str(a))
                 for d, p, a in data.get("itinerary") or ()
