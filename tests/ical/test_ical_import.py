@@ -119,7 +119,10 @@ def test_session_edited_after_preview_aborts_everything(demo_ctx: Context, empty
     _import(empty_ctx, export.export_bytes(demo_ctx, kind="meeting"))
     meeting = first_of_kind(demo_ctx, "meeting")
     schedule.update_session(
-        demo_ctx, meeting.id, schedule.SessionChanges(note="改到下午", note_public=True), expected_version=meeting.version
+        demo_ctx,
+        meeting.id,
+        schedule.SessionChanges(note="改到下午", note_public=True),
+        expected_version=meeting.version,
     )
     preview = importer.preview_import(empty_ctx, export.export_bytes(demo_ctx), "all.ics")
     assert preview.added and preview.changed

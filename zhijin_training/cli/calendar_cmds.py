@@ -62,9 +62,15 @@ def export_ics(
 
 def publish_cmd(
     directory: Path = typer.Argument(..., help="directory the web server serves"),
-    rotate: bool = typer.Option(False, "--rotate", help="new secret: every feed gets a new name, old links stop"),
-    secret_file: Path = typer.Option(None, "--secret-file", help="the feed secret (default: beside the database)"),
-    base_url: str = typer.Option(None, "--base-url", help="where DIR is served, e.g. https://calendar.example.cn"),
+    rotate: bool = typer.Option(
+        False, "--rotate", help="new secret: every feed gets a new name, old links stop"
+    ),
+    secret_file: Path = typer.Option(
+        None, "--secret-file", help="the feed secret (default: beside the database)"
+    ),
+    base_url: str = typer.Option(
+        None, "--base-url", help="where DIR is served, e.g. https://calendar.example.cn"
+    ),
 ) -> None:
     """Write all calendar feeds (all, per programme, unit and cadre) into DIR; unchanged files are left as they are."""
     from zhijin_training.ical import feeds
@@ -86,10 +92,16 @@ def publish_cmd(
 @import_app.command("ics")
 def import_ics(
     file: Path = typer.Argument(..., help="the .ics file"),
-    programme: str = typer.Option(None, "--programme", help="existing programme new sessions join: #id or title"),
-    new_programme: str = typer.Option(None, "--new-programme", help="create a programme with this title for them"),
+    programme: str = typer.Option(
+        None, "--programme", help="existing programme new sessions join: #id or title"
+    ),
+    new_programme: str = typer.Option(
+        None, "--new-programme", help="create a programme with this title for them"
+    ),
     kind: str = typer.Option(None, "--kind", help="kind of the new programme (default: what the file says)"),
-    from_: str = typer.Option(None, "--from", help="recurring events: first day to expand (default 90 days ago)"),
+    from_: str = typer.Option(
+        None, "--from", help="recurring events: first day to expand (default 90 days ago)"
+    ),
     to: str = typer.Option(None, "--to", help="recurring events: last day to expand (default a year ahead)"),
     yes: bool = typer.Option(False, "--yes", "-y", help="apply without asking"),
     dry_run: bool = typer.Option(False, "--dry-run", help="show the preview only"),

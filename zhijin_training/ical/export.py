@@ -90,7 +90,9 @@ class EventBuilder:
         v = data.session
         return self.cancelled_prefix + v.title if v.is_cancelled else v.title
 
-    def event(self, data: EventData, audience: Audience | None = None) -> Event:
+    def event(
+        self, data: EventData, audience: Audience | None = None, *, with_description: bool = True
+    ) -> Event:
         v = data.session
         ev = Event()
         ev.add("uid", v.uid)
@@ -110,7 +112,8 @@ class EventBuilder:
         ev.add("status", "CANCELLED" if v.is_cancelled else "CONFIRMED")
         if v.location:
             ev.add("location", v.location)
-        ev.add("description", describe(data, audience))
+        if with_description:
+            ev.add("description", describe(data, audience))
         categories = [label("programme_kind", v.programme_kind)]
         if v.topic:
             categories.append(v.topic)
@@ -121,6 +124,22 @@ class EventBuilder:
         if minutes is not None:
             ev.add_component(Alarm.new_display(description=v.title, trigger=timedelta(minutes=-minutes)))
         return ev
+
+
+def description_line(text: str) -> bytes:
+    """The folded DESCRIPTION content line of `text`, as icalendar writes it (for splicing into a VEVENT)."""
+    holder = Event()
+    holder.add("description", text)
+    data = bytes(holder.to_ical())
+    return data[len(b"BEGIN:VEVENT\r\n") : -len(b"END:VEVENT\r\n")]
+
+
+def with_description(event: bytes, line: bytes) -> bytes:
+    """A serialised VEVENT with a DESCRIPTION line added among its properties (before any VALARM)."""
+    cut = event.find(b"BEGIN:VALARM\r\n")
+    if cut < 0:
+        cut = len(event) - len(b"END:VEVENT\r\n")
+    return event[:cut] + line + event[cut:]
 
 
 def machine_data(data: EventData) -> str:

@@ -50,7 +50,10 @@ from zhijin_training.ical.export import (
     EventBuilder,
     atomic_write,
     calendar_shell,
+    describe,
+    description_line,
     shanghai_timezone,
+    with_description,
 )
 from zhijin_training.ical.query import EventData, Filters, alarm_settings, load_events
 from zhijin_training.models import Cadre, Programme, Unit
@@ -173,12 +176,18 @@ def publish(
         cadres = s.exec(select(Cadre).where(col(Cadre.active).is_(True)).order_by(col(Cadre.id))).all()
     feeds = _plan(ctx, events, programmes, units, cadres, unit_names, secret)
     builder = EventBuilder(ctx, alarms)
+    # the event without its description, serialised once; the description (which depends on the reader's unit)
+    # serialised once per (event, audience) and spliced in
+    bodies: dict[int, bytes] = {}
     chunks: dict[tuple[int, Audience], bytes] = {}
 
     def chunk(index: int, audience: Audience) -> bytes:
         key = (index, audience)
         if key not in chunks:
-            chunks[key] = bytes(builder.event(events[index], audience).to_ical())
+            if index not in bodies:
+                bodies[index] = bytes(builder.event(events[index], with_description=False).to_ical())
+            line = description_line(describe(events[index], audience))
+            chunks[key] = with_description(bodies[index], line)
         return chunks[key]
 
     timed = [not e.session.all_day for e in events]
