@@ -616,13 +616,50 @@ class ScheduleScreen(SectionScreen):
         """Sessions from another calendar (.ics): a preview of what changes, then a question, then writing."""
         ask_open_path(self, t("sched.import_title"), self._preview_import, note=t("sched.import_note"))
 
-    def _preview_import(self, path: Path) -> None:
+    def _preview_import(self, path: Path, choice: Any = None) -> None:
         from zhijin_training.ical.importer import preview_import
+        from zhijin_training.ical.parse import read_file
 
         ctx = self.ctx
-        self.run_service(lambda: preview_import(ctx, path.read_bytes(), path.name), self._show_import)
+        self.run_service(
+            lambda: preview_import(ctx, read_file(path), path.name, programme=choice),  # size checked first
+            lambda preview: self._show_import(preview, path),
+        )
 
-    def _show_import(self, preview: Any) -> None:
+    def _choose_programme(self, preview: Any, path: Path) -> None:
+        """Foreign sessions join a programme the person picks or creates here, never one named after the file."""
+        from zhijin_training.ical.importer import ProgrammeChoice
+        from zhijin_training.services.programmes import list_programmes
+
+        ctx = self.ctx
+
+        def ask(existing: Any) -> None:
+            options = [(t("ical.new_programme"), "new")] + [(p.title, str(p.id)) for p in existing]
+            fields = [
+                Field("programme", t("ical.choose_programme"), kind="select", options=options, value="new"),
+                Field("title", t("ical.new_programme_field")),
+            ]
+
+            def check(values: dict[str, Any]) -> None:
+                if values["programme"] == "new" and not str(values.get("title") or "").strip():
+                    raise FormError("title", t("error.ical.programme_required"))
+
+            def chosen(values: dict[str, Any] | None) -> None:
+                if not values:
+                    return
+                if values["programme"] == "new":
+                    choice = ProgrammeChoice(
+                        new_title=str(values["title"]).strip(), kind=preview.suggested_kind
+                    )
+                else:
+                    choice = ProgrammeChoice(existing=int(values["programme"]))
+                self._preview_import(path, choice)
+
+            self.app.push_screen(FormScreen(t("sched.import_title"), fields, validate=check), chosen)
+
+        self.run_service(lambda: list_programmes(ctx, active_only=True), ask)
+
+    def _show_import(self, preview: Any, path: Path | None = None) -> None:
         from zhijin_training.tui.screens.preview import PreviewDialog
 
         if not preview.has_changes:
@@ -632,11 +669,26 @@ class ScheduleScreen(SectionScreen):
                 timeout=8,
             )
             return
+        if preview.needs_programme and path is not None:
+            self._choose_programme(preview, path)
+            return
 
         def line(item: Any) -> str:
             extra = f"  ({item.reason})" if item.reason else ""
             return f"{item.where}  {item.title}{extra}"
 
+        about = [t("ical.preview.encoding", encoding=preview.encoding)]
+        if preview.window is not None:
+            about.append(t("ical.preview.window", first=preview.window.first, last=preview.window.last))
+        if preview.programme_new:
+            about.append(
+                t(
+                    "ical.preview.programme_new",
+                    title=preview.programme_new[0],
+                    kind=label("programme_kind", preview.programme_new[1]),
+                )
+            )
+        about += [t("ical.preview.ignored", name=name, n=n) for name, n in preview.ignored]
         sections = [
             (t("preview.added", n=len(preview.added)), [line(i) for i in preview.added], "bold green"),
             (t("preview.changed", n=len(preview.changed)), [line(i) for i in preview.changed], "bold yellow"),
@@ -646,6 +698,7 @@ class ScheduleScreen(SectionScreen):
                 [f"{title} ({label('programme_kind', kind)})" for title, kind in preview.new_programmes],
                 "bold",
             ),
+            (t("ical.preview.file"), about, "bold"),
         ]
         summary = t(
             "sched.import_summary",
