@@ -246,3 +246,22 @@ def test_timed_session_keeps_local_wall_time(ctx: Context) -> None:
     assert b"DTEND;TZID=Asia/Shanghai:20261204T123000\r\n" in data
     with ctx.db.read() as session:
         assert session.exec(select(AppSetting).where(AppSetting.key == "feed.secret")).first() is None
+
+
+def test_cli_marks_a_note_public_or_internal(demo_path: Path, demo_ctx: Context) -> None:
+    from typer.testing import CliRunner
+
+    from zhijin_training.cli.main import app
+
+    lecture = first_of_kind(demo_ctx, "lecture")
+    runner = CliRunner()
+    base = ["--db", str(demo_path), "sessions", "edit", str(lecture.id), "--force"]
+    result = runner.invoke(app, [*base, "--note", "请提前十分钟到场", "--note-public"])
+    assert result.exit_code == 0, result.output
+    text = export.export_bytes(demo_ctx, session_ids=[lecture.id]).replace(b"\r\n ", b"").decode()
+    assert "请提前十分钟到场" in text
+    result = runner.invoke(app, [*base, "--note-internal"])
+    assert result.exit_code == 0, result.output
+    text = export.export_bytes(demo_ctx, session_ids=[lecture.id]).replace(b"\r\n ", b"").decode()
+    assert "请提前十分钟到场" not in text
+    assert schedule.get_session(demo_ctx, lecture.id).note == "请提前十分钟到场"  # kept, only not published

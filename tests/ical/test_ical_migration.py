@@ -50,7 +50,12 @@ def test_upgrade_from_0003_keeps_sessions_makes_notes_internal_and_drops_the_sec
     migrate.upgrade(ctx.db)
     assert migrate.current_revision(ctx.db) == "0006"
     [session] = [s for s in schedule.list_sessions(ctx) if s.id == 900]
-    assert (session.note, session.note_public, session.version, session.sequence) == ("内部：该讲座经费未批", False, 3, 2)
+    assert (session.note, session.note_public, session.version, session.sequence) == (
+        "内部：该讲座经费未批",
+        False,
+        3,
+        2,
+    )
     with ctx.db.engine.connect() as conn:
         keys = {k for (k,) in conn.exec_driver_sql("SELECT key FROM app_setting")}
     assert "feed.secret" not in keys and "alarm.lecture" in keys
