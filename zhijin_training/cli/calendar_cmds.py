@@ -145,6 +145,8 @@ def import_ics(
         _say(t("ical.preview.programme_new", title=title, kind=label("programme_kind", new_kind)))
     elif preview.programme_id is not None:
         _say(t("ical.preview.programme", title=programmes.get_programme(ctx, preview.programme_id).title))
+    elif preview.needs_programme:
+        _say(t("ical.preview.programme_missing") + " (--programme NAME | --new-programme NAME)")
     for title, new_kind in preview.new_programmes:
         if (title, new_kind) != preview.programme_new:
             _say(f"new programme: {title} ({new_kind})")
