@@ -23,9 +23,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("training_session") as batch_op:
-        batch_op.add_column(
-            sa.Column("note_public", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+        batch_op.add_column(sa.Column("note_public", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.execute(sa.text("DELETE FROM app_setting WHERE key = 'feed.secret'"))
 
 
