@@ -20,6 +20,59 @@ from zhijin_training.settings import AccessRole, Settings
 # Tuesday 24 November 2026, 10:00 in Zhijin
 FIXED_NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
+# ---------------------------------------------------------------- hermetic: not this machine's settings
+HERMETIC_SITE = (
+    Path(__file__).parent / "hermetic"
+)  # its sitecustomize redirects SYSTEM_CONFIG in subprocesses
+_MACHINE_VARS = (
+    "ZHIJIN_TRAINING_CONFIG",
+    "ZHIJIN_TRAINING_DB",
+    "ZHIJIN_TRAINING_LANG",
+    "ZHIJIN_TRAINING_USER",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_MESSAGES",
+)
+
+
+@pytest.fixture(scope="session")
+def no_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A config path that does not exist: stands in for /etc/zhijin-training/config.toml and for the user's."""
+    return tmp_path_factory.mktemp("no-config") / "config.toml"
+
+
+@pytest.fixture(autouse=True)
+def hermetic_machine(monkeypatch: pytest.MonkeyPatch, no_config: Path) -> Iterator[None]:
+    """Every test sees a clean machine: no system config (in this process and in every process it starts), no
+    config, database, user or language from the environment, a neutral locale, and Chinese as the language.
+    A test that needs one of these sets it itself (monkeypatch, or the env of its subprocess)."""
+    import zhijin_training.settings as settings_mod
+    from zhijin_training import i18n
+
+    for var in _MACHINE_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(settings_mod, "SYSTEM_CONFIG", no_config)
+    monkeypatch.setenv("ZHIJIN_TRAINING_CONFIG", str(no_config))
+    monkeypatch.setenv("ZT_TEST_SYSTEM_CONFIG", str(no_config))
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    python_path = os.environ.get("PYTHONPATH", "")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(HERMETIC_SITE), python_path) if p))
+    i18n.set_lang("zh")  # a test that ran --lang en in-process must not leave English behind
+    yield
+    i18n.set_lang("zh")
+
+
+def hermetic_env(**extra: str) -> dict[str, str]:
+    """A minimal environment for a subprocess built from scratch that still keeps the machine's config away."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "PYTHONPATH": os.environ.get("PYTHONPATH", str(HERMETIC_SITE)),
+        "ZT_TEST_SYSTEM_CONFIG": os.environ.get("ZT_TEST_SYSTEM_CONFIG", "/nonexistent/config.toml"),
+    }
+    env.update(extra)
+    return env
+
 
 def make_settings(path: Path, user: str = "tester", role: str = AccessRole.ADMIN) -> Settings:
     return Settings(db_url=f"sqlite:///{path}", db_source="test", user=user, role=role)

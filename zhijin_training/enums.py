@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -38,6 +40,80 @@ class AttendanceStatus(StrEnum):
     ON_LEAVE = "on_leave"
     ABSENT = "absent"
     DEPUTY = "deputy"  # 代会: someone else attended in the cadre's place
+
+
+class Counting(StrEnum):
+    """How an attendance status counts in the rate (services/rates.py)."""
+
+    ATTENDED = "attended"  # in the numerator: the cadre was there in person
+    EXCUSED = "excused"  # leaves the denominator: approved leave
+    ABSENT = "absent"  # in the denominator only: counts against the rate
+
+
+@dataclass(frozen=True)
+class StatusSpec:
+    """Everything the app knows about one attendance status. The counters, report columns, ledger headers,
+    CLI and TUI are generated from `STATUS_SPECS`; adding a status is one entry here plus its catalogue labels
+    (`status.<value>` in locale/zh.json and en.json). A participant with no status yet is "not taken"
+    (未记录): that is not a status, it counts nowhere (see services/rates.py)."""
+
+    value: str  # stored in participant.status
+    key: str  # the key letter that marks it on the attendance screen
+    style: str  # rich style of its cell
+    counts_as: Counting
+    needs: tuple[str, ...] = ()  # Mark fields that must be filled in for this status
+    in_advance: bool = False  # may be recorded before the session begins (leave is approved ahead)
+    in_notice: bool = False  # an unexcused absence: listed in the absence notice (通报)
+    represented: bool = False  # someone went in the cadre's place (代会): "went" for trips
+
+    @property
+    def attended(self) -> bool:
+        return self.counts_as is Counting.ATTENDED
+
+    @property
+    def excused(self) -> bool:
+        return self.counts_as is Counting.EXCUSED
+
+    @property
+    def absent(self) -> bool:
+        return self.counts_as is Counting.ABSENT
+
+
+STATUS_SPECS: tuple[StatusSpec, ...] = (
+    StatusSpec("present", "p", "green", Counting.ATTENDED),
+    StatusSpec("late", "l", "yellow", Counting.ATTENDED),
+    StatusSpec("left_early", "e", "yellow", Counting.ATTENDED),
+    StatusSpec(
+        "on_leave", "v", "cyan", Counting.EXCUSED, needs=("leave_reason", "approved_by"), in_advance=True
+    ),
+    StatusSpec("absent", "a", "bold red", Counting.ABSENT, in_notice=True),
+    StatusSpec("deputy", "d", "magenta", Counting.ABSENT, needs=("deputy_name",), represented=True),
+)
+NOT_TAKEN_STYLE = "dim"  # a participant without a status yet
+
+
+def status_specs() -> tuple[StatusSpec, ...]:
+    """The statuses in display order (read at call time, so a test can add one with monkeypatch)."""
+    return STATUS_SPECS
+
+
+def status_values() -> tuple[str, ...]:
+    return tuple(spec.value for spec in status_specs())
+
+
+def status_spec(value: str) -> StatusSpec:
+    """The spec of a stored status value; KeyError for an unknown one."""
+    for spec in status_specs():
+        if spec.value == value:
+            return spec
+    raise KeyError(value)
+
+
+def statuses_where(**flags: object) -> Iterator[StatusSpec]:
+    """Specs whose attributes equal the given values, e.g. statuses_where(attended=True)."""
+    for spec in status_specs():
+        if all(getattr(spec, name) == wanted for name, wanted in flags.items()):
+            yield spec
 
 
 class AudienceRule(StrEnum):

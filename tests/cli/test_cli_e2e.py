@@ -131,7 +131,7 @@ def test_session_attendance_round_trip(db: Path) -> None:
         "--location",
         "县委党校报告厅",
     ).stdout
-    assert "added session #1" in out
+    assert "已添加场次 #1" in out
     run(
         db,
         "attendance",
@@ -176,7 +176,7 @@ def test_recurring_series_and_cancel(db: Path) -> None:
         "--until",
         "2026-12-31",
     ).stdout
-    assert "skipped public holiday 2026-05-01" in out
+    assert "已跳过法定节假日 2026-05-01" in out
     sessions = json.loads(run(db, "sessions", "list", "--json").stdout)
     assert len(sessions) >= 18 and all(s["series_id"] == 1 for s in sessions)
     run(db, "sessions", "cancel", str(sessions[3]["id"]), "--reason", "讲师有事")
@@ -219,7 +219,7 @@ def test_edit_following_from_cli(db: Path) -> None:
                 "--end",
                 "2026-02-30 17:00",
             ),
-            "not a real date",
+            "--start：'2026-02-30 15:00' 不是有效的日期时间（该月没有这一天）",
         ),
         (
             (
@@ -232,7 +232,7 @@ def test_edit_following_from_cli(db: Path) -> None:
                 "--end",
                 "2026-12-04 15:00",
             ),
-            "not after start",
+            "结束时间：2026-12-04 15:00 不晚于 2026-12-04 17:00",
         ),
         (
             (
@@ -245,19 +245,24 @@ def test_edit_following_from_cli(db: Path) -> None:
                 "--end",
                 "2026-12-04 17:00",
             ),
-            "no programme #9",
+            "培训项目 #9 不存在",
         ),
         (
             ("sessions", "add", "--programme", "1", "--start", "tomorrow", "--end", "2026-12-04 17:00"),
             "--start",
         ),
-        (("attendance", "mark", "1", "ZJ001", "present"), "session #1 does not exist"),
-        (("cadres", "add", "x" * 10_000, "--unit", "茶店"), "at most 100"),
-        (("cadres", "add", "\x1b[2J坏人", "--unit", "茶店"), "control character"),
-        (("cadres", "add", "张三", "--unit", "火星乡"), "no unit matches"),
-        (("cadres", "list", "--unit", "苗族"), "matches"),
-        (("attendance", "show", "1"), "does not exist"),
-        (("sessions", "edit", "1", "--title", "x", "--version", "7"), "does not exist"),
+        (("attendance", "mark", "1", "ZJ001", "present"), "场次 #1 不存在"),
+        (("cadres", "add", "x" * 10_000, "--unit", "茶店"), "姓名：10000 个字，最多 100 个"),
+        (("cadres", "add", "\x1b[2J坏人", "--unit", "茶店"), "姓名：含有控制字符（U+001B）"),
+        (("cadres", "add", "张三", "--unit", "火星乡"), "没有与「火星乡」相符的单位"),
+        (("cadres", "list", "--unit", "苗族"), "「苗族」对应"),
+        (("attendance", "show", "1"), "场次 #1 不存在"),
+        (("sessions", "edit", "1", "--title", "x", "--version", "7"), "场次 #1 不存在"),
+        (
+            ("report", "attendance", "--format", "pdf"),
+            "--format：未知的值 'pdf'（可用：table、csv、xlsx、json）",
+        ),
+        (("sessions", "add", "--programme", "1", "--repeat", "weekly"), "--repeat 需要 --until"),
     ],
 )
 def test_bad_input_one_line_nothing_written(db: Path, args: tuple[str, ...], message: str) -> None:
@@ -295,7 +300,8 @@ def test_conflict_warning_and_force(db: Path) -> None:
         "2026-12-04 18:00",
         ok=False,
     )
-    assert proc.returncode == 1 and "already booked" in proc.stderr and "王芳" in proc.stderr
+    assert proc.returncode == 1 and "已有安排" in proc.stderr and "王芳" in proc.stderr
+    assert "--force" in proc.stderr  # the CLI says how to save anyway
     run(
         db,
         "sessions",
@@ -378,3 +384,16 @@ def test_missing_database_is_not_created(tmp_path: Path) -> None:
         proc = run(missing, *args, ok=False)
         assert proc.returncode == 1 and "init" in proc.stderr and "Traceback" not in proc.stderr
     assert not missing.parent.exists()
+
+
+def test_messages_follow_the_chosen_language(db: Path) -> None:
+    """Errors and our own messages: Chinese by default, English with --lang en, from the same codes."""
+    zh = run(db, "attendance", "show", "9", ok=False)
+    en = run(db, "--lang", "en", "attendance", "show", "9", ok=False)
+    assert zh.stderr.strip() == "错误 error: 场次 #9 不存在"
+    assert en.stderr.strip() == "错误 error: session #9 does not exist"
+    bad_date = run(db, "--lang", "en", "sessions", "list", "--from", "2026-02-30", ok=False)
+    assert "'2026-02-30' is not a real date (the month has no such day)" in bad_date.stderr
+    added = run(db, "--lang", "en", "units", "add", "新设街道", "--kind", "township")
+    assert added.stdout.startswith("added unit #")
+    assert run(db, "units", "deactivate", "新设街道").stdout.startswith("已停用单位 #")

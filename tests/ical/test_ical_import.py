@@ -85,13 +85,15 @@ def test_updated_file_updates_in_place_raising_sequence(demo_ctx: Context, empty
     schedule.cancel_session(demo_ctx, meeting.id, expected_version=meeting.version)
     preview = importer.preview_import(empty_ctx, export.export_bytes(demo_ctx), "all.ics")
     assert {i.uid: set(i.changes) for i in preview.changed} == {
-        lecture.uid: {"time", "speaker"},
+        # the lecture's TV broadcast moved with it (same offset from the start)
+        lecture.uid: {"time", "speaker", "broadcast_at"},
         meeting.uid: {"status"},
     }
     assert not preview.added
     importer.apply_import(empty_ctx, preview)
     mine = {s.uid: s for s in schedule.list_sessions(empty_ctx)}
     assert mine[lecture.uid].starts_at == moved.starts_at and mine[lecture.uid].speaker == "省委党校 新专家"
+    assert mine[lecture.uid].broadcast_at == moved.broadcast_at
     assert mine[lecture.uid].sequence >= moved.sequence
     assert mine[meeting.uid].is_cancelled
     entries = audit.list_entries(empty_ctx, session_id=mine[meeting.uid].id)

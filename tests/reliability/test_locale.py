@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from reliability.helpers import CLI, ROOT, make_private
+from tests.conftest import hermetic_env
 
 C_LOCALES = {
     "LC_ALL=C": {"LC_ALL": "C", "LANG": "C"},
@@ -23,7 +23,7 @@ C_LOCALES = {
 
 
 def _run(args: list[str | bytes], db: Path, extra: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
+    env = hermetic_env()  # PATH and HOME only, and the machine's /etc config kept away
     env |= {
         "ZHIJIN_TRAINING_DB": str(db),
         "ZHIJIN_TRAINING_CONFIG": str(ROOT / "no-such.toml"),
@@ -45,7 +45,7 @@ def test_chinese_in_and_out_under_c_locale(demo_path: Path, locale: str) -> None
         assert "茶店布依族苗族彝族乡".encode() in table.stdout and b"?" not in table.stdout
     missing = _run(["cadres", "list", "--unit", "不存在的乡"], demo_path, C_LOCALES[locale])
     assert missing.returncode == 1
-    assert "'不存在的乡'".encode() in missing.stderr  # the argument came through and is echoed intact
+    assert "「不存在的乡」".encode() in missing.stderr  # the argument came through and is echoed intact
 
 
 def test_non_utf8_argument_says_what_to_set(demo_path: Path) -> None:

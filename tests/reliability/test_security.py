@@ -217,8 +217,9 @@ def test_attendance_corrections_need_a_reason(ctx: Context) -> None:
     ).id
     attendance.mark(ctx, sid, cadre.id, attendance.Mark("absent"))
     other = Context(db=ctx.db, actor=Actor("li", "editor"), clock=ctx.clock)
-    with pytest.raises(ValidationError, match="needs a reason"):
+    with pytest.raises(ValidationError) as refused:
         attendance.mark(other, sid, cadre.id, attendance.Mark("present"))
+    assert refused.value.code == "attendance.correction_required" and refused.value.field == "reason"
     fixed = attendance.mark(other, sid, cadre.id, attendance.Mark("present", correction_reason="补交请假条"))
     assert fixed.status == "present"
     from zhijin_training.services import audit

@@ -4,11 +4,17 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.errors import raises_code
 from tests.services.helpers import lecture, secretaries, session_on
 from zhijin_training.services import attendance, audit
 from zhijin_training.services.attendance import Mark
 from zhijin_training.services.context import Actor, Context
-from zhijin_training.services.errors import ConflictError, PermissionDenied, ValidationError
+from zhijin_training.services.errors import (
+    ConflictError,
+    CorrectionRequired,
+    PermissionDenied,
+    ValidationError,
+)
 
 
 @pytest.fixture
@@ -44,14 +50,16 @@ def test_mark_round_trip_and_counts(setup: tuple[Context, int, list[int]]) -> No
 
 def test_leave_needs_reason_and_deputy_needs_name(setup: tuple[Context, int, list[int]]) -> None:
     ctx, sid, ids = setup
-    with pytest.raises(ValidationError, match="reason"):
-        attendance.mark(ctx, sid, ids[0], Mark("on_leave"))
-    with pytest.raises(ValidationError, match="approved"):  # only approved leave is excused
-        attendance.mark(ctx, sid, ids[0], Mark("on_leave", leave_reason="病假"))
-    with pytest.raises(ValidationError, match="who"):
-        attendance.mark(ctx, sid, ids[0], Mark("deputy"))
-    with pytest.raises(ValidationError, match="unknown value"):
-        attendance.mark(ctx, sid, ids[0], Mark("asleep"))
+    for entry, code, field in (
+        (Mark("on_leave"), "attendance.detail_required", "leave_reason"),
+        # only approved leave is excused
+        (Mark("on_leave", leave_reason="病假"), "attendance.detail_required", "approved_by"),
+        (Mark("deputy"), "attendance.detail_required", "deputy_name"),
+        (Mark("asleep"), "value.unknown", "status"),
+    ):
+        with pytest.raises(ValidationError) as exc:
+            attendance.mark(ctx, sid, ids[0], entry)
+        assert (exc.value.code, exc.value.field) == (code, field)
     assert attendance.session_attendance(ctx, sid).counts.not_taken == 6
 
 
@@ -87,7 +95,7 @@ def test_later_correction_needs_reason(setup: tuple[Context, int, list[int]]) ->
     later = Context(
         db=ctx.db, actor=ctx.actor, settings=ctx.settings, clock=lambda: ctx.now() + timedelta(days=2)
     )
-    with pytest.raises(ValidationError, match="correction needs a reason"):
+    with raises_code(CorrectionRequired, "attendance.correction_required", field="reason", status="absent"):
         attendance.mark(later, sid, ids[0], Mark("on_leave", leave_reason="补假条", approved_by="县委组织部"))
     attendance.mark(
         later,
@@ -118,7 +126,7 @@ def test_cancelled_session_takes_no_attendance(setup: tuple[Context, int, list[i
 
     ctx, sid, ids = setup
     schedule.cancel_session(ctx, sid, expected_version=None)
-    with pytest.raises(ValidationError, match="cancelled"):
+    with raises_code(ValidationError, "attendance.session_cancelled", session_id=sid):
         attendance.mark(ctx, sid, ids[0], Mark("present"))
 
 
@@ -135,7 +143,7 @@ def test_cadre_counts_over_period(setup: tuple[Context, int, list[int]]) -> None
 def test_only_leave_is_recorded_before_the_session(ctx: Context) -> None:
     [c] = secretaries(ctx, 1)
     future = session_on(ctx, lecture(ctx).id, date(2026, 12, 4))
-    with pytest.raises(ValidationError, match="not begun"):
+    with raises_code(ValidationError, "attendance.not_begun", field="status"):
         attendance.mark(ctx, future.id, c.id, Mark("present"))
     attendance.mark(ctx, future.id, c.id, Mark("on_leave", leave_reason="出差", approved_by="县委组织部"))
     assert attendance.session_attendance(ctx, future.id).counts.on_leave == 1
@@ -145,5 +153,5 @@ def test_changing_leave_details_later_is_a_correction(setup: tuple[Context, int,
     ctx, sid, ids = setup
     attendance.mark(ctx, sid, ids[0], Mark("on_leave", leave_reason="病假", approved_by="甲"))
     other = Context(db=ctx.db, actor=Actor("clerk2", "editor"), settings=ctx.settings, clock=ctx.clock)
-    with pytest.raises(ValidationError, match="correction"):
+    with raises_code(CorrectionRequired, "attendance.correction_required", recorded_by="tester"):
         attendance.mark(other, sid, ids[0], Mark("on_leave", leave_reason="事假", approved_by="甲"))

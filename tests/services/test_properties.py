@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from zhijin_training.enums import status_values
 from zhijin_training.services.rates import Counts, attendance_rate
 from zhijin_training.services.validation import clean_text
 from zhijin_training.textsafe import neutralise_formula, printable
@@ -22,13 +23,18 @@ from zhijin_training.timeutil import (
     to_utc,
 )
 
-counts = st.builds(Counts, *(st.integers(0, 500) for _ in range(8)))
+counts = st.builds(
+    lambda expected, not_taken, figures: Counts(expected, not_taken, **figures),
+    st.integers(0, 500),
+    st.integers(0, 500),
+    st.fixed_dictionaries({v: st.integers(0, 500) for v in status_values()}),
+)
 
 
 @given(counts)
 def test_rate_is_a_fraction_or_undefined(c: Counts) -> None:
-    expected = c.present + c.late + c.left_early + c.on_leave + c.absent + c.deputy
-    c = Counts(expected, c.present, c.late, c.left_early, c.on_leave, c.absent, c.deputy, c.not_taken)
+    expected = sum(n for _, n in c.items())
+    c = Counts(expected, c.not_taken, **dict(c.items()))
     rate = c.rate
     if expected - c.on_leave == 0:
         assert rate is None

@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from tests.errors import raises_code
 from tests.services.helpers import lecture, secretaries, session_on
 from zhijin_training.models import Participant
 from zhijin_training.services import roster
@@ -35,7 +36,7 @@ def test_search_treats_like_wildcards_literally(ctx: Context) -> None:
 def test_same_name_needs_unit_or_id(ctx: Context) -> None:
     a = roster.add_cadre(ctx, name="张伟", unit="茶店")
     b = roster.add_cadre(ctx, name="张伟", unit="猫场镇")
-    with pytest.raises(AmbiguousError, match="张伟"):
+    with raises_code(AmbiguousError, "cadre.ambiguous", field="cadre", ref="张伟", count=2):
         roster.resolve_cadre(ctx, "张伟")
     assert roster.resolve_cadre(ctx, "张伟@猫场").id == b.id
     assert roster.resolve_cadre(ctx, f"#{a.id}").id == a.id
@@ -72,7 +73,7 @@ def test_move_keeps_post_history(ctx: Context) -> None:
 def test_stale_version_is_refused(ctx: Context) -> None:
     c = roster.add_cadre(ctx, name="钱七", unit="茶店")
     roster.update_cadre(ctx, c.id, phone="13800000000", expected_version=c.version)
-    with pytest.raises(ConflictError, match="changed"):
+    with raises_code(ConflictError, "conflict.changed", entity="cadre", entity_id=c.id):
         roster.update_cadre(ctx, c.id, phone="13900000000", expected_version=c.version)
 
 
@@ -84,16 +85,16 @@ def test_bad_names_are_refused(ctx: Context, bad: str) -> None:
 
 
 def test_bad_phone_and_unknown_unit(ctx: Context) -> None:
-    with pytest.raises(ValidationError, match="phone"):
+    with raises_code(ValidationError, "phone.invalid", field="phone", value="call me"):
         roster.add_cadre(ctx, name="甲", unit="茶店", phone="call me")
-    with pytest.raises(NotFoundError, match="unit"):
+    with raises_code(NotFoundError, "reference.no_match", field="unit", entity="unit", ref="不存在乡"):
         roster.add_cadre(ctx, name="甲", unit="不存在乡")
 
 
 def test_unit_in_use_cannot_be_deleted(ctx: Context) -> None:
     unit = roster.resolve_unit(ctx, "茶店")
     roster.add_cadre(ctx, name="甲", unit=unit.id)
-    with pytest.raises(ValidationError, match="deactivate"):
+    with raises_code(ValidationError, "unit.in_use", field="unit", count=2):  # the cadre and his post
         roster.delete_unit(ctx, unit.id)
     roster.set_unit_active(ctx, unit.id, False)
     assert roster.resolve_unit(ctx, unit.id).active is False

@@ -5,10 +5,11 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.errors import raises_code
 from tests.services.helpers import at, lecture, secretaries, session_on
 from zhijin_training.services import audit, participants, programmes, schedule
 from zhijin_training.services.context import Context
-from zhijin_training.services.errors import ConflictError, ValidationError
+from zhijin_training.services.errors import ConflictError, EndBeforeStart, ValidationError
 from zhijin_training.timeutil import format_local, local_date, to_local
 
 
@@ -34,8 +35,9 @@ def test_end_before_start_is_refused_and_nothing_written(ctx: Context) -> None:
     draft = schedule.SessionDraft(
         programme=p.id, starts_at=at(date(2026, 12, 4), 17), ends_at=at(date(2026, 12, 4), 15)
     )
-    with pytest.raises(ValidationError, match="not after start"):
+    with raises_code(EndBeforeStart, "time.end_before_start", field="end") as exc:
         schedule.create_session(ctx, draft)
+    assert exc.value.params["start"] == draft.starts_at and exc.value.params["end"] == draft.ends_at
     assert schedule.list_sessions(ctx) == []
 
 
@@ -78,10 +80,13 @@ def test_series_rejects_bad_rules(ctx: Context) -> None:
     p = lecture(ctx)
     first = at(date(2026, 3, 6), 15)
     draft = schedule.SessionDraft(programme=p.id, starts_at=first, ends_at=first + timedelta(hours=2))
-    for rule in ("FREQ=SOMETIMES", "FREQ=WEEKLY;COUNT=3"):
-        with pytest.raises(ValidationError, match="recurrence"):
+    for rule, code in (
+        ("FREQ=SOMETIMES", "recurrence.invalid"),
+        ("FREQ=WEEKLY;COUNT=3", "recurrence.count_or_until"),
+    ):
+        with raises_code(ValidationError, code, field="rrule", rule=rule):
             schedule.create_series(ctx, draft, schedule.SeriesRule(rule, until=date(2026, 12, 31)))
-    with pytest.raises(ValidationError, match="before"):
+    with raises_code(EndBeforeStart, "time.end_before_start", field="until", end=date(2026, 1, 1)):
         schedule.create_series(ctx, draft, schedule.SeriesRule("FREQ=WEEKLY", until=date(2026, 1, 1)))
     assert schedule.list_sessions(ctx) == []
 
@@ -154,7 +159,7 @@ def test_version_conflict_names_the_other_editor(ctx: Context) -> None:
     schedule.update_session(
         other, s.id, schedule.SessionChanges(topic="招商引资"), expected_version=s.version
     )
-    with pytest.raises(ConflictError, match="lisi"):
+    with raises_code(ConflictError, "conflict.changed", changed_by="lisi"):
         schedule.update_session(
             ctx, s.id, schedule.SessionChanges(topic="旅游文化"), expected_version=s.version
         )
@@ -168,7 +173,7 @@ def test_cancel_keeps_session_raises_sequence_and_audits(ctx: Context) -> None:
     assert schedule.get_session(ctx, s.id).status == "cancelled"
     entries = audit.list_entries(ctx, session_id=s.id)
     assert entries[0].reason == "讲师临时有事" and entries[0].changes["status"] == ("scheduled", "cancelled")
-    with pytest.raises(ValidationError, match="already cancelled"):
+    with raises_code(ValidationError, "session.already_cancelled", session_id=s.id):
         schedule.cancel_session(ctx, s.id, expected_version=None)
 
 
@@ -209,13 +214,15 @@ def test_holiday_warning(ctx: Context) -> None:
     draft = schedule.SessionDraft(
         programme=p.id, starts_at=at(date(2026, 10, 1), 15), ends_at=at(date(2026, 10, 1), 17)
     )
-    with pytest.raises(schedule.ScheduleWarning, match="国庆节"):
+    with raises_code(schedule.ScheduleWarning, "schedule.holidays", days=["2026-10-01 国庆节"]) as warning:
         schedule.create_session(ctx, draft)
+    assert warning.value.conflicts == [] and warning.value.holidays[0][0] == date(2026, 10, 1)
+    assert "国庆节" in str(warning.value)  # the zh text names the holiday
 
 
 def test_itinerary_outside_trip_is_refused(ctx: Context) -> None:
     trip = programmes.add_programme(ctx, kind="study_trip", title="trip")
-    with pytest.raises(ValidationError, match="outside"):
+    with raises_code(ValidationError, "itinerary.day_outside", field="itinerary", day=date(2026, 10, 20)):
         schedule.create_trip(
             ctx,
             schedule.SessionDraft(
@@ -251,7 +258,7 @@ def test_participants_edit_and_recorded_ones_stay(ctx: Context) -> None:
     a, b, c = secretaries(ctx, 3)
     s = session_on(ctx, lecture(ctx).id, date(2026, 11, 20))
     attendance.mark(ctx, s.id, a.id, attendance.Mark("present"))
-    with pytest.raises(ValidationError, match="recorded"):
+    with raises_code(ValidationError, "participants.recorded", field="participants", count=1):
         participants.set_participants(ctx, s.id, [b.id, c.id])
     added, removed = participants.set_participants(ctx, s.id, [a.id, b.id])
     assert (added, removed) == ([], [c.id])

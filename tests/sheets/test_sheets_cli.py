@@ -51,7 +51,7 @@ def test_report_attendance_xlsx_csv_and_unit(demo_path: Path, tmp_path: Path) ->
     assert result.exit_code == 0
     assert csv_out.read_bytes().startswith(b"\xef\xbb\xbf")
     bad = run(demo_path, "report", "attendance", "--from", "2026-09-30", "--to", "2026-07-01")
-    assert bad.exit_code == 1 and "before" in bad.output
+    assert bad.exit_code == 1 and "错误 error: --to：2026-07-01 不晚于 2026-09-30，结束须晚于开始" in bad.output
 
 
 def test_report_absences_notice_and_programme(demo_path: Path) -> None:
@@ -72,17 +72,17 @@ def test_roster_export_import_round_trip_and_confirmation(demo_path: Path, tmp_p
     out = tmp_path / "r.xlsx"
     assert run(demo_path, "roster", "export", str(out)).exit_code == 0
     same = run(demo_path, "roster", "import", str(out))
-    assert same.exit_code == 0 and "nothing to change" in same.output
+    assert same.exit_code == 0 and "没有需要更改的内容" in same.output
     new = tmp_path / "new.csv"
     new.write_text("姓名,单位,职务\n新人甲,城关镇,镇长\n", encoding="utf-8")
     refused = run(demo_path, "roster", "import", str(new), input="")
     assert refused.exit_code == 1 and "--yes" in refused.output
     done = run(demo_path, "roster", "import", str(new), "--yes")
-    assert done.exit_code == 0 and "1 new" in done.output
+    assert done.exit_code == 0 and "新增 1，" in done.output
     bad = tmp_path / "bad.csv"
     bad.write_text("姓名,单位,电话\n某人,没有这个乡,123\n", encoding="utf-8")
     failed = run(demo_path, "roster", "import", str(bad), "--yes")
-    assert failed.exit_code == 1 and "nothing was" in failed.output and "没有这个乡" in failed.output
+    assert failed.exit_code == 1 and "未写入任何内容" in failed.output and "没有这个乡" in failed.output
 
 
 def test_outputs_go_into_new_folders_and_are_not_world_readable(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from tests.errors import raises_code
 from zhijin_training.services import audit, roster
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import PermissionDenied, ValidationError
@@ -94,19 +95,19 @@ def test_broken_file_is_refused_row_by_row_and_nothing_written(ctx: Context, tmp
     path = write_csv(tmp_path / "bad.csv", lines, "utf-8-sig")
     before = dump(ctx)
     preview = roster_io.preview_import(ctx, path)
-    messages = [
-        (e.row, e.column.split(" ")[-1], e.message.split(":")[0].split(" '")[0]) for e in preview.errors
-    ]
+    messages = [(e.row, e.column.split(" ")[-1], e.code, e.params.get("field")) for e in preview.errors]
     assert messages == [
-        (2, "籍贯", "unknown column"),
-        (4, "单位", "unknown unit"),
-        (5, "", "duplicate person"),
-        (6, "姓名", "name"),
-        (7, "电话", "phone"),
-        (8, "角色", "role"),
+        (2, "籍贯", "roster.unknown_column", None),
+        (4, "单位", "roster.unknown_unit", None),
+        (5, "", "roster.duplicate_ref", None),
+        (6, "姓名", "text.required", "name"),
+        (7, "电话", "phone.invalid", "phone"),
+        (8, "角色", "value.unknown", "role"),
     ]
-    assert "row 4, column C 单位" in str(preview.errors[1])
-    with pytest.raises(ValidationError, match="6 error"):
+    assert preview.errors[1].params == {"unit": "不存在乡"}
+    assert str(preview.errors[1]) == "第 4 行 C 单位 列：未知单位「不存在乡」"  # where and what, in Chinese
+    assert preview.errors[4].message == "电话：'call me' 不是电话号码（只能有数字、空格和「-」，可以 + 开头）"
+    with raises_code(ValidationError, "roster.import_has_errors", count=6, file="bad.csv"):
         roster_io.apply_import(ctx, preview)
     assert dump(ctx) == before
 
@@ -170,11 +171,21 @@ def test_only_admins_import(ctx: Context, tmp_path: Path) -> None:
 
 def test_unreadable_files(ctx: Context, tmp_path: Path) -> None:
     (tmp_path / "x.csv").write_text("a,b\n1,2\n", encoding="utf-8")
-    with pytest.raises(RosterFileError, match="no header row"):
+    with raises_code(RosterFileError, "roster.no_header", field="path", file="x.csv"):
         roster_io.preview_import(ctx, tmp_path / "x.csv")
     (tmp_path / "x.xls").write_bytes(b"\xd0\xcf\x11\xe0")
-    with pytest.raises(RosterFileError, match="xlsx"):
+    with raises_code(RosterFileError, "roster.old_xls", file="x.xls"):
         roster_io.preview_import(ctx, tmp_path / "x.xls")
     (tmp_path / "y.xlsx").write_bytes(b"not a zip")
-    with pytest.raises(RosterFileError, match="not a readable XLSX"):
+    with raises_code(RosterFileError, "roster.bad_xlsx", file="y.xlsx"):
         roster_io.preview_import(ctx, tmp_path / "y.xlsx")
+
+
+def test_oversized_file_is_refused_before_reading(
+    ctx: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_csv(tmp_path / "big.csv", [HEADER, *ROWS], "utf-8")
+    monkeypatch.setattr(roster_io, "MAX_ROSTER_BYTES", 10)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read before the size check"))
+    with raises_code(RosterFileError, "file.too_large", field="path", file="big.csv", limit_mb=0):
+        roster_io.preview_import(ctx, path)

@@ -8,7 +8,7 @@ from typing import Any
 from zhijin_training.services import roster, schedule
 from zhijin_training.services.context import Context
 from zhijin_training.timeutil import LOCAL_TZ
-from zhijin_training.tui.screens.ops_common import OpsTable
+from zhijin_training.tui.kit.table import Table
 
 
 def forty_person_session(ctx: Context, *, branch: bool = True) -> tuple[int, list[int]]:
@@ -34,6 +34,6 @@ def forty_person_session(ctx: Context, *, branch: bool = True) -> tuple[int, lis
 
 
 def table_rows(app: Any, selector: str) -> list[list[str]]:
-    """The plain text of every loaded row of an OpsTable (what the cells say, before clipping)."""
-    table = app.screen.query_one(selector, OpsTable)
+    """The plain text of every loaded row of an Table (what the cells say, before clipping)."""
+    table = app.screen.query_one(selector, Table)
     return [[v.plain if hasattr(v, "plain") else str(v) for v in values] for _key, values in table.data_rows]

@@ -8,8 +8,8 @@ from tests.conftest import make_ctx
 from zhijin_training.services import attendance, audit, schedule
 from zhijin_training.services.attendance import Mark
 from zhijin_training.tui.commands import screen_commands
+from zhijin_training.tui.kit.dialogs import Confirm, FormDialog
 from zhijin_training.tui.screens.attendance import AttendanceScreen
-from zhijin_training.tui.screens.ops_dialogs import FormDialog
 
 from .conftest import notifications, screen_text, settle
 from .ops_helpers import forty_person_session
@@ -43,7 +43,11 @@ def test_forty_people_with_leave_deputy_and_rest_present(make_app, run_pilot, tu
         await settle(pilot)
         text = screen_text(pilot.app)
         assert "已记录 7/40" in text
-        await pilot.press("A")  # everyone else present
+        await pilot.press("A")  # everyone else present: asked first, with the count
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, Confirm)
+        assert "33 人" in screen_text(pilot.app)
+        await pilot.press("y")
         await settle(pilot)
         assert "已记录 40/40" in screen_text(pilot.app)
 
@@ -125,12 +129,16 @@ def test_cancelled_session_takes_no_marks(make_app, run_pilot, tui_ctx) -> None:
         pilot.app.open_attendance(session_id)
         await settle(pilot)
         assert "本场次已取消" in screen_text(pilot.app)
-        titles = [title for title, _key, _run in screen_commands(pilot.app.screen)]
-        # the palette offers them
-        assert {"请假", "代会", "其余全部出勤", "选择场次", "导出签到表"} <= set(titles)
+        titles = {title for title, _key, _run in screen_commands(pilot.app.screen)}
+        # nothing to mark: neither the palette nor the footer offers a mark, the keys do nothing
+        assert not {"出勤", "请假", "代会", "缺席", "其余全部出勤"} & titles
+        assert {"选择场次", "导出签到表"} <= titles
+        footer = screen_text(pilot.app).splitlines()[-1]
+        assert "出勤" not in footer and "请假" not in footer
         await pilot.press("p", "A")
         await settle(pilot)
-        assert any("已取消" in n for n in notifications(pilot.app))
+        assert not isinstance(pilot.app.screen, Confirm)
+        assert all(p.status is None for p in attendance.session_attendance(tui_ctx, session_id).participants)
 
     run_pilot(make_app(), scenario)
     sheet = attendance.session_attendance(tui_ctx, session_id)

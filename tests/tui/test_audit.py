@@ -19,7 +19,8 @@ def test_filter_by_cadre_then_session(make_app, run_pilot, tui_ctx) -> None:
     from zhijin_training.services import roster
 
     name = roster.get_cadre(tui_ctx, cadres[0]).name
-    expected = len(audit.list_entries(tui_ctx, cadre_id=cadres[0]))
+    # one row per operation (issue 10 item 9): a series created in one go is one row for him too
+    expected = len(audit.list_groups(tui_ctx, cadre_id=cadres[0]).groups)
 
     async def scenario(pilot) -> None:
         await pilot.press("6")
@@ -38,13 +39,13 @@ def test_filter_by_cadre_then_session(make_app, run_pilot, tui_ctx) -> None:
         assert len(rows) == expected
         assert all(name in r[3] for r in rows)
         assert f"干部 {name}" in screen_text(pilot.app)
-        await pilot.press("x", "s")  # clear, then by session
+        await pilot.press("z", "s")  # clear, then by session
         await settle(pilot)
         await pilot.press("enter")  # the picker opens on the newest session: ours is happening today
         await settle(pilot)
         rows = table_rows(pilot.app, "#aud-table")
         assert screen.session_filter is not None and screen.session_filter[0] == session_id
-        assert len(rows) == len(audit.list_entries(tui_ctx, session_id=session_id))
+        assert len(rows) == len(audit.list_groups(tui_ctx, session_id=session_id).groups)
         await pilot.press("home", "enter")  # details of one entry
         await settle(pilot)
         assert "修改前" in screen_text(pilot.app)

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from zhijin_training.services import attendance, schedule
-from zhijin_training.tui.screens.form import FormScreen
+from zhijin_training.tui.kit.dialogs import FormDialog
 
 from .burst import burst
 from .conftest import settle
@@ -50,7 +50,7 @@ def test_whole_trip_form_typed_in_one_burst(make_app, run_pilot, tui_ctx, size) 
         await settle(pilot)
         await burst(pilot, *_trip_keys())
         await settle(pilot)
-        assert not isinstance(pilot.app.screen, FormScreen)
+        assert not isinstance(pilot.app.screen, FormDialog)
 
     run_pilot(make_app(), scenario, size=size)
     trips = [s for s in schedule.list_sessions(tui_ctx, kind="study_trip") if s.programme_title == TRIP]
@@ -127,12 +127,12 @@ def test_new_session_form_typed_in_one_burst(make_app, run_pilot, tui_ctx) -> No
             "ctrl+s",
         )
         await settle(pilot)
-        from zhijin_training.tui.screens.confirm import ConfirmScreen
+        from zhijin_training.tui.kit.dialogs import Choice
 
-        if isinstance(pilot.app.screen, ConfirmScreen):  # a conflict or holiday warning: save anyway
-            await burst(pilot, "y")
+        if isinstance(pilot.app.screen, Choice):  # a conflict or holiday warning: save anyway
+            await burst(pilot, "1")
             await settle(pilot)
-        assert not isinstance(pilot.app.screen, FormScreen)
+        assert not isinstance(pilot.app.screen, FormDialog)
 
     run_pilot(make_app(), scenario, size=(80, 24))
     found = schedule.list_sessions(tui_ctx, search="连打测试讲座")

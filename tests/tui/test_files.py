@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from zhijin_training.ical.export import export_bytes
 from zhijin_training.services import roster, schedule
-from zhijin_training.tui.screens.ops_dialogs import ConfirmDialog, FormDialog
+from zhijin_training.tui.kit.dialogs import Confirm, FormDialog
 from zhijin_training.tui.screens.preview import PreviewDialog
 
 from .burst import burst
@@ -48,7 +48,7 @@ def test_session_and_programme_calendars_from_the_schedule(make_app, run_pilot, 
         await pilot.press("2")
         await settle(pilot)
         await select_row(pilot, lecture.id)
-        await pilot.press("i")
+        await pilot.press("o")
         await settle(pilot)
         await pilot.press("1")  # this session only
         await settle(pilot)
@@ -56,18 +56,18 @@ def test_session_and_programme_calendars_from_the_schedule(make_app, run_pilot, 
         assert "~/zhijin-exports/" + lecture.first_day.isoformat() in screen_text(pilot.app)
         await pilot.press("enter")  # accept the suggestion
         await settle(pilot)
-        assert any("已导出 1 个日程" in n for n in notifications(pilot.app))
+        assert any("已导出 1 个日程" in n for n in notifications(pilot.app)), notifications(pilot.app)
 
-        await pilot.press("i", "2")  # the whole programme
+        await pilot.press("o", "2")  # the whole programme
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
 
-        await pilot.press("i", "1")  # the same session again: asks before replacing the file
+        await pilot.press("o", "1")  # the same session again: asks before replacing the file
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(pilot.app.screen, ConfirmDialog)
+        assert isinstance(pilot.app.screen, Confirm)
         assert "已存在" in screen_text(pilot.app)
         await pilot.press("n")
         await settle(pilot)
@@ -98,7 +98,7 @@ def test_calendar_import_previews_and_writes_only_on_yes(make_app, run_pilot, tu
     before = len(schedule.list_sessions(tui_ctx, limit=5000))
 
     async def open_preview(pilot) -> None:
-        await pilot.press("I")
+        await pilot.press("i")
         await settle(pilot)
         await type_path(pilot, source)
         assert isinstance(pilot.app.screen, PreviewDialog)
@@ -116,7 +116,7 @@ def test_calendar_import_previews_and_writes_only_on_yes(make_app, run_pilot, tu
         await pilot.press("y")
         await settle(pilot)
         assert any("已导入：新增 1" in n for n in notifications(pilot.app))
-        await pilot.press("I")  # the same file again: nothing to do, no question
+        await pilot.press("i")  # the same file again: nothing to do, no question
         await settle(pilot)
         await type_path(pilot, source)
         assert not isinstance(pilot.app.screen, PreviewDialog)
@@ -193,16 +193,16 @@ def test_signin_sheet_cadre_calendar_and_report_ledgers(make_app, run_pilot, tui
         await settle(pilot)
         await pilot.press("3")  # roster: the first cadre's own calendar
         await settle(pilot)
-        await pilot.press("c")
+        await pilot.press("o")
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        await pilot.press("5", "x")  # reports: the ledger as xlsx, then as csv
+        await pilot.press("5", "o", "1")  # reports: the ledger as xlsx, then as csv
         await settle(pilot)
         assert "~/zhijin-exports/统计-" in screen_text(pilot.app)
         await pilot.press("enter")
         await settle(pilot)
-        await pilot.press("c", "enter")
+        await pilot.press("o", "2", "enter")
         await settle(pilot)
 
     run_pilot(make_app(), scenario, size=(80, 24))

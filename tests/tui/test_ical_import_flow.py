@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from zhijin_training.services import schedule
-from zhijin_training.tui.screens.form import FormScreen
+from zhijin_training.tui.kit.dialogs import FormDialog
 from zhijin_training.tui.screens.preview import PreviewDialog
 
 from .burst import burst
@@ -33,15 +33,15 @@ def test_outlook_series_asks_for_a_programme_then_previews(make_app, run_pilot, 
     async def scenario(pilot) -> None:
         await pilot.press("2")
         await settle(pilot)
-        await pilot.press("I")
+        await pilot.press("i")
         await settle(pilot)
         await type_path(pilot, source)
         await settle(pilot, 3)
-        assert isinstance(pilot.app.screen, FormScreen)  # which programme? (not "invite")
+        assert isinstance(pilot.app.screen, FormDialog)  # which programme? (not "invite")
         assert "所属项目" in screen_text(pilot.app) and "新建培训项目" in screen_text(pilot.app)
         await pilot.press("ctrl+s")  # "new programme" without a name: refused in the form
         await settle(pilot)
-        assert isinstance(pilot.app.screen, FormScreen)
+        assert isinstance(pilot.app.screen, FormDialog)
         assert pilot.app.screen.focused is pilot.app.screen.query_one("#f-title")  # the field at fault
         await burst(pilot, "党建工作例会")
         await pilot.press("ctrl+s")

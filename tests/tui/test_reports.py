@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from zhijin_training.tui.kit.dialogs import TableDialog
 from zhijin_training.tui.screens.attendance import AttendanceScreen
-from zhijin_training.tui.screens.ops_dialogs import TableDialog
 from zhijin_training.tui.screens.reports import ReportsScreen
 
 from .conftest import screen_text, settle

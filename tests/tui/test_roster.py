@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.conftest import make_ctx
 from zhijin_training.services import roster
 from zhijin_training.tui.app import ZhijinApp
-from zhijin_training.tui.screens.ops_dialogs import FormDialog, TableDialog
+from zhijin_training.tui.kit.dialogs import FormDialog, TableDialog
 from zhijin_training.tui.screens.roster import PAGE, RosterScreen
 
 from .conftest import notifications, screen_text, settle
@@ -129,18 +129,28 @@ def test_names_with_markup_and_escapes_render_as_typed(make_app, run_pilot, tui_
     run_pilot(make_app(), scenario)
 
 
-def test_viewer_sees_permission_denied(run_pilot, demo_path: Path) -> None:
+def test_viewer_sees_a_read_only_roster(run_pilot, demo_path: Path) -> None:
+    """Item 8: no edit keys in the footer or the palette, and an edit form does not open."""
+    from zhijin_training.tui.commands import screen_commands
+
     viewer = make_ctx(demo_path, user="guest", role="viewer")
     app = ZhijinApp(viewer, cursor_blink=False, refresh_seconds=0)
 
     async def scenario(pilot) -> None:
         await pilot.press("3")
         await settle(pilot)
-        await pilot.press("a")
+        text = screen_text(pilot.app)
+        footer = text.splitlines()[-1]
+        assert "搜索" in footer and "新增" not in footer and "修改" not in footer and "调动" not in footer
+        assert "（查看）" in text and "viewer" not in text
+        titles = {title for title, _key, _run in screen_commands(pilot.app.screen)}
+        assert "任职经历" in titles
+        assert not {"新增", "修改", "调动", "停用/启用", "导入名册"} & titles
+        await pilot.press("a", "e", "m")
         await settle(pilot)
+        assert not isinstance(pilot.app.screen, FormDialog)
         await pilot.press(*"无权新增", "ctrl+s")
         await settle(pilot)
-        assert any("无权限" in n and "roster" in n for n in notifications(pilot.app))
 
     run_pilot(app, scenario)
     assert roster.list_cadres(viewer, search="无权新增") == []

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from zhijin_training.services import attendance, schedule
-from zhijin_training.tui.screens.confirm import ChoiceScreen, ConfirmScreen
-from zhijin_training.tui.screens.form import FormScreen
-from zhijin_training.tui.widgets.table import LiteralTable
+from zhijin_training.tui.kit.dialogs import Choice, FormDialog
+from zhijin_training.tui.kit.table import Table
 
 from .conftest import screen_text, settle
 
@@ -33,7 +32,7 @@ async def open_schedule(pilot) -> None:
 
 
 async def select_row(pilot, session_id: int) -> None:
-    table = pilot.app.screen.query_one("#agenda", LiteralTable)
+    table = pilot.app.screen.query_one("#agenda", Table)
     table.focus()
     await pilot.press("home")
     for _ in range(table.keys.index(session_id)):
@@ -50,7 +49,7 @@ def test_create_series_then_edit_one_occurrence(make_app, run_pilot, tui_ctx) ->
         await open_schedule(pilot)
         await pilot.press("s")
         await settle(pilot)
-        assert isinstance(pilot.app.screen, FormScreen)
+        assert isinstance(pilot.app.screen, FormDialog)
         await next_field(pilot, "乡村振兴专题")  # title
         await next_field(pilot, "乡村振兴")  # topic
         await next_field(pilot, "王教授")  # speaker
@@ -59,6 +58,7 @@ def test_create_series_then_edit_one_occurrence(make_app, run_pilot, tui_ctx) ->
         await next_field(pilot, "09:00")
         await next_field(pilot, "11:00")
         await next_field(pilot)  # note
+        await next_field(pilot)  # note public: no (internal)
         await next_field(pilot)  # repeat: every two weeks (default)
         await next_field(pilot)  # weekday: as the first
         await next_field(pilot, "2027-01-31")
@@ -79,14 +79,14 @@ def test_create_series_then_edit_one_occurrence(make_app, run_pilot, tui_ctx) ->
         await select_row(pilot, second.id)
         await pilot.press("e")
         await settle(pilot)
+        assert isinstance(pilot.app.screen, Choice)  # which sessions: asked before the form
+        await pilot.press("1")  # this session only
+        await settle(pilot)
         await type_text(pilot, "乡村振兴专题（改期）")  # the title field is focused with its text selected
         await next_field(pilot)  # topic
         await next_field(pilot)  # speaker
         await next_field(pilot, "县委常委会议室")  # location
         await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert isinstance(pilot.app.screen, ChoiceScreen)
-        await pilot.press("1")  # this session only
         await settle(pilot)
 
         after = {s.id: s for s in _test_series(tui_ctx)}
@@ -110,10 +110,10 @@ def test_cancel_a_session_with_reason(make_app, run_pilot, tui_ctx) -> None:
         await select_row(pilot, target.id)
         await pilot.press("x")
         await settle(pilot)
+        await pilot.press("1")  # this one only (it belongs to the lecture series)
+        await settle(pilot)
         await type_text(pilot, "与县委全会冲突")
         await pilot.press("ctrl+s")
-        await settle(pilot)
-        await pilot.press("1")  # this one only (it belongs to the lecture series)
         await settle(pilot)
         assert "已取消" in screen_text(pilot.app)
 
@@ -149,7 +149,7 @@ def test_three_day_trip_for_eight_township_secretaries(make_app, run_pilot, tui_
         assert len(pilot.app.screen.chosen) == 8
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert not isinstance(pilot.app.screen, FormScreen)
+        assert not isinstance(pilot.app.screen, FormDialog)
 
     run_pilot(make_app(), scenario)
     trips = [
@@ -192,15 +192,22 @@ def test_conflict_asks_then_saves_anyway(make_app, run_pilot, tui_ctx) -> None:
     async def scenario(pilot) -> None:
         await open_schedule(pilot)
         await fill(pilot)
-        assert isinstance(pilot.app.screen, ConfirmScreen)
-        assert "已有其他安排" in screen_text(pilot.app)
-        await pilot.press("n")
+        assert isinstance(pilot.app.screen, Choice)
+        text = screen_text(pilot.app)
+        assert "已有其他安排" in text and "仍然保存" in text and "返回修改" in text
+        await pilot.press("2")  # back to the form: everything typed is still there
         await settle(pilot)
         assert count() == before
-        await fill(pilot)
-        assert isinstance(pilot.app.screen, ConfirmScreen)
-        await pilot.press("y")
+        form = pilot.app.screen
+        assert isinstance(form, FormDialog)
+        assert form.raw_values()["title"] == "加开一讲"
+        assert form.raw_values()["start"] == "15:30"
+        await pilot.press("ctrl+s")
         await settle(pilot)
+        assert isinstance(pilot.app.screen, Choice)
+        await pilot.press("1")  # save anyway
+        await settle(pilot)
+        assert not isinstance(pilot.app.screen, FormDialog | Choice)
         assert count() == before + 1
 
     run_pilot(make_app(), scenario)

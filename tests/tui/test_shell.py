@@ -37,9 +37,10 @@ def test_help_lists_screen_and_global_keys(make_app, run_pilot) -> None:
         text = screen_text(pilot.app)
         for words in ("新建场次", "系列讲座", "取消场次", "改期", "退出", "帮助"):
             assert words in text
-        from zhijin_training.tui.widgets.table import LiteralTable
+        from zhijin_training.tui.kit.table import Table
 
-        rows = [values for _key, values, _style in pilot.app.screen.query_one(LiteralTable)._rows]
+        rows = [tuple(values) for _key, values in pilot.app.screen.query_one(Table).data_rows]
+        assert sum(1 for r in rows if r[0] == "1") == 1  # 1 首页 listed once
         assert ("ctrl+p", "命令面板：搜索本页所有操作", "全局") in rows
         assert ("4", "前往：考勤", "全局") in rows
         await pilot.press("escape")
@@ -65,7 +66,7 @@ def test_conflict_error_is_a_message_not_a_traceback(make_app, run_pilot) -> Non
         def boom() -> None:
             raise ConflictError("session", 7, "李四", None)
 
-        pilot.app.run_service(pilot.app.screen, boom)
+        pilot.app.screen.run_service(boom)
         await settle(pilot)
         assert any("李四" in n for n in notifications(pilot.app))
         assert pilot.app.is_running
@@ -75,7 +76,7 @@ def test_conflict_error_is_a_message_not_a_traceback(make_app, run_pilot) -> Non
 
 def test_unexpected_error_keeps_the_app_alive(make_app, run_pilot) -> None:
     async def scenario(pilot) -> None:
-        pilot.app.run_service(pilot.app.screen, lambda: 1 / 0)
+        pilot.app.screen.run_service(lambda: 1 / 0)
         await settle(pilot)
         assert any("ZeroDivisionError" in n for n in notifications(pilot.app))
         assert pilot.app.is_running

@@ -17,7 +17,7 @@ SCREENS = {"roster": "3", "attendance": "4", "reports": "5", "audit": "6"}
 async def _steady(pilot) -> None:
     await settle(pilot)
     for bar in pilot.app.screen.query(StatusBar):
-        bar.set_info("用户 tester（admin）  数据库 demo.db")  # the temporary path differs on every run
+        bar.set_info("用户 tester（管理员）  数据库 demo.db")  # the temporary path differs on every run
     await pilot.pause()
 
 

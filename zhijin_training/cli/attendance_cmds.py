@@ -5,10 +5,11 @@ from __future__ import annotations
 import typer
 from rich.text import Text
 
-from zhijin_training.cli.common import console, context, opt_date, print_json, print_table
+from zhijin_training.cli.common import console, context, opt_date, print_json, print_table, say
+from zhijin_training.enums import status_values
 from zhijin_training.i18n import label
 from zhijin_training.services import attendance, roster
-from zhijin_training.services.rates import format_rate
+from zhijin_training.services.rates import count_headers, count_values, format_rate
 from zhijin_training.timeutil import format_local
 
 attendance_app = typer.Typer(help="考勤 Attendance.", no_args_is_help=True)
@@ -18,9 +19,7 @@ attendance_app = typer.Typer(help="考勤 Attendance.", no_args_is_help=True)
 def attendance_mark(
     session: int,
     cadre: str = typer.Argument(..., help="#id, person number or name@unit"),
-    status: str = typer.Argument(
-        ..., help="present, late, left_early, on_leave, absent, deputy (or 出勤 迟到 …)"
-    ),
+    status: str = typer.Argument(..., help=", ".join(status_values()) + " (or 出勤 迟到 …)"),
     reason: str = typer.Option("", help="leave reason (required for on_leave)"),
     approved_by: str = typer.Option("", help="who approved the leave"),
     deputy: str = typer.Option("", help="who attended in the cadre's place (required for deputy)"),
@@ -52,7 +51,7 @@ def attendance_mark(
 def attendance_all_present(session: int, venue: str = typer.Option(None)) -> None:
     """Mark everyone not yet recorded as present (then record the exceptions)."""
     n = attendance.mark_remaining_present(context(), session, venue=venue)
-    console.print(f"marked {n} present", markup=False)
+    say("cli.marked_present", count=n)
 
 
 @attendance_app.command("show")
@@ -89,9 +88,11 @@ def attendance_show(session: int, json_: bool = typer.Option(False, "--json")) -
             for p in sheet.participants
         ],
     )
+    # 应到 here is everyone on the list, recorded or not
+    figures = (c.expected + c.not_taken, *count_values(c)[1:])
     console.print(
-        f"应到 {c.expected + c.not_taken}  出勤 {c.present}  迟到 {c.late}  早退 {c.left_early}  请假 {c.on_leave}  "
-        f"缺席 {c.absent}  代会 {c.deputy}  未记录 {c.not_taken}  出勤率 {format_rate(c.rate)}",
+        "  ".join(f"{h} {n}" for h, n in zip(count_headers(), figures, strict=True))
+        + f"  出勤率 {format_rate(c.rate)}",
         markup=False,
     )
 
@@ -114,17 +115,6 @@ def attendance_summary(
         return
     print_table(
         f"{person.name}（{person.unit_name}）",
-        ["应到", "出勤", "迟到", "早退", "请假", "缺席", "代会", "出勤率"],
-        [
-            (
-                counts.expected,
-                counts.present,
-                counts.late,
-                counts.left_early,
-                counts.on_leave,
-                counts.absent,
-                counts.deputy,
-                format_rate(counts.rate),
-            )
-        ],
+        [*count_headers()[:-1], "出勤率"],
+        [(*count_values(counts)[:-1], format_rate(counts.rate))],
     )

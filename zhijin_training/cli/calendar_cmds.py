@@ -6,11 +6,10 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.text import Text
 
-from zhijin_training.cli.common import console, context, fail, opt_date, print_table
+from zhijin_training.cli.common import context, fail, opt_date, print_table, say
+from zhijin_training.i18n import label, t
 from zhijin_training.services import programmes, roster
-from zhijin_training.textsafe import printable
 
 export_app = typer.Typer(help="导出 Export: calendars (.ics).", no_args_is_help=True)
 import_app = typer.Typer(help="导入 Import: calendars (.ics).", no_args_is_help=True)
@@ -20,10 +19,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(export_app, name="export")
     app.add_typer(import_app, name="import")
     app.command("publish")(publish_cmd)
-
-
-def _say(text: str) -> None:
-    console.print(Text(printable(text)))
 
 
 @export_app.command("ics")
@@ -57,7 +52,7 @@ def export_ics(
         sys.stdout.buffer.flush()
         return
     count = export.write_calendar(ctx, Path(output), **filters)
-    _say(f"wrote {count} events to {output}")
+    say("cli.ics_written", count=count, path=output)
 
 
 def publish_cmd(
@@ -79,14 +74,20 @@ def publish_cmd(
     counts: dict[str, int] = {}
     for f in report.feeds:
         counts[f.kind] = counts.get(f.kind, 0) + 1
-    _say(
-        f"published {len(report.feeds)} feeds ({counts.get('programme', 0)} programmes, "
-        f"{counts.get('unit', 0)} units, {counts.get('cadre', 0)} cadres) with {report.sessions} sessions "
-        f"to {directory}; {report.files_written} changed, {len(report.feeds) - report.files_written} unchanged; "
-        f"removed {len(report.removed)}; index: {directory / feeds.INDEX_HTML} (office only)"
+    say(
+        "cli.published",
+        feeds=len(report.feeds),
+        programmes=counts.get("programme", 0),
+        units=counts.get("unit", 0),
+        cadres=counts.get("cadre", 0),
+        sessions=report.sessions,
+        directory=str(directory),
+        removed=len(report.removed),
+        index=str(directory / feeds.INDEX_HTML),
     )
+    say("ical.cli.files", changed=report.files_written, unchanged=len(report.feeds) - report.files_written)
     if rotate:
-        _say("new secret: every feed has a new name; give people their new links from the index")
+        say("ical.cli.rotated")
 
 
 @import_app.command("ics")
@@ -107,14 +108,12 @@ def import_ics(
     dry_run: bool = typer.Option(False, "--dry-run", help="show the preview only"),
 ) -> None:
     """Import sessions from a calendar: matched by UID; shows a preview before writing anything."""
-    from zhijin_training.i18n import label, t
     from zhijin_training.ical import importer, parse
     from zhijin_training.timeutil import local_date
 
     if programme and new_programme:
-        fail("--programme / --new-programme: choose one")
-        return
-    data = parse.read_file(file)
+        fail("ical.cli.programme_both", field="programme")
+    data = parse.read_file(file)  # coded errors; size checked before reading (parse.MAX_BYTES, 20 MB)
     ctx = context()
     window = parse.Window.around(local_date(ctx.now()), opt_date(from_, "--from"), opt_date(to, "--to"))
     choice = None
@@ -135,33 +134,39 @@ def import_ics(
         ["", "标题 title", "说明 detail", "位置 where"],
         rows,
     )
-    _say(t("ical.preview.encoding", encoding=preview.encoding))
+    say("ical.preview.encoding", encoding=preview.encoding)
     if preview.window is not None:
-        _say(t("ical.preview.window", first=preview.window.first, last=preview.window.last))
+        say("ical.preview.window", first=preview.window.first, last=preview.window.last)
     for name, count in preview.ignored:
-        _say(t("ical.preview.ignored", name=name, n=count))
+        say("ical.preview.ignored", name=name, n=count)
     if preview.programme_new:
         title, new_kind = preview.programme_new
-        _say(t("ical.preview.programme_new", title=title, kind=label("programme_kind", new_kind)))
+        say("ical.preview.programme_new", title=title, kind=label("programme_kind", new_kind))
     elif preview.programme_id is not None:
-        _say(t("ical.preview.programme", title=programmes.get_programme(ctx, preview.programme_id).title))
+        say("ical.preview.programme", title=programmes.get_programme(ctx, preview.programme_id).title)
     elif preview.needs_programme:
-        _say(t("ical.preview.programme_missing") + " (--programme NAME | --new-programme NAME)")
+        say("ical.cli.programme_missing")
     for title, new_kind in preview.new_programmes:
         if (title, new_kind) != preview.programme_new:
-            _say(f"new programme: {title} ({new_kind})")
-    _say(
-        f"{len(preview.added)} to add, {len(preview.changed)} to change, {len(preview.unchanged)} unchanged, "
-        f"{len(preview.skipped)} skipped"
+            say("cli.ics_new_programme", title=title, kind=label("programme_kind", new_kind))
+    say(
+        "cli.ics_preview",
+        added=len(preview.added),
+        changed=len(preview.changed),
+        unchanged=len(preview.unchanged),
+        skipped=len(preview.skipped),
     )
     if dry_run or not preview.has_changes:
         return
     if preview.needs_programme:
         importer.apply_import(ctx, preview)  # refuses: says to choose --programme or --new-programme
-    if not yes and not typer.confirm("apply this import?", default=False):
-        _say("nothing written")
+    if not yes and not typer.confirm(t("cli.confirm_apply"), default=False):
+        say("cli.nothing_written")
         raise typer.Exit(1)
     result = importer.apply_import(ctx, preview)
-    _say(
-        f"imported: {result.added} added, {result.changed} changed, {result.programmes_created} programmes created"
+    say(
+        "cli.ics_imported",
+        added=result.added,
+        changed=result.changed,
+        programmes=result.programmes_created,
     )

@@ -8,17 +8,19 @@ import sys
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, NoReturn
 
-import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from zhijin_training.i18n import t
 from zhijin_training.services.context import Context, open_context
+from zhijin_training.services.errors import ValidationError
+from zhijin_training.services.rates import Counts
 from zhijin_training.settings import Settings, load_settings
 from zhijin_training.textsafe import printable
-from zhijin_training.timeutil import DateParseError, format_local, parse_date, parse_local_datetime
+from zhijin_training.timeutil import format_local, parse_date, parse_local_datetime
 
 console = Console(highlight=False, soft_wrap=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # one error, one line (logs, grep)
@@ -47,35 +49,33 @@ def context(*, check_schema: bool = True) -> Context:
     return open_context(settings(), check_schema=check_schema)
 
 
-def fail(message: str, code: int = 1) -> None:
-    """One error line, the same wording as errors raised by the services (see zhijin_training.cli_errors)."""
-    from zhijin_training.cli_errors import report_user_error
+def fail(code: str, /, *, field: str | None = None, **params: Any) -> NoReturn:
+    """Refuse a command line: the error goes through `describe` like every service error (one line, exit 1;
+    see zhijin_training.cli_errors). `code` is an error code with its text in the catalogues (cli.*)."""
+    raise ValidationError(code, field=field, **params)
 
-    report_user_error(message)
-    raise typer.Exit(code)
+
+def say(key: str, /, *, style: str = "", err: bool = False, **params: Any) -> None:
+    """One line of our own output, worded from the catalogue in the chosen language, printed literally."""
+    (err_console if err else console).print(Text(printable(t(key, **params)), style=style))
 
 
 def opt_date(value: str | None, field: str) -> date | None:
+    """A typed date, or None; a bad one raises DateParseError (worded by describe)."""
     if value is None or value == "":
         return None
-    try:
-        return parse_date(value, field=field)
-    except DateParseError as exc:
-        fail(str(exc))
-    raise AssertionError
+    return parse_date(value, field=field)
 
 
 def opt_datetime(value: str | None, field: str) -> datetime | None:
     if value is None or value == "":
         return None
-    try:
-        return parse_local_datetime(value, field=field)
-    except DateParseError as exc:
-        fail(str(exc))
-    raise AssertionError
+    return parse_local_datetime(value, field=field)
 
 
 def jsonable(value: Any) -> Any:
+    if isinstance(value, Counts):
+        return value.as_dict()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
         for prop in ("rate", "attended"):
@@ -119,4 +119,4 @@ def print_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]
         count += 1
     console.print(table)
     if count == 0:
-        console.print(Text("（无 none）", style="dim"))
+        console.print(Text(t("cli.none"), style="dim"))

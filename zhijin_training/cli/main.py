@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import typer
+from click import Context as ClickContext
+from typer.core import TyperGroup
 
 from zhijin_training.cli import (
     attendance_cmds,
@@ -15,7 +17,24 @@ from zhijin_training.cli import (
 from zhijin_training.cli.common import STATE
 from zhijin_training.i18n import set_lang
 
+
+class ReportingGroup(TyperGroup):
+    """Every user error of every command — a service's, a bad date, the config file — becomes one line on
+    stderr worded by describe() in the chosen language, and exit code 1: the same in-process (tests) as from
+    the executable."""
+
+    def invoke(self, ctx: ClickContext) -> object:
+        from zhijin_training.cli_errors import error_line, report_user_error, user_error_types
+
+        try:
+            return super().invoke(ctx)
+        except user_error_types() as exc:
+            report_user_error(error_line(exc))
+            raise typer.Exit(1) from None
+
+
 app = typer.Typer(
+    cls=ReportingGroup,
     name="zhijin-training",
     help="织金干部培训管理 — Zhijin County cadre training: lectures, study trips, secondments, attendance.",
     pretty_exceptions_enable=False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from zhijin_training.cli.common import console, context, opt_date, print_json, print_table
+from zhijin_training.cli.common import context, opt_date, print_json, print_table, say
 from zhijin_training.i18n import label
 from zhijin_training.services import roster
 
@@ -47,7 +47,7 @@ def units_add(
 ) -> None:
     """Add a unit."""
     unit = roster.add_unit(context(), name=name, kind=kind, subkind=subkind, code=code)
-    console.print(f"added unit #{unit.id}", markup=False)
+    say("cli.added_unit", id=unit.id)
 
 
 @units_app.command("deactivate")
@@ -56,7 +56,7 @@ def units_deactivate(ref: str) -> None:
     ctx = context()
     unit = roster.resolve_unit(ctx, ref)
     roster.set_unit_active(ctx, unit.id, False, expected_version=unit.version)
-    console.print(f"deactivated unit #{unit.id}", markup=False)
+    say("cli.deactivated_unit", id=unit.id)
 
 
 @cadres_app.command("list")
@@ -106,7 +106,7 @@ def cadres_add(
         note=note,
         since=opt_date(since, "--since"),
     )
-    console.print(f"added cadre #{cadre.id}", markup=False)
+    say("cli.added_cadre", id=cadre.id)
 
 
 @cadres_app.command("move")
@@ -129,7 +129,7 @@ def cadres_move(
         effective=opt_date(effective, "--from"),
         expected_version=person.version,
     )  # type: ignore[arg-type]
-    console.print(f"moved cadre #{person.id}", markup=False)
+    say("cli.moved_cadre", id=person.id)
 
 
 @cadres_app.command("deactivate")
@@ -138,7 +138,7 @@ def cadres_deactivate(cadre: str, on: str = typer.Option(None, help="last day (d
     ctx = context()
     person = roster.resolve_cadre(ctx, cadre)
     roster.set_cadre_active(ctx, person.id, False, expected_version=person.version, on=opt_date(on, "--on"))
-    console.print(f"deactivated cadre #{person.id}", markup=False)
+    say("cli.deactivated_cadre", id=person.id)
 
 
 @cadres_app.command("history")

@@ -6,7 +6,15 @@ from datetime import date
 
 import typer
 
-from zhijin_training.cli.common import console, context, fail, opt_date, opt_datetime, print_json, print_table
+from zhijin_training.cli.common import (
+    context,
+    fail,
+    opt_date,
+    opt_datetime,
+    print_json,
+    print_table,
+    say,
+)
 from zhijin_training.i18n import label
 from zhijin_training.services import participants as participants_svc
 from zhijin_training.services import programmes, roster, schedule
@@ -68,7 +76,7 @@ def programmes_add(
     for item in audience:
         rule, sep, value = item.partition(":")
         if not sep:
-            fail(f"--audience: '{item}' must look like role:township_secretary")
+            fail("cli.audience_format", field="--audience", value=item)
         rules.append((rule, value))
     p = programmes.add_programme(
         context(),
@@ -82,7 +90,7 @@ def programmes_add(
         alarm_minutes=alarm,
         audience=rules,
     )
-    console.print(f"added programme #{p.id}", markup=False)
+    say("cli.added_programme", id=p.id)
 
 
 def _when(v: SessionView) -> str:
@@ -171,7 +179,7 @@ def sessions_show(session: int, json_: bool = typer.Option(False, "--json")) -> 
 def _parse_stop(text: str) -> schedule.ItineraryStop:
     day, sep, rest = text.partition(":")
     if not sep:
-        fail(f"--stop: '{text}' must look like 2026-10-12:青州:参观农业园区")
+        fail("cli.stop_format", field="--stop", value=text)
     place, _, activity = rest.partition(":")
     return schedule.ItineraryStop(opt_date(day, "--stop") or date.min, place, activity)
 
@@ -181,7 +189,7 @@ def _rrule(repeat: str, interval: int, byday: str | None, start_day: date) -> st
     if freq is None:
         if "FREQ=" in repeat.upper():
             return repeat
-        fail(f"--repeat: '{repeat}' must be daily, weekly, monthly or an RRULE like FREQ=WEEKLY;BYDAY=FR")
+        fail("cli.repeat_format", field="--repeat", value=repeat)
     rule = f"FREQ={freq};INTERVAL={interval}"
     if freq == "WEEKLY":
         rule += f";BYDAY={(byday or _DAYS[start_day.weekday()]).upper()}"
@@ -217,11 +225,11 @@ def sessions_add(
 ) -> None:
     """Schedule a session, a recurring series, a study trip or a secondment."""
     if (start or end) and (first_day or last_day):
-        fail("give either --start/--end (a timed session) or --first-day/--last-day (all-day), not both")
+        fail("cli.timed_or_all_day", field="--start")
     if stop and not first_day:
-        fail("--stop (itinerary) belongs to an all-day trip: give --first-day and --last-day")
+        fail("cli.stop_needs_days", field="--stop")
     if (until or skip) and not repeat:
-        fail("--until and --skip belong to a series: add --repeat")
+        fail("cli.until_needs_repeat", field="--until")
     ctx = context()
     cadre_ids = tuple(roster.resolve_cadre(ctx, p).id for p in participant) if participant else None
     draft = schedule.SessionDraft(
@@ -243,9 +251,9 @@ def sessions_add(
     )
     if repeat:
         if until is None:
-            fail("--repeat needs --until (the last day of the series)")
+            fail("cli.repeat_needs_until", field="--until")
         if draft.starts_at is None:
-            fail("--repeat needs --start and --end")
+            fail("cli.repeat_needs_times", field="--start")
         from zhijin_training.timeutil import local_date
 
         rule = schedule.SeriesRule(
@@ -255,18 +263,20 @@ def sessions_add(
             skip_dates=tuple(parse_date(d, field="--skip") for d in skip),
         )
         result = schedule.create_series(ctx, draft, rule, force=force)
-        console.print(
-            f"added series #{result.series_id}: {len(result.sessions)} sessions "
-            f"(#{result.sessions[0].id}–#{result.sessions[-1].id})",
-            markup=False,
+        say(
+            "cli.added_series",
+            id=result.series_id,
+            count=len(result.sessions),
+            first=result.sessions[0].id,
+            last=result.sessions[-1].id,
         )
         for day in result.skipped_holidays:
-            console.print(f"skipped public holiday {day}", markup=False)
+            say("cli.skipped_holiday", day=day.isoformat())
         if result.warning:
-            console.print(f"warning: {result.warning}", markup=False, style="yellow")
+            say("cli.warning", text=result.warning, style="yellow")
         return
     v = schedule.create_session(ctx, draft, force=force)
-    console.print(f"added session #{v.id}", markup=False)
+    say("cli.added_session", id=v.id)
 
 
 @sessions_app.command("edit")
@@ -308,9 +318,7 @@ def sessions_edit(
     changed = schedule.update_session(
         ctx, session, changes, expected_version=expected, scope=scope, force=force
     )
-    console.print(
-        f"updated {len(changed)} session(s): " + ", ".join(f"#{v.id}" for v in changed), markup=False
-    )
+    say("cli.updated_sessions", count=len(changed), ids=" ".join(f"#{v.id}" for v in changed))
 
 
 @sessions_app.command("cancel")
@@ -324,7 +332,7 @@ def sessions_cancel(
     ctx = context()
     expected = version if version is not None else schedule.get_session(ctx, session).version
     done = schedule.cancel_session(ctx, session, expected_version=expected, reason=reason, scope=scope)
-    console.print("cancelled " + ", ".join(f"#{v.id}" for v in done), markup=False)
+    say("cli.cancelled_sessions", count=len(done), ids=" ".join(f"#{v.id}" for v in done))
 
 
 @sessions_app.command("participants")

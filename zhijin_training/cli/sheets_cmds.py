@@ -6,16 +6,19 @@ import sys
 from datetime import date
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.text import Text
 
-from zhijin_training.cli.common import console, context, err_console, fail, opt_date, print_json, print_table
+from zhijin_training import i18n
+from zhijin_training.cli.common import console, context, fail, opt_date, print_json, print_table, say
+from zhijin_training.enums import status_specs
 from zhijin_training.i18n import label
 from zhijin_training.services import programmes, reports, roster
 from zhijin_training.services.context import Context
-from zhijin_training.services.rates import format_rate
+from zhijin_training.services.errors import EndBeforeStart
+from zhijin_training.services.rates import Counts, count_headers, count_values, format_rate
 from zhijin_training.textsafe import printable
 from zhijin_training.timeutil import local_date, quarter_bounds, quarter_of
 
@@ -28,7 +31,6 @@ report_app = typer.Typer(
 roster_app = typer.Typer(help="名册导入导出 Roster import and export (XLSX or CSV).", no_args_is_help=True)
 
 FORMATS = ("table", "csv", "xlsx", "json")
-COUNT_HEADERS = ["应到", "出勤", "迟到", "早退", "请假", "缺席", "代会", "未记录"]
 
 OPT_FROM = typer.Option(None, "--from", help="first day, e.g. 2026-07-01")
 OPT_TO = typer.Option(None, "--to", help="last day (inclusive)")
@@ -53,10 +55,10 @@ def _period(
     if first is None and last is None:
         return quarter_bounds(quarter_of(local_date(ctx.now())))
     if first is None or last is None:
-        fail("give both --from and --to (or --quarter / --year)")
+        fail("cli.period_needs_both", field="--from")
     assert first is not None and last is not None
     if last < first:
-        fail(f"--to {last} is before --from {first}")
+        raise EndBeforeStart(start=first, end=last, field="--to")
     return first, last
 
 
@@ -67,9 +69,9 @@ def _format(fmt: str | None, out: Path | None) -> str:
         fmt = out.suffix.lower().lstrip(".")
     fmt = fmt.lower()
     if fmt not in FORMATS:
-        fail(f"--format: '{fmt}' is not one of {', '.join(FORMATS)}")
+        fail("value.unknown", field="--format", value=fmt, allowed=list(FORMATS))
     if fmt in ("csv", "xlsx") and out is None:
-        fail(f"--format {fmt} needs -o FILE")
+        fail("cli.format_needs_output", field="--format", format=fmt)
     return fmt
 
 
@@ -92,12 +94,17 @@ def _write(
             _ledgers().write_csv(sheet, out.with_name(f"{out.stem}-{extra}{out.suffix}"), bom=bom)
     else:
         return False
-    console.print(Text(f"written {out}"))
+    say("cli.written", path=str(out))
     return True
 
 
-def _counts(c: Any) -> list[Any]:
-    return [c.expected, c.present, c.late, c.left_early, c.on_leave, c.absent, c.deputy, c.not_taken]
+def _counts(c: Counts) -> tuple[int, ...]:
+    return count_values(c)
+
+
+def _not_attended() -> list[str]:
+    """Statuses that are not attendance in person (请假, 缺席, 代会 …), for the short tables."""
+    return [spec.value for spec in status_specs() if not spec.attended]
 
 
 def _change(value: float | None) -> str:
@@ -147,7 +154,7 @@ def report_attendance(
     first, last = _period(ctx, start, end, quarter, year)
     form = _format(fmt, out)
     if by not in ("cadre", "unit"):
-        fail(f"--by: '{by}' is not cadre or unit")
+        fail("value.unknown", field="--by", value=by, allowed=["cadre", "unit"])
     title = f"{first.isoformat()} — {last.isoformat()}"
     if by == "unit":
         units = reports.attendance_by_unit(ctx, first, last, unit_kind=unit_kind)
@@ -156,7 +163,7 @@ def report_attendance(
         elif not _write(form, out, [_ledgers().unit_ledger(units, first, last, org=_org(ctx))], bom=bom):
             print_table(
                 f"各单位出勤 Attendance by unit  {title}",
-                ["单位 unit", *COUNT_HEADERS, "出勤率 rate"],
+                ["单位 unit", *count_headers(), "出勤率 rate"],
                 [(u.unit_name, *_counts(u.counts), format_rate(u.rate)) for u in units],
             )
         return
@@ -172,8 +179,18 @@ def report_attendance(
         return
     print_table(
         f"干部出勤 Attendance by cadre  {title}",
-        ["单位 unit", "姓名 name", "职务 post", *COUNT_HEADERS, "出勤率 rate"],
-        [(r.unit_name, r.name, r.post_title, *_counts(r.counts), format_rate(r.rate)) for r in rows],
+        ["单位 unit", "姓名 name", "职务 post", *count_headers(), "出勤率 rate", "备注 note"],
+        [
+            (
+                r.unit_name,
+                r.name,
+                r.post_title,
+                *_counts(r.counts),
+                format_rate(r.rate),
+                reports.elsewhere_note(r),
+            )
+            for r in rows
+        ],
     )
     if unit_id is not None:
         console.print(Text("出勤率趋势 rate per quarter", style="bold"))
@@ -210,7 +227,7 @@ def report_review(
         [
             "排名 rank",
             "单位 unit",
-            *COUNT_HEADERS,
+            *count_headers(),
             "出勤率 rate",
             f"上季度 {review.previous_quarter}",
             "变化 change",
@@ -229,7 +246,15 @@ def report_review(
     )
     print_table(
         f"出勤率低于 {review.threshold * 100:g}% 的干部 Cadres below the threshold ({len(review.below)})",
-        ["单位 unit", "姓名 name", "职务 post", "应到", "出勤", "请假", "缺席", "代会", "出勤率 rate"],
+        [
+            "单位 unit",
+            "姓名 name",
+            "职务 post",
+            i18n.t("count.expected"),
+            i18n.t("count.attended"),
+            *(label("status", v) for v in _not_attended()),
+            "出勤率 rate",
+        ],
         [
             (
                 c.unit_name,
@@ -237,9 +262,7 @@ def report_review(
                 c.post_title,
                 c.counts.expected,
                 c.counts.attended,
-                c.counts.on_leave,
-                c.counts.absent,
-                c.counts.deputy,
+                *(c.counts[v] for v in _not_attended()),
                 format_rate(c.rate),
             )
             for c in review.below
@@ -267,8 +290,11 @@ def report_absences(
     if fmt == "text" or (fmt is None and out is not None and out.suffix.lower() == ".txt"):
         text = reports.absence_notice_text(groups, first, last)
         if out is not None:
-            out.write_text(text, encoding="utf-8")
-            console.print(Text(f"written {out}"))
+            from zhijin_training.sheets.cells import replacing
+
+            with replacing(out) as tmp:  # names of absentees: not readable by other users, never half-written
+                tmp.write_text(text, encoding="utf-8")
+            say("cli.written", path=str(out))
         else:
             sys.stdout.write(printable_block(text))
         return
@@ -322,7 +348,7 @@ def report_programme(
         return
     print_table(
         f"{summary.title} — {label('programme_kind', summary.kind)}  出勤率 {format_rate(summary.rate)}",
-        ["#", "时间 time", "场次 session", "专题 topic", "状态 status", *COUNT_HEADERS, "出勤率 rate"],
+        ["#", "时间 time", "场次 session", "专题 topic", "状态 status", *count_headers(), "出勤率 rate"],
         [
             (
                 t.session_id,
@@ -339,7 +365,7 @@ def report_programme(
     if summary.kind == "lecture" and summary.topics:
         print_table(
             "各专题 By topic",
-            ["专题 topic", "场次 sessions", *COUNT_HEADERS, "出勤率 rate"],
+            ["专题 topic", "场次 sessions", *count_headers(), "出勤率 rate"],
             [(t.topic, t.sessions, *_counts(t.counts), format_rate(t.rate)) for t in summary.topics],
         )
     if summary.attendees:
@@ -362,9 +388,9 @@ def signin(
     from zhijin_training.sheets.signin import write_signin_sheet
 
     if out.suffix.lower() != ".xlsx":
-        fail(f"{out}: the sign-in sheet is written as .xlsx")
+        fail("cli.signin_xlsx", field="--output", path=str(out))
     write_signin_sheet(context(), session, out)
-    console.print(Text(f"written {out}"))
+    say("cli.written", path=str(out))
 
 
 # ---------------------------------------------------------------- roster
@@ -399,26 +425,27 @@ def roster_import(
     )
     if preview.errors:
         print_table(
-            "错误 Errors (nothing was imported)",
+            "错误（未导入任何内容） Errors (nothing was imported)",
             ["行 row", "列 column", "问题 problem"],
             [(e.row, e.column, e.message) for e in preview.errors],
         )
-        fail(f"{len(preview.errors)} error(s) in {file.name}: fix them and import again; nothing was written")
+        fail("cli.import_has_errors", field="file", count=len(preview.errors), file=file.name)
     if not preview.new and not preview.changed:
-        console.print(Text("nothing to change"))
+        say("cli.nothing_to_change")
         return
     if not yes:
         if not sys.stdin.isatty():
-            fail("not asking on a non-interactive input: run again with --yes to apply")
-        if not typer.confirm("apply these changes?", default=False):
-            err_console.print("nothing was written")
+            fail("cli.needs_yes", field="--yes")
+        if not typer.confirm(i18n.t("cli.confirm_apply"), default=False):
+            say("cli.nothing_written", err=True)
             raise typer.Exit(1)
     result = roster_io.apply_import(ctx, preview)
-    console.print(
-        Text(
-            f"imported: {result.added} new, {result.changed} changed ({result.moved} post moves), "
-            f"{result.unchanged} unchanged"
-        )
+    say(
+        "cli.roster_imported",
+        added=result.added,
+        changed=result.changed,
+        moved=result.moved,
+        unchanged=result.unchanged,
     )
 
 
@@ -431,7 +458,7 @@ def roster_export(
     from zhijin_training.sheets import roster_io
 
     roster_io.export_roster(context(), file, bom=not no_bom)
-    console.print(Text(f"written {file}"))
+    say("cli.written", path=str(file))
 
 
 def register(app: typer.Typer) -> None:

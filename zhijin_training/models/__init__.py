@@ -257,6 +257,9 @@ class AuditEntry(SQLModel, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     after: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     reason: str = Field(default="")
+    # the entries one transaction wrote share it (a new session and its 88 participants are one operation);
+    # None for entries written before it existed (migration 0008)
+    operation: str | None = Field(default=None, max_length=32)
 
 
 class AppSetting(SQLModel, table=True):

@@ -13,8 +13,8 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from zhijin_training.enums import StatusSpec, status_values
 from zhijin_training.models import (
-    AttendanceStatus,
     Cadre,
     Participant,
     Programme,
@@ -24,11 +24,11 @@ from zhijin_training.models import (
 )
 from zhijin_training.services import audit
 from zhijin_training.services.context import Context
-from zhijin_training.services.errors import ConflictError, NotFoundError, ValidationError
+from zhijin_training.services.errors import ConflictError, CorrectionRequired, NotFoundError, ValidationError
 from zhijin_training.services.rates import Counts, count_columns, counts_from_row
 from zhijin_training.services.roster import ROLE_ORDER, find_cadre
 from zhijin_training.services.schedule import record_session_change, session_snapshot, session_view
-from zhijin_training.services.validation import clean_text, parse_enum
+from zhijin_training.services.validation import clean_text, parse_status
 from zhijin_training.services.views import ParticipantView, SessionAttendance
 from zhijin_training.settings import AccessRole
 from zhijin_training.timeutil import local_midnight
@@ -78,7 +78,7 @@ def session_attendance(ctx: Context, session_id: int) -> SessionAttendance:
     with ctx.db.read() as s:
         row = s.get(TrainingSession, session_id)
         if row is None:
-            raise NotFoundError(f"session #{session_id} does not exist")
+            raise NotFoundError("record.not_found", field="session", entity="session", ref=f"#{session_id}")
         rows = s.exec(
             select(Participant, Cadre, Unit.name)
             .join(Cadre, col(Participant.cadre_id) == Cadre.id)
@@ -97,47 +97,38 @@ def tally(participants: Sequence[ParticipantView], cancelled: bool) -> Counts:
     """Counts of a participant list (a cancelled session counts nothing); the rate is `Counts.rate`."""
     if cancelled:
         return Counts()
-    tally = {s.value: 0 for s in AttendanceStatus}
+    by_status: dict[str, int] = {}
     not_taken = 0
     for p in participants:
         if p.status is None:
             not_taken += 1
         else:
-            tally[p.status] = tally.get(p.status, 0) + 1
-    return Counts(
-        expected=len(participants) - not_taken,
-        present=tally["present"],
-        late=tally["late"],
-        left_early=tally["left_early"],
-        on_leave=tally["on_leave"],
-        absent=tally["absent"],
-        deputy=tally["deputy"],
-        not_taken=not_taken,
-    )
+            by_status[p.status] = by_status.get(p.status, 0) + 1
+    known = {k: v for k, v in by_status.items() if k in status_values()}  # a stray value counts nowhere
+    return Counts(expected=len(participants) - not_taken, not_taken=not_taken, **known)
 
 
-def _validate(mark: Mark) -> tuple[AttendanceStatus, dict[str, str]]:
-    status = parse_enum(AttendanceStatus, mark.status, "status", "status")
+_DETAIL_FIELDS = ("leave_reason", "approved_by", "deputy_name")  # kept only for the statuses that need them
+
+
+def _validate(mark: Mark) -> tuple[StatusSpec, dict[str, str]]:
+    spec = parse_status(mark.status)
     values = {
-        "leave_reason": clean_text(mark.leave_reason, "leave reason", max_len=500),
-        "approved_by": clean_text(mark.approved_by, "approved by", max_len=100),
-        "deputy_name": clean_text(mark.deputy_name, "deputy", max_len=100),
+        "leave_reason": clean_text(mark.leave_reason, "leave_reason", max_len=500),
+        "approved_by": clean_text(mark.approved_by, "approved_by", max_len=100),
+        "deputy_name": clean_text(mark.deputy_name, "deputy_name", max_len=100),
         "note": clean_text(mark.note, "note", max_len=1000),
     }
     if mark.venue is not None:
         values["venue"] = clean_text(mark.venue, "venue", max_len=200)
-    if status is AttendanceStatus.ON_LEAVE and not values["leave_reason"]:
-        raise ValidationError("on leave: a leave reason is required")
-    if status is AttendanceStatus.ON_LEAVE and not values["approved_by"]:
-        # only approved leave is excused from the rate (services/rates.py): say who approved it
-        raise ValidationError("on leave: say who approved the leave")
-    if status is AttendanceStatus.DEPUTY and not values["deputy_name"]:
-        raise ValidationError("attended by deputy: say who attended")
-    if status is not AttendanceStatus.ON_LEAVE:
-        values["leave_reason"], values["approved_by"] = "", ""
-    if status is not AttendanceStatus.DEPUTY:
-        values["deputy_name"] = ""
-    return status, values
+    for needed in spec.needs:
+        # e.g. only approved leave is excused from the rate (services/rates.py): say who approved it
+        if not values.get(needed):
+            raise ValidationError("attendance.detail_required", field=needed, status=spec.value)
+    for detail in _DETAIL_FIELDS:
+        if detail not in spec.needs:
+            values[detail] = ""
+    return spec, values
 
 
 def _apply(ctx: Context, s: Session, p: Participant, row: TrainingSession, mark: Mark) -> bool:
@@ -146,9 +137,11 @@ def _apply(ctx: Context, s: Session, p: Participant, row: TrainingSession, mark:
     if mark.expected_version is not None and p.version != mark.expected_version:
         raise ConflictError("attendance", p.id or 0, p.recorded_by, p.recorded_at)
     before = audit.snapshot(p)
-    if status is not AttendanceStatus.ON_LEAVE and row.starts_at > ctx.now():
+    if not status.in_advance and row.starts_at > ctx.now():
         # leave may be approved in advance; everything else is recorded once the session has begun
-        raise ValidationError(f"session #{row.id} has not begun yet: only leave can be recorded in advance")
+        raise ValidationError(
+            "attendance.not_begun", field="status", session_id=row.id, starts_at=row.starts_at
+        )
     details_changed = any(
         (before or {}).get(k) != v
         for k, v in values.items()
@@ -163,11 +156,10 @@ def _apply(ctx: Context, s: Session, p: Participant, row: TrainingSession, mark:
             or ctx.now() - p.recorded_at > CORRECTION_GRACE
         )
     )
-    reason = clean_text(mark.correction_reason, "correction reason", max_len=500)
+    reason = clean_text(mark.correction_reason, "correction_reason", max_len=500)
     if is_correction and not reason:
-        raise ValidationError(
-            f"attendance of cadre #{p.cadre_id} was recorded as {p.status} by {p.recorded_by}: "
-            "a correction needs a reason"
+        raise CorrectionRequired(
+            cadre_id=p.cadre_id, status=p.status, recorded_by=p.recorded_by or "?", recorded_at=p.recorded_at
         )
     p.status = status.value
     for key, value in values.items():
@@ -197,9 +189,9 @@ def _apply(ctx: Context, s: Session, p: Participant, row: TrainingSession, mark:
 def _load_session(s: Session, session_id: int) -> TrainingSession:
     row = s.get(TrainingSession, session_id, with_for_update=True)
     if row is None:
-        raise NotFoundError(f"session #{session_id} does not exist")
+        raise NotFoundError("record.not_found", field="session", entity="session", ref=f"#{session_id}")
     if row.status == SessionStatus.CANCELLED.value:
-        raise ValidationError(f"session #{session_id} is cancelled: no attendance is taken")
+        raise ValidationError("attendance.session_cancelled", field="session", session_id=session_id)
     return row
 
 
@@ -218,13 +210,16 @@ def mark(ctx: Context, session_id: int, cadre: int | str, entry: Mark) -> Partic
         row = _load_session(s, session_id)
         person = s.get(Cadre, cadre) if isinstance(cadre, int) else find_cadre(s, cadre)
         if person is None:
-            raise NotFoundError(f"cadre #{cadre} does not exist")
+            raise NotFoundError("record.not_found", field="cadre", entity="cadre", ref=f"#{cadre}")
         p = s.exec(
             select(Participant).where(Participant.session_id == session_id, Participant.cadre_id == person.id)
         ).first()
         if p is None:
             raise ValidationError(
-                f"{person.name} (#{person.id}) is not a participant of session #{session_id}"
+                "attendance.not_participant",
+                field="cadre",
+                cadre=f"{person.name} (#{person.id})",
+                session_id=session_id,
             )
         if _apply(ctx, s, p, row, entry):
             _mark_held(ctx, s, row)
@@ -246,7 +241,9 @@ def mark_many(ctx: Context, session_id: int, marks: Mapping[int, Mark], *, only_
         }
         missing = [c for c in marks if c not in parts]
         if missing:
-            raise ValidationError(f"cadre #{missing[0]} is not a participant of session #{session_id}")
+            raise ValidationError(
+                "attendance.not_participant", field="cadre", cadre=f"#{missing[0]}", session_id=session_id
+            )
         changed = sum(
             1
             for cadre_id, entry in marks.items()
@@ -272,7 +269,7 @@ def cadre_counts(
 ) -> Counts:
     """A cadre's attendance over a period (local days, inclusive), computed in the database."""
     stmt = (
-        select(*count_columns(col(Participant.status)))
+        select(*count_columns(col(Participant.status), ctx.now()))
         .select_from(Participant)
         .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
         .where(Participant.cadre_id == cadre_id, TrainingSession.status != SessionStatus.CANCELLED.value)

@@ -36,16 +36,14 @@ def copy_database(
 
     if stored_revision(source) != SCHEMA_HEAD:
         raise ValidationError(
-            f"source schema is {stored_revision(source)}, expected {SCHEMA_HEAD}: upgrade it first"
+            "dbcopy.source_schema", revision=stored_revision(source) or "-", head=SCHEMA_HEAD
         )
     migrate.upgrade(target)
     tables = [t for t in SQLModel.metadata.sorted_tables]
     with target.engine.connect() as conn:
         for table in tables:
             if conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one():
-                raise ValidationError(
-                    f"target table {table.name} is not empty: copy only into a new database"
-                )
+                raise ValidationError("dbcopy.target_not_empty", table=table.name)
     counts: dict[str, int] = {}
     with source.engine.connect() as src, target.engine.begin() as dst:
         for table in tables:
@@ -63,7 +61,7 @@ def copy_database(
             copied = dst.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
             if copied != counts[table.name]:
                 raise ValidationError(
-                    f"{table.name}: copied {copied} rows of {counts[table.name]}; nothing kept"
+                    "dbcopy.incomplete", table=table.name, copied=copied, total=counts[table.name]
                 )
         if dst.dialect.name == "postgresql":
             # explicit ids were inserted: move each id sequence past the highest one

@@ -15,6 +15,7 @@ prints it made printable.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -109,6 +110,15 @@ class CorrectionRequired(ValidationError):
         super().__init__("attendance.correction_required", field="reason", **params)
 
 
+class TextTooLong(ValidationError):
+    """Typed text over its field's limit (the form can say how much to cut)."""
+
+    default_code = "text.too_long"
+
+    def __init__(self, *, field: str, length: int, limit: int) -> None:
+        super().__init__("text.too_long", field=field, length=length, limit=limit)
+
+
 class SchemaOutOfDate(DomainError):
     """The database needs `db upgrade` (or `init`) before it can be used."""
 
@@ -116,8 +126,20 @@ class SchemaOutOfDate(DomainError):
     default_code = "schema.out_of_date"
 
 
+@dataclass(frozen=True)
+class Phrase:
+    """A parameter that is itself worded from the catalogue, e.g. the reason a date is not real:
+    `DateParseError("date.not_real", value="2026-02-30", reason=Phrase("date.reason.no_such_day"))`."""
+
+    key: str
+
+
 # ------------------------------------------------------------------ wording
 def _format_value(value: Any, lang: str) -> str:
+    if isinstance(value, Phrase):
+        from zhijin_training.i18n import t
+
+        return t(value.key, lang)
     if isinstance(value, datetime):
         from zhijin_training.timeutil import format_local
 
@@ -130,7 +152,7 @@ def _format_value(value: Any, lang: str) -> str:
         sep = "、" if lang == "zh" else ", "
         return sep.join(_format_value(v, lang) for v in value)
     if value is None:
-        return "—"
+        return "-"  # not "—": ambiguous width, two cells on CJK terminals
     return str(value)
 
 
@@ -156,6 +178,9 @@ def describe(exc: BaseException, lang: str | None = None) -> tuple[str, str]:
         entity = exc.params.get("entity")
         if isinstance(entity, str) and has_key(f"entity.{entity}"):
             params["entity"] = t(f"entity.{entity}", lang)  # "session" -> 场次
+        status = exc.params.get("status")
+        if isinstance(status, str) and has_key(f"status.{status}"):
+            params["status"] = t(f"status.{status}", lang)  # "on_leave" -> 请假
         if exc.field is not None:
             params.setdefault("field", _field_label(exc.field, lang))
         key = f"error.{exc.code}"

@@ -59,12 +59,11 @@ def is_public_holiday(day: date) -> bool:
 
 
 def coverage_warning(days: list[date] | set[date]) -> str | None:
-    """A warning naming the years whose holidays are not known yet, or None."""
+    """A warning naming the years whose holidays are not known yet (in the interface language), or None."""
     years = sorted({d.year for d in days if not day_info(d).known})
     if not years:
         return None
-    listed = "、".join(str(y) for y in years)
-    return (
-        f"holiday data for {listed} is not available yet (chinesecalendar); "
-        "public holidays in those years were not checked"
-    )
+    from zhijin_training.i18n import get_lang, t
+
+    sep = "、" if get_lang() == "zh" else ", "
+    return t("warning.holiday_coverage", years=sep.join(str(y) for y in years))

@@ -45,10 +45,10 @@ def change_participants(
     with ctx.db.write() as s:
         row = s.get(TrainingSession, session_id, with_for_update=True)
         if row is None:
-            raise NotFoundError(f"session #{session_id} does not exist")
+            raise NotFoundError("record.not_found", field="session", entity="session", ref=f"#{session_id}")
         check_version(row, expected_version, "session", row.updated_by)
         if row.status == SessionStatus.CANCELLED.value:
-            raise ValidationError(f"session #{session_id} is cancelled")
+            raise ValidationError("session.cancelled", field="session", session_id=session_id)
         current = {
             p.cadre_id: p for p in s.exec(select(Participant).where(Participant.session_id == session_id))
         }
@@ -65,7 +65,7 @@ def change_participants(
         recorded = [c for c in removed if current[c].status is not None]
         if recorded:
             raise ValidationError(
-                f"cannot remove {len(recorded)} participant(s) whose attendance is recorded (#{recorded[0]} ...)"
+                "participants.recorded", field="participants", count=len(recorded), first=f"#{recorded[0]}"
             )
         if added and not force:
             conflicts = find_conflicts(s, added, row.starts_at, row.ends_at, exclude_session_ids=[session_id])
@@ -83,7 +83,7 @@ def _refuse_inactive(s: Session, cadre_ids: Sequence[int]) -> None:
     ).all()
     if inactive:
         cadre_id, name = inactive[0]
-        raise ValidationError(f"{name} (#{cadre_id}) is no longer active and cannot be planned in")
+        raise ValidationError("participants.inactive", field="participants", cadre=f"{name} (#{cadre_id})")
 
 
 def _write(

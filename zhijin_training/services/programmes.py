@@ -64,7 +64,9 @@ def find_programme(s: Session, ref: str | int) -> Programme:
         programme = s.get(Programme, int(text.lstrip("#")))
         if programme:
             return programme
-        raise NotFoundError(f"programme: no programme #{text.lstrip('#')}")
+        raise NotFoundError(
+            "record.not_found", field="programme", entity="programme", ref=f"#{text.lstrip('#')}"
+        )
     matches = (
         s.exec(select(Programme).where(Programme.title == text)).all()
         or s.exec(select(Programme).where(col(Programme.title).contains(text))).all()
@@ -72,8 +74,8 @@ def find_programme(s: Session, ref: str | int) -> Programme:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise NotFoundError(f"programme: nothing matches '{text}'")
-    raise AmbiguousError(f"programme: '{text}' matches {len(matches)} programmes; use #id")
+        raise NotFoundError("reference.no_match", field="programme", entity="programme", ref=text)
+    raise AmbiguousError("programme.ambiguous", field="programme", ref=text, count=len(matches))
 
 
 def get_programme(ctx: Context, ref: str | int) -> ProgrammeView:
@@ -87,9 +89,9 @@ def _clean_rules(s: Session, audience: Iterable[tuple[str, str]]) -> list[tuple[
     """Normalise audience rules: units and cadres are stored by id, roles and kinds by value."""
     cleaned: list[tuple[str, str]] = []
     for rule_text, value in audience:
-        rule = parse_enum(AudienceRule, rule_text, "audience rule")
+        rule = parse_enum(AudienceRule, rule_text, "audience")
         if rule is AudienceRule.ROLE:
-            cleaned.append((rule.value, parse_enum(Role, value, "audience role", "role").value))
+            cleaned.append((rule.value, parse_enum(Role, value, "audience", "role").value))
         elif rule is AudienceRule.UNIT:
             cleaned.append((rule.value, str(find_unit(s, value).id)))
         elif rule is AudienceRule.CADRE:
@@ -97,7 +99,7 @@ def _clean_rules(s: Session, audience: Iterable[tuple[str, str]]) -> list[tuple[
         else:
             from zhijin_training.models import UnitKind
 
-            cleaned.append((rule.value, parse_enum(UnitKind, value, "audience unit kind", "unit_kind").value))
+            cleaned.append((rule.value, parse_enum(UnitKind, value, "audience", "unit_kind").value))
     return list(dict.fromkeys(cleaned))
 
 
@@ -115,10 +117,12 @@ def add_programme(
     audience: Iterable[tuple[str, str]] = (),
 ) -> ProgrammeView:
     ctx.actor.require(AccessRole.EDITOR, "add programmes")
-    kind_value = parse_enum(ProgrammeKind, kind, "programme kind", "programme_kind").value
+    kind_value = parse_enum(ProgrammeKind, kind, "kind", "programme_kind").value
     title = clean_text(title, "title", max_len=200, required=True)
     if alarm_minutes is not None and not 0 <= alarm_minutes <= 7 * 24 * 60:
-        raise ValidationError(f"alarm: {alarm_minutes} minutes is out of range (0 to 10080)")
+        raise ValidationError(
+            "programme.alarm_range", field="alarm", minutes=alarm_minutes, limit=7 * 24 * 60
+        )
     with ctx.db.write() as s:
         programme = Programme(
             kind=kind_value,
@@ -127,7 +131,7 @@ def add_programme(
             organiser=clean_text(organiser, "organiser", max_len=200),
             default_topic=clean_text(default_topic, "topic", max_len=100),
             destinations=[clean_text(d, "destination", max_len=100, required=True) for d in destinations],
-            host_place=clean_text(host_place, "host place", max_len=200),
+            host_place=clean_text(host_place, "host_place", max_len=200),
             alarm_minutes=alarm_minutes,
         )
         s.add(programme)
@@ -159,7 +163,9 @@ def set_audience(
     with ctx.db.write() as s:
         programme = s.get(Programme, programme_id, with_for_update=True)
         if programme is None:
-            raise NotFoundError(f"programme #{programme_id} does not exist")
+            raise NotFoundError(
+                "record.not_found", field="programme", entity="programme", ref=f"#{programme_id}"
+            )
         check_version(programme, expected_version, "programme", "")
         old = s.exec(select(ProgrammeAudience).where(ProgrammeAudience.programme_id == programme_id)).all()
         before = [[r.rule, r.value] for r in old]

@@ -14,41 +14,115 @@ When nobody was expected (or everyone was on leave) the rate is undefined: None,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
-from zhijin_training.enums import AttendanceStatus
-
-ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.LEFT_EARLY)
-EXCUSED = (AttendanceStatus.ON_LEAVE,)
-UNEXCUSED = (AttendanceStatus.ABSENT,)
+from zhijin_training.enums import status_specs, status_values, statuses_where
 
 
-@dataclass(frozen=True)
+def attended_values() -> tuple[str, ...]:
+    return tuple(spec.value for spec in statuses_where(attended=True))
+
+
+def excused_values() -> tuple[str, ...]:
+    return tuple(spec.value for spec in statuses_where(excused=True))
+
+
+def notice_values() -> tuple[str, ...]:
+    """Unexcused absences: the statuses listed in an absence notice (通报)."""
+    return tuple(spec.value for spec in statuses_where(in_notice=True))
+
+
 class Counts:
-    expected: int = 0  # recorded participants of non-cancelled sessions
-    present: int = 0
-    late: int = 0
-    left_early: int = 0
-    on_leave: int = 0
-    absent: int = 0
-    deputy: int = 0
-    not_taken: int = 0
+    """How many participants were expected, per attendance status, and not taken — keyed by status value.
+
+    `Counts(expected=5, present=3, on_leave=1)`; `counts["late"]` or `counts.late`; statuses come from
+    enums.STATUS_SPECS, so a new status is counted without touching this class.
+    """
+
+    __slots__ = ("_by_status", "expected", "not_taken")
+
+    def __init__(self, expected: int = 0, not_taken: int = 0, **by_status: int) -> None:
+        known = status_values()
+        unknown = set(by_status) - set(known)
+        if unknown:
+            raise TypeError(f"Counts: unknown attendance status {sorted(unknown)}")
+        self.expected = int(expected)
+        self.not_taken = int(not_taken)
+        self._by_status: dict[str, int] = {v: int(by_status.get(v, 0)) for v in known}
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Counts:
+        return cls(**{k: int(v or 0) for k, v in values.items()})
+
+    def __getitem__(self, status: str) -> int:
+        return self._by_status.get(status, 0)
+
+    def __getattr__(self, name: str) -> int:
+        # only called when normal lookup fails: `counts.on_leave` reads the status count
+        try:
+            by_status = object.__getattribute__(self, "_by_status")
+        except AttributeError:
+            raise AttributeError(name) from None
+        if name in by_status:
+            return int(by_status[name])
+        raise AttributeError(name)
+
+    def items(self) -> Iterable[tuple[str, int]]:
+        """(status value, count) in display order."""
+        return ((v, self[v]) for v in status_values())
+
+    def as_dict(self) -> dict[str, Any]:
+        """expected, one entry per status, not_taken, attended and rate (the JSON shape of the CLI)."""
+        return {
+            "expected": self.expected,
+            **dict(self.items()),
+            "not_taken": self.not_taken,
+            "rate": self.rate,
+            "attended": self.attended,
+        }
 
     @property
     def attended(self) -> int:
-        return self.present + self.late + self.left_early
+        return sum(self[v] for v in attended_values())
+
+    @property
+    def excused(self) -> int:
+        return sum(self[v] for v in excused_values())
+
+    @property
+    def unexcused(self) -> int:
+        return sum(self[v] for v in notice_values())
 
     @property
     def rate(self) -> float | None:
-        return attendance_rate(self.attended, self.expected, self.on_leave)
+        return attendance_rate(self.attended, self.expected, self.excused)
+
+    def _key(self) -> tuple[int, ...]:
+        return (self.expected, self.not_taken, *(self[v] for v in status_values()))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Counts) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v}" for k, v in self.items() if v)
+        extra = f", {inner}" if inner else ""
+        return f"Counts(expected={self.expected}{extra}, not_taken={self.not_taken})"
 
     def __add__(self, other: Counts) -> Counts:
-        return Counts(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+        return Counts(
+            self.expected + other.expected,
+            self.not_taken + other.not_taken,
+            **{v: self[v] + other[v] for v in status_values()},
+        )
 
 
-def attendance_rate(attended: int, expected: int, on_leave: int) -> float | None:
-    denominator = expected - on_leave
+def attendance_rate(attended: int, expected: int, excused: int) -> float | None:
+    denominator = expected - excused
     if denominator <= 0:
         return None
     return attended / denominator
@@ -58,26 +132,53 @@ def format_rate(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
-def count_columns(status_col: Any) -> list[Any]:
-    """SQL aggregate columns, in `Counts` field order, for a participant status column."""
+def count_column_names() -> tuple[str, ...]:
+    """The names of `count_columns`, in the same order: expected, each status, not_taken."""
+    return ("expected", *status_values(), "not_taken")
+
+
+def count_columns(status_col: Any, now: datetime) -> list[Any]:
+    """SQL aggregate columns (named by `count_column_names`) for a participant status column, in a query that
+    joins `training_session`.
+
+    "Not taken" counts only sessions that have begun by `now`: a session not yet held has nothing to take.
+    """
     import sqlalchemy as sa
 
-    def n(*statuses: AttendanceStatus) -> Any:
-        return sa.func.coalesce(
-            sa.func.sum(sa.case((status_col.in_([s.value for s in statuses]), 1), else_=0)), 0
-        )
+    from zhijin_training.models import TrainingSession
+
+    begun = TrainingSession.starts_at <= now
+
+    def n(value: str) -> Any:
+        return sa.func.coalesce(sa.func.sum(sa.case((status_col == value, 1), else_=0)), 0)
 
     return [
         sa.func.coalesce(sa.func.sum(sa.case((status_col.is_not(None), 1), else_=0)), 0),
-        n(AttendanceStatus.PRESENT),
-        n(AttendanceStatus.LATE),
-        n(AttendanceStatus.LEFT_EARLY),
-        n(AttendanceStatus.ON_LEAVE),
-        n(AttendanceStatus.ABSENT),
-        n(AttendanceStatus.DEPUTY),
-        sa.func.coalesce(sa.func.sum(sa.case((status_col.is_(None), 1), else_=0)), 0),
+        *(n(spec.value) for spec in status_specs()),
+        sa.func.coalesce(sa.func.sum(sa.case((sa.and_(status_col.is_(None), begun), 1), else_=0)), 0),
     ]
 
 
+def count_headers(lang: str | None = None) -> tuple[str, ...]:
+    """Column headers for `count_values`: 应到, one per status (出勤 迟到 …), 未记录."""
+    from zhijin_training.i18n import label, t
+
+    return (
+        t("count.expected", lang),
+        *(label("status", v, lang) for v in status_values()),
+        label("status", None, lang),
+    )
+
+
+def count_values(counts: Counts) -> tuple[int, ...]:
+    """The figures under `count_headers`, in the same order."""
+    return (counts.expected, *(n for _, n in counts.items()), counts.not_taken)
+
+
 def counts_from_row(values: Any) -> Counts:
-    return Counts(*(int(v or 0) for v in values))
+    """Counts from the values of `count_columns`, matched by name (not by the order of Counts' fields)."""
+    values = tuple(values)
+    names = count_column_names()
+    if len(values) != len(names):
+        raise ValueError(f"counts_from_row: {len(values)} values for {len(names)} count columns")
+    return Counts.from_mapping(dict(zip(names, values, strict=True)))

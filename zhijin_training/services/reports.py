@@ -13,7 +13,7 @@ so the one rate definition in `services/rates.py` is the only one. Rules shared 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
@@ -22,9 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from zhijin_training.enums import status_spec, status_values
 from zhijin_training.models import (
     AppSetting,
-    AttendanceStatus,
     Cadre,
     Participant,
     Post,
@@ -35,8 +35,8 @@ from zhijin_training.models import (
     Unit,
 )
 from zhijin_training.services.context import Context
-from zhijin_training.services.errors import NotFoundError, ValidationError
-from zhijin_training.services.rates import ATTENDED, Counts, count_columns, counts_from_row
+from zhijin_training.services.errors import EndBeforeStart, NotFoundError, ValidationError
+from zhijin_training.services.rates import Counts, count_columns, counts_from_row, notice_values
 from zhijin_training.services.roster import ROLE_ORDER
 from zhijin_training.services.validation import like_pattern
 from zhijin_training.timeutil import local_date, local_midnight, quarter_bounds, to_local
@@ -58,6 +58,9 @@ class CadreRow:
     post_title: str
     role: str
     counts: Counts
+    # sessions of the row held while the cadre was in another unit than the one shown (his current unit):
+    # (unit held at the time, number of sessions), so a ledger can say so instead of filing them silently
+    elsewhere: tuple[tuple[str, int], ...] = ()
 
     @property
     def rate(self) -> float | None:
@@ -156,7 +159,10 @@ class Attendee:
 
     @property
     def went(self) -> bool:
-        return self.status in {s.value for s in (*_ATTENDED, AttendanceStatus.DEPUTY)}
+        if self.status is None or self.status not in status_values():
+            return False
+        spec = status_spec(self.status)
+        return spec.attended or spec.represented
 
 
 @dataclass(frozen=True)
@@ -182,17 +188,20 @@ class BehindRow:
     title: str
     starts_at: datetime
     cadre_name: str
-    unit_name: str
+    unit_name: str  # the unit held on the session's day (Participant.unit_id)
     status: str | None
+    current_unit_name: str = ""  # the cadre's unit today
 
-
-_ATTENDED = ATTENDED
+    @property
+    def unit_changed(self) -> bool:
+        """The cadre attended this session from another unit than today's."""
+        return self.unit_name != self.current_unit_name
 
 
 # ---------------------------------------------------------------- helpers
 def check_period(start: date, end: date) -> None:
     if end < start:
-        raise ValidationError(f"period: end {end} is before start {start}")
+        raise EndBeforeStart(start=start, end=end, field="end")
 
 
 def _in_period(start: date | None, end: date | None) -> list[Any]:
@@ -207,7 +216,7 @@ def _in_period(start: date | None, end: date | None) -> list[Any]:
 
 def _rate_key(counts: Counts) -> Fraction | None:
     """Exact rate for comparisons: 2/3 and 4/6 tie, whatever floats make of them."""
-    denominator = counts.expected - counts.on_leave
+    denominator = counts.expected - counts.excused
     return Fraction(counts.attended, denominator) if denominator > 0 else None
 
 
@@ -254,11 +263,14 @@ def attendance_by_cadre(
     """
     check_period(start, end)
     with ctx.db.read() as s:
-        return _cadre_rows(s, start, end, unit_id=unit_id, kind=kind, search=search, unit_kind=unit_kind)
+        return _cadre_rows(
+            s, ctx.now(), start, end, unit_id=unit_id, kind=kind, search=search, unit_kind=unit_kind
+        )
 
 
 def _cadre_rows(
     s: Session,
+    now: datetime,
     start: date | None,
     end: date | None,
     *,
@@ -279,7 +291,7 @@ def _cadre_rows(
             shown_unit.name,
             Cadre.post_title,
             Cadre.role,
-            *count_columns(col(Participant.status)),
+            *count_columns(col(Participant.status), now),
         )
         .select_from(Participant)
         .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
@@ -313,7 +325,7 @@ def _cadre_rows(
         sa.func.max(_ROLE_ORDER),
         Cadre.id,
     )
-    return [
+    rows = [
         CadreRow(
             cadre_id=r[0],
             name=r[1],
@@ -326,6 +338,46 @@ def _cadre_rows(
         )
         for r in s.exec(stmt).all()
     ]
+    if unit_id is not None or not rows:
+        return rows  # a unit's rows show the unit held at the time already
+    elsewhere = _units_elsewhere(s, rows, start, end, kind=kind, unit_kind=unit_kind)
+    return [replace(r, elsewhere=elsewhere[r.cadre_id]) if r.cadre_id in elsewhere else r for r in rows]
+
+
+def _units_elsewhere(
+    s: Session,
+    rows: Sequence[CadreRow],
+    start: date | None,
+    end: date | None,
+    *,
+    kind: str | None,
+    unit_kind: str | None,
+) -> dict[int, tuple[tuple[str, int], ...]]:
+    """Per cadre, the units held at the time of his sessions that differ from the unit his row shows."""
+    shown = {r.cadre_id: r.unit_id for r in rows}
+    at_time = aliased(Unit)
+    out: dict[int, list[tuple[str, int]]] = {}
+    ids = list(shown)
+    for i in range(0, len(ids), 500):
+        stmt = (
+            select(Participant.cadre_id, col(Participant.unit_id), at_time.name, sa.func.count())
+            .select_from(Participant)
+            .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
+            .join(at_time, col(Participant.unit_id) == at_time.id, isouter=True)
+            .where(*_in_period(start, end), col(Participant.cadre_id).in_(ids[i : i + 500]))
+            .group_by(col(Participant.cadre_id), col(Participant.unit_id), at_time.name)
+            .order_by(col(Participant.cadre_id), sa.func.min(col(TrainingSession.starts_at)))
+        )
+        if unit_kind:
+            stmt = stmt.where(at_time.kind == unit_kind)
+        if kind:
+            stmt = stmt.join(Programme, col(TrainingSession.programme_id) == Programme.id).where(
+                Programme.kind == kind
+            )
+        for cadre_id, held_unit, held_name, n in s.exec(stmt).all():
+            if held_unit != shown[cadre_id]:
+                out.setdefault(cadre_id, []).append((held_name or NO_UNIT, int(n)))
+    return {c: tuple(v) for c, v in out.items()}
 
 
 # ---------------------------------------------------------------- per unit
@@ -338,14 +390,14 @@ def attendance_by_unit(
     """
     check_period(start, end)
     with ctx.db.read() as s:
-        return _unit_rows(s, start, end, unit_kind=unit_kind)
+        return _unit_rows(s, ctx.now(), start, end, unit_kind=unit_kind)
 
 
 def _unit_rows(
-    s: Session, start: date | None, end: date | None, *, unit_kind: str | None = None
+    s: Session, now: datetime, start: date | None, end: date | None, *, unit_kind: str | None = None
 ) -> list[UnitRow]:
     stmt = (
-        select(col(Participant.unit_id), *count_columns(col(Participant.status)))
+        select(col(Participant.unit_id), *count_columns(col(Participant.status), now))
         .select_from(Participant)
         .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
         .where(*_in_period(start, end))
@@ -394,8 +446,59 @@ def _rank_row(rank: int, row: UnitRow, previous: dict[int | None, float | None])
     return RankRow(rank, row.unit_id, row.unit_name, row.counts, rate, before, change)
 
 
+REVIEW_UNIT_KIND = "township"  # the quarterly review ranks the townships (乡镇、街道) unless asked otherwise
+
+
+def _below(
+    s: Session, now: datetime, start: date, end: date, limit: float, unit_kind: str | None
+) -> list[CadreRow]:
+    """The one rule for "cadres below the threshold" (the review and the overview both use it): the cadres of the
+    review's scope (sessions held while in a unit of `unit_kind`) whose rate is under `limit`, lowest first
+    (exact rates: 2/3 and 4/6 tie), then by id."""
+    cadres = _cadre_rows(s, now, start, end, unit_kind=unit_kind)
+    return sorted(
+        (c for c in cadres if c.rate is not None and c.rate < limit),
+        key=lambda c: (_rate_key(c.counts) or 0, c.cadre_id),
+    )
+
+
+@dataclass(frozen=True)
+class QuarterFigures:
+    """What the overview shows of a quarter: the office-wide rate and the review's cadres below the threshold."""
+
+    quarter: str
+    total: Counts
+    threshold: float
+    below: list[CadreRow]
+
+    @property
+    def rate(self) -> float | None:
+        return self.total.rate
+
+
+def quarter_figures(
+    ctx: Context, quarter: str, *, unit_kind: str | None = REVIEW_UNIT_KIND
+) -> QuarterFigures:
+    """The overview's figures: cheaper than the whole review (no ranking, no previous quarter), and the same
+    "below" list as `quarterly_review` (same threshold, same scope) because both come from `_below`."""
+    start, end = quarter_bounds(quarter)
+    limit = review_threshold(ctx)
+    now = ctx.now()
+    with ctx.db.read() as s:
+        total = counts_from_row(
+            s.exec(
+                select(*count_columns(col(Participant.status), now))
+                .select_from(Participant)
+                .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
+                .where(*_in_period(start, end))
+            ).one()
+        )
+        below = _below(s, now, start, end, limit, unit_kind)
+    return QuarterFigures(quarter_label(quarter), total, limit, below)
+
+
 def quarterly_review(
-    ctx: Context, quarter: str, *, threshold: float | None = None, unit_kind: str | None = "township"
+    ctx: Context, quarter: str, *, threshold: float | None = None, unit_kind: str | None = REVIEW_UNIT_KIND
 ) -> Review:
     """季度讲评: units ranked by rate, change against the previous quarter, cadres under the threshold."""
     start, end = quarter_bounds(quarter)
@@ -403,15 +506,14 @@ def quarterly_review(
     prev_start, prev_end = quarter_bounds(prev)
     limit = review_threshold(ctx) if threshold is None else threshold
     if not 0 <= limit <= 1:
-        raise ValidationError(f"threshold: {limit} is not between 0 and 1 (e.g. 0.8 for 80%)")
+        raise ValidationError("report.threshold_range", field="threshold", value=limit)
+    now = ctx.now()
     with ctx.db.read() as s:
-        rows = _unit_rows(s, start, end, unit_kind=unit_kind)
-        before = {r.unit_id: r.counts.rate for r in _unit_rows(s, prev_start, prev_end, unit_kind=unit_kind)}
-        cadres = _cadre_rows(s, start, end, unit_kind=unit_kind)
-    below = sorted(
-        (c for c in cadres if c.rate is not None and c.rate < limit),
-        key=lambda c: (_rate_key(c.counts) or 0, c.cadre_id),
-    )
+        rows = _unit_rows(s, now, start, end, unit_kind=unit_kind)
+        before = {
+            r.unit_id: r.counts.rate for r in _unit_rows(s, now, prev_start, prev_end, unit_kind=unit_kind)
+        }
+        below = _below(s, now, start, end, limit, unit_kind)
     return Review(quarter_label(quarter), start, end, rank_units(rows, before), below, limit, prev)
 
 
@@ -434,7 +536,7 @@ def absences(ctx: Context, start: date, end: date) -> list[AbsenceGroup]:
         .join(Programme, col(TrainingSession.programme_id) == Programme.id)
         .join(Cadre, col(Participant.cadre_id) == Cadre.id)
         .join(Unit, col(Participant.unit_id) == Unit.id, isouter=True)
-        .where(*_in_period(start, end), col(Participant.status) == AttendanceStatus.ABSENT.value)
+        .where(*_in_period(start, end), col(Participant.status).in_(notice_values()))
         .order_by(
             sa.nulls_last(col(Unit.kind).desc()),
             col(Unit.sort_order),
@@ -516,6 +618,13 @@ def absence_notice_text(groups: Sequence[AbsenceGroup], start: date, end: date) 
     return "\n".join(lines) + "\n"
 
 
+def elsewhere_note(row: CadreRow) -> str:
+    """The ledger's 备注 for sessions attended while in another unit than the row shows: 其中2场时在牛场镇."""
+    if not row.elsewhere:
+        return ""
+    return "其中" + "、".join(f"{n}场时在{unit}" for unit, n in row.elsewhere)
+
+
 def _cn_month_day(value: datetime) -> str:
     local = to_local(value)
     return f"{local.month}月{local.day}日"
@@ -528,10 +637,13 @@ def programme_summary(
     """Turnout per session (and per topic for lectures); for trips and secondments, who went."""
     if start is not None and end is not None:
         check_period(start, end)
+    now = ctx.now()
     with ctx.db.read() as s:
         programme = s.get(Programme, programme_id)
         if programme is None:
-            raise NotFoundError(f"programme #{programme_id} does not exist")
+            raise NotFoundError(
+                "record.not_found", field="programme", entity="programme", ref=f"#{programme_id}"
+            )
         period: list[Any] = []
         if start is not None:
             period.append(col(TrainingSession.starts_at) >= local_midnight(start))
@@ -544,7 +656,7 @@ def programme_summary(
             select(
                 TrainingSession,
                 sa.func.count(col(Participant.id)),
-                *count_columns(status),
+                *count_columns(status, now),
             )
             .select_from(TrainingSession)
             .join(Participant, col(Participant.session_id) == TrainingSession.id, isouter=True)
@@ -573,7 +685,7 @@ def programme_summary(
             select(
                 TrainingSession.topic,
                 sa.func.count(sa.distinct(col(TrainingSession.id))),
-                *count_columns(col(Participant.status)),
+                *count_columns(col(Participant.status), now),
             )
             .select_from(TrainingSession)
             .join(Participant, col(Participant.session_id) == TrainingSession.id, isouter=True)
@@ -619,6 +731,7 @@ def sessions_behind(
 ) -> list[BehindRow]:
     """The participant records behind a figure: for a cadre (all their sessions) or a unit (held there)."""
     check_period(start, end)
+    today = aliased(Unit)
     stmt = (
         select(
             TrainingSession.id,
@@ -628,12 +741,14 @@ def sessions_behind(
             Cadre.name,
             Unit.name,
             Participant.status,
+            today.name,
         )
         .select_from(Participant)
         .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
         .join(Programme, col(TrainingSession.programme_id) == Programme.id)
         .join(Cadre, col(Participant.cadre_id) == Cadre.id)
         .join(Unit, col(Participant.unit_id) == Unit.id, isouter=True)
+        .join(today, col(Cadre.unit_id) == today.id, isouter=True)
         .where(*_in_period(start, end))
         .order_by(col(TrainingSession.starts_at), col(TrainingSession.id), _ROLE_ORDER, col(Cadre.id))
     )
@@ -643,8 +758,8 @@ def sessions_behind(
         stmt = stmt.where(Participant.unit_id == unit_id)
     with ctx.db.read() as s:
         return [
-            BehindRow(sid or 0, title or ptitle, at, name, unit or NO_UNIT, status)
-            for sid, title, ptitle, at, name, unit, status in s.exec(stmt).all()
+            BehindRow(sid or 0, title or ptitle, at, name, unit or NO_UNIT, status, current or NO_UNIT)
+            for sid, title, ptitle, at, name, unit, status, current in s.exec(stmt).all()
         ]
 
 
@@ -653,11 +768,12 @@ def rate_trend(
 ) -> list[tuple[str, float | None]]:
     """(quarter, rate) for a small chart; a unit's figures use the unit held at the time."""
     out: list[tuple[str, float | None]] = []
+    now = ctx.now()
     with ctx.db.read() as s:
         for quarter in quarters:
             start, end = quarter_bounds(quarter)
             stmt = (
-                select(*count_columns(col(Participant.status)))
+                select(*count_columns(col(Participant.status), now))
                 .select_from(Participant)
                 .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
                 .where(*_in_period(start, end))

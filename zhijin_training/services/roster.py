@@ -71,7 +71,7 @@ def find_unit(s: Session, ref: str | int) -> Unit:
     """A unit by id (`12` or `#12`), official code, exact name, or a unique part of its name."""
     text = str(ref).strip()
     if not text:
-        raise NotFoundError("unit: empty reference")
+        raise NotFoundError("reference.empty", field="unit", entity="unit")
     digits = text.lstrip("#")
     if digits.isdigit() and len(digits) < 9:
         unit = s.get(Unit, int(digits))
@@ -90,9 +90,9 @@ def find_unit(s: Session, ref: str | int) -> Unit:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise NotFoundError(f"unit: no unit matches '{text}'")
+        raise NotFoundError("reference.no_match", field="unit", entity="unit", ref=text)
     names = "、".join(u.name for u in matches[:6])
-    raise AmbiguousError(f"unit: '{text}' matches {len(matches)} units ({names}); use the code or #id")
+    raise AmbiguousError("unit.ambiguous", field="unit", ref=text, count=len(matches), names=names)
 
 
 def resolve_unit(ctx: Context, ref: str | int) -> UnitView:
@@ -110,14 +110,14 @@ def add_unit(
     sort_order: int | None = None,
 ) -> UnitView:
     ctx.actor.require(AccessRole.ADMIN, "add units")
-    name = clean_text(name, "unit name", max_len=100, required=True)
-    kind_value = parse_enum(UnitKind, kind, "unit kind", "unit_kind").value
-    code = clean_text(code, "unit code", max_len=20) or None
+    name = clean_text(name, "name", max_len=100, required=True)
+    kind_value = parse_enum(UnitKind, kind, "kind", "unit_kind").value
+    code = clean_text(code, "code", max_len=20) or None
     with ctx.db.write() as s:
         if code and s.exec(select(Unit).where(Unit.code == code)).first():
-            raise ValidationError(f"unit code {code} is already used")
+            raise ValidationError("unit.code_taken", field="code", code=code)
         if s.exec(select(Unit).where(Unit.name == name, col(Unit.active).is_(True))).first():
-            raise ValidationError(f"unit '{name}' already exists")
+            raise ValidationError("unit.name_taken", field="name", name=name)
         if sort_order is None:
             sort_order = (s.exec(select(sa.func.max(Unit.sort_order))).one() or 0) + 1
         unit = Unit(
@@ -162,7 +162,7 @@ def delete_unit(ctx: Context, unit_id: int) -> None:
     with ctx.db.write() as s:
         unit = s.get(Unit, unit_id)
         if unit is None:
-            raise NotFoundError(f"unit #{unit_id} does not exist")
+            raise NotFoundError("record.not_found", field="unit", entity="unit", ref=f"#{unit_id}")
         used = (
             s.exec(select(sa.func.count()).select_from(Cadre).where(Cadre.unit_id == unit_id)).one()
             + s.exec(select(sa.func.count()).select_from(Post).where(Post.unit_id == unit_id)).one()
@@ -171,9 +171,7 @@ def delete_unit(ctx: Context, unit_id: int) -> None:
             ).one()
         )
         if used:
-            raise ValidationError(
-                f"unit '{unit.name}' is referenced by {used} records: deactivate it instead"
-            )
+            raise ValidationError("unit.in_use", field="unit", name=unit.name, count=used)
         audit.record(ctx, s, action="delete", entity="unit", entity_id=unit.id, before=audit.snapshot(unit))
         s.delete(unit)
 
@@ -182,7 +180,7 @@ def load_locked(s: Session, model: type[T], row_id: int, entity: str, expected_v
     """The row to change, locked (FOR UPDATE on PostgreSQL), refused if missing or changed since it was read."""
     row = s.get(model, row_id, with_for_update=True)
     if row is None:
-        raise NotFoundError(f"{entity} #{row_id} does not exist")
+        raise NotFoundError("record.not_found", field=entity, entity=entity, ref=f"#{row_id}")
     check_version(row, expected_version, entity, "")
     return row
 
@@ -271,12 +269,12 @@ def find_cadre(s: Session, ref: str | int) -> Cadre:
     """A cadre by `#id`, person number, or name — a shared name must be told apart (e.g. 张伟@猫场)."""
     text = str(ref).strip()
     if not text:
-        raise NotFoundError("cadre: empty reference")
+        raise NotFoundError("reference.empty", field="cadre", entity="cadre")
     if text.startswith("#") and text[1:].isdigit():
         cadre = s.get(Cadre, int(text[1:]))
         if cadre:
             return cadre
-        raise NotFoundError(f"cadre: no cadre #{text[1:]}")
+        raise NotFoundError("record.not_found", field="cadre", entity="cadre", ref=text)
     # a bare number is first the office's person number (人员编号), and only failing that an id
     by_ref = s.exec(select(Cadre).where(Cadre.ref == text)).first()
     if by_ref:
@@ -285,7 +283,7 @@ def find_cadre(s: Session, ref: str | int) -> Cadre:
         cadre = s.get(Cadre, int(text))
         if cadre:
             return cadre
-        raise NotFoundError(f"cadre: no cadre with person number or id {text}")
+        raise NotFoundError("cadre.no_number", field="cadre", ref=text)
     name, _, unit_part = text.partition("@")
     stmt = select(Cadre).where(Cadre.name == name.strip())
     candidates = list(s.exec(stmt).all())
@@ -299,12 +297,12 @@ def find_cadre(s: Session, ref: str | int) -> Cadre:
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
-        raise NotFoundError(f"cadre: nobody called '{text}'")
+        raise NotFoundError("cadre.no_name", field="cadre", ref=text)
     units = {
         u.id: u.name for u in s.exec(select(Unit).where(col(Unit.id).in_([c.unit_id for c in candidates])))
     }
     options = "; ".join(f"#{c.id} {c.name}@{units.get(c.unit_id, '?')}" for c in candidates[:6])
-    raise AmbiguousError(f"cadre: '{text}' is {len(candidates)} people ({options}): give #id or name@unit")
+    raise AmbiguousError("cadre.ambiguous", field="cadre", ref=text, count=len(candidates), options=options)
 
 
 def resolve_cadre(ctx: Context, ref: str | int) -> CadreView:
@@ -336,11 +334,11 @@ def add_cadre(
     role_value = parse_enum(Role, role, "role", "role").value
     phone = clean_phone(phone)
     note = clean_text(note, "note", max_len=2000)
-    ref = clean_text(ref, "person number", max_len=40) or None
+    ref = clean_text(ref, "ref", max_len=40) or None
     with ctx.db.write() as s:
         unit_row = find_unit(s, unit) if unit not in (None, "") else None
         if ref and s.exec(select(Cadre).where(Cadre.ref == ref)).first():
-            raise ValidationError(f"person number {ref} is already used")
+            raise ValidationError("cadre.ref_taken", field="ref", ref=ref)
         cadre = Cadre(
             name=name,
             unit_id=unit_row.id if unit_row else None,
@@ -396,9 +394,9 @@ def update_cadre(
         if note is not None:
             cadre.note = clean_text(note, "note", max_len=2000)
         if ref is not None:
-            new_ref = clean_text(ref, "person number", max_len=40) or None
+            new_ref = clean_text(ref, "ref", max_len=40) or None
             if new_ref and new_ref != cadre.ref and s.exec(select(Cadre).where(Cadre.ref == new_ref)).first():
-                raise ValidationError(f"person number {new_ref} is already used")
+                raise ValidationError("cadre.ref_taken", field="ref", ref=new_ref)
             cadre.ref = new_ref
         return save_cadre(ctx, s, cadre, before)
 
@@ -447,7 +445,7 @@ def move_cadre(
         current = _open_post(s, cadre_id)
         if current and effective <= current.start_date:
             raise ValidationError(
-                f"effective date {effective} must be after the current post's start {current.start_date}"
+                "post.effective_too_early", field="effective", effective=effective, start=current.start_date
             )
         before = audit.snapshot(cadre)
         record_move(ctx, s, cadre, unit_row.id if unit_row else None, post_title, role_value, effective)

@@ -31,7 +31,13 @@ from zhijin_training.models import (
 from zhijin_training.services import audit
 from zhijin_training.services.conflicts import find_conflicts
 from zhijin_training.services.context import Context
-from zhijin_training.services.errors import DomainError, NotFoundError, ValidationError
+from zhijin_training.services.errors import (
+    DomainError,
+    EndBeforeStart,
+    NotFoundError,
+    Phrase,
+    ValidationError,
+)
 from zhijin_training.services.holidays import coverage_warning, day_info
 from zhijin_training.services.programmes import audience_cadre_ids, find_programme
 from zhijin_training.services.roster import check_version, units_on
@@ -62,16 +68,22 @@ _CALENDAR_FIELDS = {
 class ScheduleWarning(DomainError):
     """The change is valid but deserves a second look: double-booked cadres, public holidays."""
 
+    title_code = "title.warning"
+
     def __init__(self, conflicts: Sequence[ConflictView], holidays: Sequence[tuple[date, str]]) -> None:
-        parts = []
-        if conflicts:
-            people = "、".join(sorted({c.cadre_name for c in conflicts})[:8])
-            parts.append(
-                f"{len({c.cadre_id for c in conflicts})} participant(s) already booked then ({people})"
-            )
-        if holidays:
-            parts.append("on public holiday " + "、".join(f"{d.isoformat()} {n}" for d, n in holidays[:5]))
-        super().__init__("; ".join(parts) + " — save anyway with force")
+        # the code says which of the two it is; `people` and `days` are for the one-line text, the
+        # attributes keep the full lists for a dialog (who is double-booked where, which holiday)
+        params = {
+            "count": len({c.cadre_id for c in conflicts}),
+            "people": sorted({c.cadre_name for c in conflicts})[:8],
+            "days": [f"{d.isoformat()} {n}" for d, n in holidays[:5]],
+        }
+        if conflicts and holidays:
+            super().__init__("schedule.conflicts_and_holidays", **params)
+        elif conflicts:
+            super().__init__("schedule.conflicts", **params)
+        else:
+            super().__init__("schedule.holidays", **params)
         self.conflicts = list(conflicts)
         self.holidays = list(holidays)
 
@@ -205,7 +217,7 @@ def get_session(ctx: Context, session_id: int) -> SessionView:
     with ctx.db.read() as s:
         row = s.get(TrainingSession, session_id)
         if row is None:
-            raise NotFoundError(f"session #{session_id} does not exist")
+            raise NotFoundError("record.not_found", field="session", entity="session", ref=f"#{session_id}")
         return session_view(s, row)
 
 
@@ -340,28 +352,30 @@ def _times(draft: SessionDraft) -> _Times:
     if draft.first_day is not None:
         last = draft.last_day or draft.first_day
         if last < draft.first_day:
-            raise ValidationError(f"last day {last} is before first day {draft.first_day}")
+            raise EndBeforeStart(start=draft.first_day, end=last, field="last_day")
         if (last - draft.first_day).days > 400:
-            raise ValidationError(f"{draft.first_day} to {last} is longer than 400 days")
+            raise ValidationError(
+                "schedule.too_long", field="last_day", start=draft.first_day, end=last, limit=400
+            )
         _check_year(local_midnight(draft.first_day))
         _check_year(local_midnight(last))
         return _Times(local_midnight(draft.first_day), local_midnight(last + timedelta(days=1)), True)
     if draft.starts_at is None or draft.ends_at is None:
-        raise ValidationError("a session needs a start and an end (or a first and last day)")
+        raise ValidationError("schedule.times_missing", field="start")
     starts, ends = to_utc(draft.starts_at), to_utc(draft.ends_at)
     if ends <= starts:
-        raise ValidationError(
-            f"end {to_local(ends):%Y-%m-%d %H:%M} is not after start {to_local(starts):%Y-%m-%d %H:%M}"
-        )
+        raise EndBeforeStart(start=starts, end=ends, field="end")
     if ends - starts > timedelta(days=2):
-        raise ValidationError("a timed session longer than two days should be all-day (first and last day)")
+        raise ValidationError("schedule.timed_too_long", field="end", start=starts, end=ends)
     _check_year(starts)
     return _Times(starts, ends, False)
 
 
 def _check_year(value: datetime) -> None:
     if not 1990 <= to_local(value).year <= 2200:
-        raise ValidationError(f"date {to_local(value):%Y-%m-%d} is out of range (1990–2200)")
+        raise ValidationError(
+            "schedule.year_range", field="start", value=local_date(value), min=1990, max=2200
+        )
 
 
 def _clean_fields(draft: SessionDraft) -> dict[str, Any]:
@@ -371,7 +385,7 @@ def _clean_fields(draft: SessionDraft) -> dict[str, Any]:
         "speaker": clean_text(draft.speaker, "speaker", max_len=200),
         "location": clean_text(draft.location, "location", max_len=200),
         "branch_venues": [
-            clean_text(v, "branch venue", max_len=200, required=True) for v in draft.branch_venues
+            clean_text(v, "branch_venue", max_len=200, required=True) for v in draft.branch_venues
         ],
         "broadcast_at": to_utc(draft.broadcast_at) if draft.broadcast_at else None,
         "note": clean_text(draft.note, "note", max_len=5000),
@@ -384,12 +398,14 @@ def _clean_itinerary(stops: Iterable[ItineraryStop], times: _Times) -> list[Itin
     first, last = local_date(times.starts_at), local_date(times.ends_at - timedelta(seconds=1))
     for stop in stops:
         if not first <= stop.day <= last:
-            raise ValidationError(f"itinerary day {stop.day} is outside the trip ({first} to {last})")
+            raise ValidationError(
+                "itinerary.day_outside", field="itinerary", day=stop.day, start=first, end=last
+            )
         out.append(
             ItineraryStop(
                 stop.day,
-                clean_text(stop.place, "itinerary place", max_len=200, required=True),
-                clean_text(stop.activity, "itinerary activity", max_len=1000),
+                clean_text(stop.place, "itinerary", max_len=200, required=True),
+                clean_text(stop.activity, "itinerary", max_len=1000),
             )
         )
     return sorted(out, key=lambda x: x.day)
@@ -535,7 +551,12 @@ def require_cadres(s: Session, cadre_ids: Sequence[int]) -> None:
         )
     missing = sorted(wanted - found)
     if missing:
-        raise NotFoundError(f"participants: no cadre #{', #'.join(map(str, missing[:10]))}")
+        raise NotFoundError(
+            "participants.unknown",
+            field="participants",
+            ids=[f"#{i}" for i in missing[:10]],
+            count=len(missing),
+        )
 
 
 def _bounded(occurrences: Iterable[datetime], end: datetime) -> Iterator[datetime]:
@@ -553,26 +574,24 @@ def expand_series(
     if text.upper().startswith("RRULE:"):
         text = text[6:]
     if "COUNT=" in text.upper() or "UNTIL=" in text.upper():
-        raise ValidationError("recurrence: give the end with 'until', not COUNT or UNTIL in the rule")
+        raise ValidationError("recurrence.count_or_until", field="rrule", rule=rule.rrule)
     local_first = to_local(first_start).replace(tzinfo=None)
     if rule.until < local_first.date():
-        raise ValidationError(
-            f"recurrence: until {rule.until} is before the first session {local_first.date()}"
-        )
+        raise EndBeforeStart(start=local_first.date(), end=rule.until, field="until")
     interval = re.search(r"INTERVAL=(-?\d+)", text.upper())
     if interval and int(interval.group(1)) < 1:
-        raise ValidationError(f"recurrence: interval {interval.group(1)} must be 1 or more")
+        raise ValidationError("recurrence.interval", field="rrule", interval=int(interval.group(1)))
     try:
         parsed = rrulestr(text, dtstart=local_first, ignoretz=True)
-    except (ValueError, TypeError) as exc:
-        raise ValidationError(f"recurrence: '{rule.rrule}' is not a valid RRULE ({exc})") from None
+    except (ValueError, TypeError):
+        raise ValidationError("recurrence.invalid", field="rrule", rule=rule.rrule) from None
     end_of_until = datetime.combine(rule.until, datetime.max.time())
     starts: list[datetime] = []
     skipped: list[date] = []
     try:
         occurrences = list(_bounded(parsed.xafter(local_first, inc=True), end_of_until))
-    except (ValueError, OverflowError) as exc:
-        raise ValidationError(f"recurrence: '{rule.rrule}' cannot be expanded ({exc})") from None
+    except (ValueError, OverflowError):
+        raise ValidationError("recurrence.unexpandable", field="rrule", rule=rule.rrule) from None
     for occurrence in occurrences:
         if occurrence > end_of_until:
             break
@@ -583,9 +602,9 @@ def expand_series(
             continue
         starts.append(occurrence.replace(tzinfo=LOCAL_TZ).astimezone(first_start.tzinfo or LOCAL_TZ))
         if len(starts) > MAX_SERIES_OCCURRENCES:
-            raise ValidationError(f"recurrence: more than {MAX_SERIES_OCCURRENCES} sessions; shorten 'until'")
+            raise ValidationError("recurrence.too_many", field="until", limit=MAX_SERIES_OCCURRENCES)
     if not starts:
-        raise ValidationError("recurrence: the rule produces no session before 'until'")
+        raise ValidationError("recurrence.empty", field="until", until=rule.until)
     return [to_utc(x) for x in starts], skipped
 
 
@@ -604,7 +623,7 @@ def create_series(
     ctx.actor.require(AccessRole.EDITOR, "schedule sessions")
     first = _times(draft)
     if first.all_day:
-        raise ValidationError("a recurring series needs start and end times")
+        raise ValidationError("recurrence.needs_times", field="start")
     fields = _clean_fields(draft)
     duration = first.ends_at - first.starts_at
     starts, skipped = expand_series(first.starts_at, duration, rule)
@@ -638,6 +657,10 @@ def create_series(
         rows = []
         for start in starts:
             occ = replace(draft, uid=None)
+            occ_fields = fields
+            if fields["broadcast_at"] is not None:
+                # each lecture is broadcast at the same offset from its own start (20:00 the same evening)
+                occ_fields = fields | {"broadcast_at": fields["broadcast_at"] + (start - first.starts_at)}
             rows.append(
                 insert_session(
                     ctx,
@@ -645,7 +668,7 @@ def create_series(
                     programme,
                     occ,
                     _Times(start, start + duration, False),
-                    fields,
+                    occ_fields,
                     [],
                     cadre_ids,
                     series_id=series.id,
@@ -659,14 +682,18 @@ def create_series(
 def create_trip(ctx: Context, draft: SessionDraft, *, force: bool = False) -> SessionView:
     """A study trip: several all-day dates with a day-by-day itinerary."""
     if draft.first_day is None:
-        raise ValidationError("a study trip needs a first and a last day")
+        raise ValidationError(
+            "schedule.days_missing", field="first_day", kind=Phrase("programme_kind.study_trip")
+        )
     return create_session(ctx, draft, force=force)
 
 
 def create_secondment(ctx: Context, draft: SessionDraft, *, force: bool = False) -> SessionView:
     """A secondment: weeks to months at a host place, as one all-day span."""
     if draft.first_day is None or draft.last_day is None:
-        raise ValidationError("a secondment needs a first and a last day")
+        raise ValidationError(
+            "schedule.days_missing", field="first_day", kind=Phrase("programme_kind.secondment")
+        )
     return create_session(ctx, draft, force=force)
 
 
@@ -688,6 +715,7 @@ class SessionChanges:
     note: str | None = None
     note_public: bool | None = None
     itinerary: tuple[ItineraryStop, ...] | None = None
+    clear_broadcast: bool = False  # the lecture is no longer broadcast (broadcast_at=None means "unchanged")
 
 
 def update_session(
@@ -706,7 +734,7 @@ def update_session(
     """
     ctx.actor.require(AccessRole.EDITOR, "edit sessions")
     if scope not in ("this", "following"):
-        raise ValidationError(f"scope: '{scope}' must be 'this' or 'following'")
+        raise ValidationError("value.unknown", field="scope", value=scope, allowed=["this", "following"])
     with ctx.db.write() as s:
         row = _load_for_change(s, session_id, expected_version)
         new_times = _changed_times(row, changes)
@@ -731,9 +759,9 @@ def update_session(
                 if target is row
                 else _Times(target.starts_at + shift, target.starts_at + shift + duration, target.all_day)
             )
-            plan.append((target, times))
+            plan.append((target, times, _changes_for(changes, times, new_times)))
         if not force:
-            for target, times in plan:
+            for target, times, _ in plan:
                 if (times.starts_at, times.ends_at) != (target.starts_at, target.ends_at):
                     cadre_ids = [
                         p
@@ -747,12 +775,12 @@ def update_session(
         if scope == "following" and row.series_id is not None and len(targets) > 1:
             _split_series(s, row, new_times, ctx)
         result = []
-        for target, times in plan:
+        for target, times, target_changes in plan:
             apply_changes(
                 ctx,
                 s,
                 target,
-                changes,
+                target_changes,
                 times,
                 shift if target is not row else None,
                 detach=scope == "this" and target.series_id is not None,
@@ -763,11 +791,48 @@ def update_session(
         return [session_view(s, r) for r in result]
 
 
+def _changes_for(changes: SessionChanges, times: _Times, edited: _Times) -> SessionChanges:
+    """The changes for one session of an "all following" edit: a broadcast time given for the edited session
+    lands at the same offset from each later session's start."""
+    if changes.broadcast_at is None or times.starts_at == edited.starts_at:
+        return changes
+    return replace(changes, broadcast_at=changes.broadcast_at + (times.starts_at - edited.starts_at))
+
+
+def retitled(title: str, old_topic: str, new_topic: str) -> str:
+    """The title with the old topic replaced by the new one: a title is often composed as
+    "织金大讲堂 第18讲：专题", and a changed 专题 must not leave the old one in the title (and so in calendars).
+
+    The topic is replaced where it ends the title, or where it occurs exactly once; with the new topic empty,
+    the separator or brackets around it go too. A title that does not contain the old topic stays as it is.
+    """
+    old_topic, new_topic = old_topic.strip(), new_topic.strip()
+    if not old_topic or old_topic == new_topic or old_topic not in title:
+        return title
+    if title.endswith(old_topic):
+        head, tail = title[: -len(old_topic)], ""
+    elif title.count(old_topic) == 1:
+        head, tail = title.split(old_topic)
+    else:
+        return title
+    if new_topic:
+        return head + new_topic + tail
+    for left, right in _TOPIC_BRACKETS:
+        if head.endswith(left) and tail.startswith(right):
+            head, tail = head[: -len(left)], tail[len(right) :]
+            break
+    return (head.rstrip(_TOPIC_SEPARATORS) + tail).strip()
+
+
+_TOPIC_SEPARATORS = " ：:·-—–|｜"
+_TOPIC_BRACKETS = (("（", "）"), ("(", ")"), ("《", "》"), ("“", "”"), ("【", "】"), ("「", "」"))
+
+
 def _load_for_change(s: Session, session_id: int, expected_version: int | None) -> TrainingSession:
     # FOR UPDATE: on PostgreSQL a concurrent editor waits here and then sees the new version
     row = s.get(TrainingSession, session_id, with_for_update=True)
     if row is None:
-        raise NotFoundError(f"session #{session_id} does not exist")
+        raise NotFoundError("record.not_found", field="session", entity="session", ref=f"#{session_id}")
     check_version(row, expected_version, "session", row.updated_by)
     return row
 
@@ -783,7 +848,7 @@ def _changed_times(row: TrainingSession, changes: SessionChanges) -> _Times:
     if changes.starts_at is None and changes.ends_at is None:
         return _Times(row.starts_at, row.ends_at, row.all_day)
     if row.all_day:
-        raise ValidationError("an all-day session is rescheduled by first and last day")
+        raise ValidationError("schedule.all_day_by_days", field="first_day")
     start = changes.starts_at or row.starts_at
     end = changes.ends_at or (start + (row.ends_at - row.starts_at))
     return _times(SessionDraft(programme=0, starts_at=start, ends_at=end))
@@ -805,9 +870,13 @@ def apply_changes(
     """
     before = session_snapshot(s, row)
     day_shift = local_date(times.starts_at) - local_date(row.starts_at)
+    title = changes.title if changes.title is not None else row.title
+    if changes.topic is not None and title == row.title:
+        # the title was left as it was: it follows the topic (unless the editor retyped the title himself)
+        title = retitled(title, row.topic, changes.topic)
     draft = SessionDraft(
         programme=0,
-        title=changes.title if changes.title is not None else row.title,
+        title=title,
         topic=changes.topic if changes.topic is not None else row.topic,
         speaker=changes.speaker if changes.speaker is not None else row.speaker,
         location=changes.location if changes.location is not None else row.location,
@@ -819,8 +888,11 @@ def apply_changes(
         note_public=changes.note_public if changes.note_public is not None else row.note_public,
     )
     fields = _clean_fields(draft)
-    if shift is not None and changes.broadcast_at is None and row.broadcast_at is not None:
-        fields["broadcast_at"] = row.broadcast_at + shift
+    if changes.clear_broadcast:
+        fields["broadcast_at"] = None
+    elif changes.broadcast_at is None and row.broadcast_at is not None:
+        # a rescheduled session takes its TV broadcast along: the same offset from the new start
+        fields["broadcast_at"] = row.broadcast_at + (times.starts_at - row.starts_at)
     for key, value in fields.items():
         setattr(row, key, value)
     row.starts_at, row.ends_at, row.all_day = times.starts_at, times.ends_at, times.all_day
@@ -935,7 +1007,7 @@ def cancel_session(
     """Cancelled sessions are kept (calendars show them as cancelled); attendance is not taken for them."""
     ctx.actor.require(AccessRole.EDITOR, "cancel sessions")
     if scope not in ("this", "following"):
-        raise ValidationError(f"scope: '{scope}' must be 'this' or 'following'")
+        raise ValidationError("value.unknown", field="scope", value=scope, allowed=["this", "following"])
     reason = clean_text(reason, "reason", max_len=500)
     with ctx.db.write() as s:
         row = _load_for_change(s, session_id, expected_version)
@@ -952,7 +1024,7 @@ def cancel_session(
         for target in targets:
             if target.status == SessionStatus.CANCELLED.value:
                 if target is row:
-                    raise ValidationError(f"session #{target.id} is already cancelled")
+                    raise ValidationError("session.already_cancelled", field="session", session_id=target.id)
                 continue
             write_status(ctx, s, target, SessionStatus.CANCELLED, reason)
             out.append(target)
@@ -971,7 +1043,9 @@ def set_status(
     with ctx.db.write() as s:
         row = _load_for_change(s, session_id, expected_version)
         if new is SessionStatus.HELD and row.starts_at > ctx.now():
-            raise ValidationError(f"session #{session_id} has not begun yet: it cannot be marked held")
+            raise ValidationError(
+                "session.not_begun", field="status", session_id=session_id, starts_at=row.starts_at
+            )
         if row.status != new.value:
             write_status(ctx, s, row, new, clean_text(reason, "reason", max_len=500))
         s.flush()

@@ -52,7 +52,7 @@ def init_database(
     ctx: Context, *, units: str = "2012", demo: bool = False, progress: Callable[[str], None] | None = None
 ) -> InitReport:
     if units not in UNIT_SETS:
-        raise ValidationError(f"--units: '{units}' must be 2012 or current")
+        raise ValidationError("value.unknown", field="--units", value=units, allowed=["2012", "current"])
     from zhijin_training.db import migrate  # Alembic is heavy: only `init` needs it
 
     say = progress or (lambda _msg: None)

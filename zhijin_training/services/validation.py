@@ -7,7 +7,8 @@ import unicodedata
 from enum import StrEnum
 from typing import TypeVar
 
-from zhijin_training.services.errors import ValidationError
+from zhijin_training.enums import StatusSpec, status_specs, status_values
+from zhijin_training.services.errors import TextTooLong, ValidationError
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -18,14 +19,14 @@ def clean_text(value: str | None, field: str, *, max_len: int = 200, required: b
     """Trim, refuse control characters (escape sequences, NUL, ...) and over-long text."""
     text = (value or "").strip()
     if required and not text:
-        raise ValidationError(f"{field}: must not be empty")
+        raise ValidationError("text.required", field=field)
     for ch in text:
         if ch in "\n\t" and max_len > 200:
             continue  # multi-line notes and descriptions may keep line breaks
         if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") and ch not in "\u200d":
-            raise ValidationError(f"{field}: contains a control character (U+{ord(ch):04X})")
+            raise ValidationError("text.control_char", field=field, codepoint=f"U+{ord(ch):04X}")
     if len(text) > max_len:
-        raise ValidationError(f"{field}: {len(text)} characters, at most {max_len} allowed")
+        raise TextTooLong(field=field, length=len(text), limit=max_len)
     return text
 
 
@@ -34,7 +35,7 @@ def clean_phone(value: str | None, field: str = "phone") -> str:
     if not text:
         return ""
     if not _PHONE_RE.match(text):
-        raise ValidationError(f"{field}: '{text}' is not a phone number (digits, spaces, '-', optional '+')")
+        raise ValidationError("phone.invalid", field=field, value=text)
     return text
 
 
@@ -49,8 +50,18 @@ def parse_enum(enum: type[E], value: str | None, field: str, label_kind: str | N
             and any(text.lower() == label(label_kind, member.value, lang).lower() for lang in LANGS)
         ):
             return member
-    allowed = ", ".join(m.value for m in enum)
-    raise ValidationError(f"{field}: unknown value '{value}' (allowed: {allowed})")
+    raise ValidationError("value.unknown", field=field, value=value or "", allowed=[m.value for m in enum])
+
+
+def parse_status(value: str | None, field: str = "status") -> StatusSpec:
+    """An attendance status from its value or its Chinese or English label (出勤, "On leave" ...)."""
+    from zhijin_training.i18n import LANGS, label
+
+    text = (value or "").strip().lower()
+    for spec in status_specs():
+        if text == spec.value or any(text == label("status", spec.value, lang).lower() for lang in LANGS):
+            return spec
+    raise ValidationError("value.unknown", field=field, value=value or "", allowed=list(status_values()))
 
 
 def like_pattern(word: str) -> str:

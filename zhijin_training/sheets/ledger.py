@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -20,18 +20,18 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from zhijin_training.i18n import label
-from zhijin_training.services.rates import Counts, format_rate
+from zhijin_training.services.rates import Counts, count_headers, count_values, format_rate
 from zhijin_training.services.reports import (
     AbsenceGroup,
     CadreRow,
     ProgrammeSummary,
     Review,
     UnitRow,
+    elsewhere_note,
 )
 from zhijin_training.sheets.cells import BOX, replacing, safe, sheet_title, value_width
 from zhijin_training.timeutil import format_local
 
-COUNT_HEADERS = ("应到", "出勤", "迟到", "早退", "请假", "缺席", "代会", "未记录")
 REMARKS = "签字／备注"
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
@@ -61,11 +61,11 @@ def _period(start: date | None, end: date | None) -> str:
 
 
 def _count_columns() -> tuple[Column, ...]:
-    return tuple(Column(h, "int") for h in COUNT_HEADERS)
+    return tuple(Column(h, "int") for h in count_headers("zh"))  # ledgers are office records: Chinese
 
 
 def _count_values(counts: Counts) -> tuple[int, ...]:
-    return tuple(getattr(counts, f.name) for f in fields(counts))
+    return count_values(counts)
 
 
 def cadre_ledger(rows: Sequence[CadreRow], start: date, end: date, *, org: str = "") -> Ledger:
@@ -79,7 +79,7 @@ def cadre_ledger(rows: Sequence[CadreRow], start: date, end: date, *, org: str =
         Column(REMARKS, min_width=16),
     )
     data = tuple(
-        (i, r.unit_name, r.name, r.post_title, *_count_values(r.counts), r.counts.rate, "")
+        (i, r.unit_name, r.name, r.post_title, *_count_values(r.counts), r.counts.rate, elsewhere_note(r))
         for i, r in enumerate(rows, start=1)
     )
     return Ledger(f"干部参训出勤台账（{_period(start, end)}）", org, columns, data, "干部出勤", 1)

@@ -28,7 +28,7 @@ from zhijin_training.i18n import label
 from zhijin_training.models import Cadre, Post, Role, Unit
 from zhijin_training.services import audit
 from zhijin_training.services.context import Context
-from zhijin_training.services.errors import DomainError, NotFoundError, ValidationError
+from zhijin_training.services.errors import DomainError, NotFoundError, ValidationError, describe
 from zhijin_training.services.roster import find_unit, record_move, save_cadre
 from zhijin_training.services.validation import clean_phone, clean_text, parse_enum
 from zhijin_training.settings import AccessRole
@@ -86,6 +86,7 @@ FIELD_LABELS = {
     "note": "备注",
 }
 _HEADER_SEARCH_ROWS = 15
+MAX_ROSTER_BYTES = 50 * 2**20
 _FORMULA_START = ("=", "+", "-", "@")
 
 
@@ -102,13 +103,31 @@ class RosterRow:
 
 @dataclass(frozen=True)
 class RowError:
+    """One bad record of a file: where it is, and what is wrong as an error code with parameters."""
+
     row: int
     column: str  # header as in the file, or "" for the whole row
-    message: str
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, row: int, column: str, exc: DomainError) -> RowError:
+        return cls(row, column, exc.code, {**exc.params, **({"field": exc.field} if exc.field else {})})
+
+    @property
+    def message(self) -> str:
+        """What is wrong, in the interface language."""
+        params = dict(self.params)
+        field_name = params.pop("field", None)
+        return describe(ValidationError(self.code, field=field_name, **params))[1]
 
     def __str__(self) -> str:
-        where = f"row {self.row}" + (f", column {self.column}" if self.column else "")
-        return f"{where}: {self.message}"
+        from zhijin_training.i18n import t
+
+        where = t(
+            "roster.where_cell" if self.column else "roster.where_row", row=self.row, column=self.column
+        )
+        return t("roster.where_what", where=where, what=self.message)
 
 
 @dataclass(frozen=True)
@@ -141,7 +160,9 @@ def _xlsx_grid(path: Path) -> list[tuple[int, list[str]]]:
     try:
         wb = load_workbook(path, data_only=True)  # not read-only: merged ranges are needed
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise RosterFileError(f"{path.name}: not a readable XLSX file ({exc.__class__.__name__})") from None
+        raise RosterFileError(
+            "roster.bad_xlsx", field="path", file=path.name, kind=exc.__class__.__name__
+        ) from None
     ws = wb.worksheets[0]
     grid: dict[tuple[int, int], Any] = {}
     for row in ws.iter_rows():
@@ -165,7 +186,7 @@ def _decode(data: bytes, name: str) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise RosterFileError(f"{name}: neither UTF-8 nor GBK/GB18030 text; save it as CSV UTF-8 or XLSX")
+    raise RosterFileError("roster.encoding", field="path", file=name)
 
 
 def _csv_grid(path: Path) -> list[tuple[int, list[str]]]:
@@ -177,8 +198,8 @@ def _csv_grid(path: Path) -> list[tuple[int, list[str]]]:
     try:
         for fields_ in reader:
             out.append((reader.line_num, [_cell_text(v) for v in fields_]))
-    except csv.Error as exc:
-        raise RosterFileError(f"{path.name}: line {reader.line_num}: {exc}") from None
+    except csv.Error:
+        raise RosterFileError("roster.bad_csv", field="path", file=path.name, line=reader.line_num) from None
     return out
 
 
@@ -186,16 +207,25 @@ def read_roster(path: str | Path) -> ParsedRoster:
     """Read a roster file into rows of field values; report unknown columns with their position."""
     path = Path(path)
     if not path.exists():
-        raise RosterFileError(f"{path}: no such file")
+        raise RosterFileError("file.missing", field="path", file=str(path))
+    size = path.stat().st_size
+    if size > MAX_ROSTER_BYTES:  # checked before reading: a roster of 10,000 people is a few MB
+        raise RosterFileError(
+            "file.too_large",
+            field="path",
+            file=path.name,
+            size_mb=round(size / 2**20, 1),
+            limit_mb=MAX_ROSTER_BYTES // 2**20,
+        )
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         grid = _xlsx_grid(path)
     elif suffix in (".csv", ".txt", ".tsv"):
         grid = _csv_grid(path)
     elif suffix == ".xls":
-        raise RosterFileError(f"{path.name}: old .xls format: save it as .xlsx (Excel 2007+) or CSV")
+        raise RosterFileError("roster.old_xls", field="path", file=path.name)
     else:
-        raise RosterFileError(f"{path.name}: expected a .xlsx or .csv file")
+        raise RosterFileError("roster.format", field="path", file=path.name)
     header_at = None
     for index, (_, cells) in enumerate(grid[:_HEADER_SEARCH_ROWS]):
         known = {HEADER_ALIASES.get(_normal_header(c)) for c in cells if c}
@@ -203,10 +233,7 @@ def read_roster(path: str | Path) -> ParsedRoster:
             header_at = index
             break
     if header_at is None:
-        raise RosterFileError(
-            f"{path.name}: no header row with 姓名 and another known column (单位, 职务 …) "
-            f"in the first {_HEADER_SEARCH_ROWS} rows"
-        )
+        raise RosterFileError("roster.no_header", field="path", file=path.name, rows=_HEADER_SEARCH_ROWS)
     header_row, headers = grid[header_at]
     columns: dict[int, tuple[str, str]] = {}
     errors: list[RowError] = []
@@ -217,9 +244,11 @@ def read_roster(path: str | Path) -> ParsedRoster:
         name = HEADER_ALIASES.get(_normal_header(header))
         letter = get_column_letter(i + 1)
         if name is None:
-            errors.append(RowError(header_row, f"{letter} {header}", "unknown column"))
+            errors.append(RowError(header_row, f"{letter} {header}", "roster.unknown_column"))
         elif name in seen:
-            errors.append(RowError(header_row, f"{letter} {header}", f"a second {seen[name]} column"))
+            errors.append(
+                RowError(header_row, f"{letter} {header}", "roster.second_column", {"first": seen[name]})
+            )
         else:
             seen[name] = header
             columns[i] = (f"{letter} {header}", name)  # errors name the column as Excel shows it
@@ -293,13 +322,13 @@ def _clean_row(
         try:
             out[name] = fn(row.values[name])
         except DomainError as exc:
-            errors.append(RowError(row.row, header_of[name], exc.message))
+            errors.append(RowError.of(row.row, header_of[name], exc))
 
     check("name", lambda v: clean_text(v, "name", max_len=100, required=True))
     check("post_title", lambda v: clean_text(v, "post", max_len=200))
     check("phone", lambda v: clean_phone(v))
     check("note", lambda v: clean_text(v, "note", max_len=2000))
-    check("ref", lambda v: clean_text(v, "person number", max_len=40) or None)
+    check("ref", lambda v: clean_text(v, "ref", max_len=40) or None)
     check("role", lambda v: parse_enum(Role, v, "role", "role").value if v else Role.OTHER.value)
     if "unit" in row.values:
         text = row.values["unit"]
@@ -313,9 +342,9 @@ def _clean_row(
                     unit_memo[text] = exc
             found = unit_memo[text]
             if isinstance(found, NotFoundError):
-                errors.append(RowError(row.row, header_of["unit"], f"unknown unit '{text}'"))
+                errors.append(RowError(row.row, header_of["unit"], "roster.unknown_unit", {"unit": text}))
             elif isinstance(found, DomainError):
-                errors.append(RowError(row.row, header_of["unit"], f"unknown unit: {found.message}"))
+                errors.append(RowError.of(row.row, header_of["unit"], found))
             else:
                 out["unit_id"], out["unit_name"] = found.id, found.name
     return out, errors
@@ -338,20 +367,24 @@ def _plan(s: Session, parsed: ParsedRoster) -> tuple[list[RowPlan], list[RowErro
         ref = values.get("ref")
         key = ("ref", ref) if ref else ("name", name, str(values.get("unit_id")))
         if key in seen:
-            who = f"person number {ref}" if ref else f"{name} of {values.get('unit_name') or 'no unit'}"
-            errors.append(RowError(row.row, "", f"duplicate person: {who} is already on row {seen[key]}"))
+            if ref:
+                errors.append(RowError(row.row, "", "roster.duplicate_ref", {"ref": ref, "other": seen[key]}))
+            else:
+                who = {"name": name, "unit": values.get("unit_name") or "-", "other": seen[key]}
+                errors.append(RowError(row.row, "", "roster.duplicate_name", who))
             continue
         seen[key] = row.row
         cadre = known.match(values)
         if isinstance(cadre, RowError):
-            errors.append(RowError(row.row, cadre.column, cadre.message))
+            errors.append(RowError(row.row, cadre.column, cadre.code, cadre.params))
             continue
         if cadre is not None and cadre.id in claimed:
             errors.append(
                 RowError(
                     row.row,
                     "",
-                    f"duplicate person: {cadre.name} (#{cadre.id}) is also on row {claimed[cadre.id]}",
+                    "roster.duplicate_cadre",
+                    {"cadre": f"{cadre.name} (#{cadre.id})", "other": claimed[cadre.id]},
                 )
             )
             continue
@@ -402,7 +435,7 @@ class _CadreIndex:
             active = [c for c in found if c.active]
             if len(active) == 1:
                 return active[0]
-            return RowError(0, "", f"{len(found)} cadres called {name} here: add 人员编号 to tell them apart")
+            return RowError(0, "", "roster.same_name", {"count": len(found), "name": name})
         return found[0] if found else None
 
 
@@ -412,7 +445,7 @@ def preview_import(ctx: Context, path: str | Path) -> RosterPreview:
     with ctx.db.read() as s:
         plans, errors = _plan(s, parsed)
     if "name" not in parsed.columns.values():
-        errors.insert(0, RowError(parsed.header_row, "", "no 姓名 column"))
+        errors.insert(0, RowError(parsed.header_row, "", "roster.no_name_column"))
     return RosterPreview(parsed.path, parsed.columns, plans, errors)
 
 
@@ -421,10 +454,13 @@ def apply_import(ctx: Context, preview: RosterPreview) -> ImportResult:
     """Write the previewed import in one transaction, re-checked against the database as it is now."""
     ctx.actor.require(AccessRole.ADMIN, "import the roster")
     if preview.errors:
-        first = "; ".join(str(e) for e in preview.errors[:3])
-        more = f" (and {len(preview.errors) - 3} more)" if len(preview.errors) > 3 else ""
+        first = preview.errors[0]
         raise ValidationError(
-            f"{preview.path.name}: {len(preview.errors)} error(s), nothing imported: {first}{more}"
+            "roster.import_has_errors",
+            field="path",
+            file=preview.path.name,
+            count=len(preview.errors),
+            first=str(first),
         )
     parsed = read_roster(preview.path)
     today = local_date(ctx.now())
@@ -433,7 +469,9 @@ def apply_import(ctx: Context, preview: RosterPreview) -> ImportResult:
     with ctx.db.write() as s:
         plans, errors = _plan(s, parsed)
         if errors:
-            raise ValidationError(f"{preview.path.name}: the roster changed since the preview: {errors[0]}")
+            raise ValidationError(
+                "roster.changed_since_preview", field="path", file=preview.path.name, first=str(errors[0])
+            )
         _add_all(ctx, s, [p for p in plans if p.action == "new"], today, reason)
         added = sum(1 for p in plans if p.action == "new")
         for plan in plans:
@@ -529,7 +567,7 @@ def export_roster(ctx: Context, path: str | Path, *, bom: bool = True) -> Path:
             writer.writerows([[safe(v) for v in row] for row in rows])
         return target
     if target.suffix.lower() != ".xlsx":
-        raise ValidationError(f"{target.name}: export as .xlsx or .csv")
+        raise ValidationError("roster.export_format", field="path", file=target.name)
     wb = Workbook()
     ws = wb.active
     assert ws is not None

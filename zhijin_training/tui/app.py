@@ -14,20 +14,16 @@ import functools
 import os
 import signal
 import threading
-from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from textual import events
-from textual.binding import Binding, BindingType
-from textual.dom import DOMNode
-from textual.worker import get_current_worker
+from textual.binding import Binding
 
 from zhijin_training.i18n import t
 from zhijin_training.services.context import Context
 from zhijin_training.tui.commands import SectionCommands
+from zhijin_training.tui.kit.keymap import Key, Keyed, keys, user_keymap
 from zhijin_training.tui.typeahead import TypeAhead
-
-T = TypeVar("T")
 
 # mode name -> "module:Class", imported lazily so start-up stays fast
 SECTIONS: dict[str, str] = {
@@ -46,53 +42,47 @@ def _loader(target: str):  # type: ignore[no-untyped-def]
     def load():  # type: ignore[no-untyped-def]
         import importlib
 
-        from textual._context import active_app
+        from zhijin_training.tui.kit.compat import seed_css_counter
 
         module_name, _, class_name = target.partition(":")
         screen = getattr(importlib.import_module(module_name), class_name)()
-        # A new screen is styled from the current stylesheet as it mounts. Without this Textual sees a
-        # stale CSS counter and re-parses every stylesheet and restyles every widget of the app, twice
-        # (~70 ms on the first visit of each section).
-        # Only once a screen is showing: the first screen needs the start-up refresh to get the theme.
-        with contextlib.suppress(LookupError, AttributeError):
-            app = active_app.get()
-            showing = app._screen_stacks.get(app._current_mode)
-            if showing and showing[-1].is_mounted:
-                screen._css_update_count = app._css_update_count
+        seed_css_counter(screen)  # no full restyle of the app on the first visit of a section
         return screen
 
     return load
 
 
-def app_bindings() -> list[BindingType]:
-    """The global keys, described in the current language."""
-    return [
-        *(
-            Binding(key, f"switch_mode('{name}')", t(f"section.{name}"), show=False)
-            for name, key in SECTION_KEYS.items()
-        ),
-        Binding("f1,question_mark", "help", t("key.help"), key_display="F1"),
-        Binding("ctrl+p", "command_palette", t("key.palette"), show=False, priority=True),
-        Binding("ctrl+q", "quit", t("key.quit"), priority=True),  # the footer drops it first at 80 columns
-        Binding("q", "quit", t("key.quit"), show=False),
-    ]
+APP_KEYS = keys(
+    *(
+        Key(f"common.section_{key}", key, f"switch_mode('{name}')", f"section.{name}", show=False)
+        for name, key in SECTION_KEYS.items()
+    ),
+    Key("common.help", "f1,question_mark", "help", "key.help", key_display="F1"),
+    Key("common.palette", "ctrl+p", "command_palette", "key.palette", show=False, priority=True),
+    # no bare one-letter quit: q sits next to a (absent); ctrl+q asks when a form holds unsaved work
+    Key("common.quit", "ctrl+q", "quit", "key.quit", priority=True),
+)
 
 
-class ZhijinApp(TypeAhead):
-    CSS_PATH = "app.tcss"
+class ZhijinApp(Keyed, TypeAhead):
+    CSS_PATH: ClassVar = ["app.tcss", "kit/dialogs.tcss"]
     MODES: ClassVar = {name: _loader(target) for name, target in SECTIONS.items()}
     DEFAULT_MODE = "overview"
     COMMANDS: ClassVar = {SectionCommands}  # it also offers the system commands worth having, translated
     COMMAND_PALETTE_BINDING = "ctrl+p"
-    BINDINGS: ClassVar[list[BindingType]] = []  # built in __init__: in the language chosen at start
+    KEYS: ClassVar = APP_KEYS  # bindings built in the language chosen at start (kit.keymap)
 
-    def __init__(self, ctx: Context, *, cursor_blink: bool = True, refresh_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        cursor_blink: bool = True,
+        refresh_seconds: float = 5.0,
+        keymap: dict[str, Any] | None = None,
+    ) -> None:
         from zhijin_training.tui.widgets import narrow
 
         narrow.install()  # before any widget renders: no ambiguous-width glyphs in scrollbars and check boxes
-        if (bindings := app_bindings()) != ZhijinApp.BINDINGS:  # Textual merges bindings per class
-            ZhijinApp.BINDINGS = bindings
-            ZhijinApp._merged_bindings = ZhijinApp._merge_bindings()
         super().__init__()
         self.ctx = ctx
         self.cursor_blink = cursor_blink
@@ -100,6 +90,8 @@ class ZhijinApp(TypeAhead):
         self._hangup_timer: threading.Timer | None = None
         self._attendance_request: int | None = None
         self.title = t("app.title")
+        config = keymap if keymap is not None else (ctx.settings.extra if ctx.settings else {})
+        self._user_keymap = user_keymap(config)
 
     # ------------------------------------------------------------ life cycle
     def on_mount(self) -> None:
@@ -112,6 +104,10 @@ class ZhijinApp(TypeAhead):
                 loop.add_signal_handler(sig, self._hang_up)
         if self.refresh_seconds > 0:
             self.set_interval(self.refresh_seconds, self._poll_current_screen)
+        if self._user_keymap.keymap:
+            self.set_keymap(self._user_keymap.keymap)
+        for problem in self._user_keymap.problems:
+            self.notify(problem, severity="warning", timeout=8, markup=False)
 
     def _hang_up(self) -> None:
         """Leave through the normal exit path, but never hang: a worker stuck in a database call could keep
@@ -135,11 +131,17 @@ class ZhijinApp(TypeAhead):
     def get_key_display(self, binding: Binding) -> str:
         from zhijin_training.tui.widgets.narrow import key_display
 
-        return key_display(super().get_key_display(binding))
+        return key_display(super().get_key_display(binding), t)
 
     def _poll_current_screen(self) -> None:
-        poll = getattr(self.screen, "poll_changes", None)
-        if callable(poll):
+        if not self.is_running:
+            return
+        try:
+            screen = self.screen
+        except Exception:  # exiting: no screen left to poll (ScreenStackError)
+            return
+        poll = getattr(screen, "poll_changes", None)
+        if callable(poll) and screen.is_attached:
             poll()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
@@ -182,93 +184,31 @@ class ZhijinApp(TypeAhead):
         session_id, self._attendance_request = self._attendance_request, None
         return session_id
 
-    # ------------------------------------------------------------ services
-    def run_service(
-        self,
-        owner: DOMNode,
-        call: Callable[[], T],
-        done: Callable[[T], Any] | None = None,
-        *,
-        forced: Callable[[], T] | None = None,
-        on_conflict: Callable[[], Any] | None = None,
-        on_error: Callable[[BaseException], Any] | None = None,
-        group: str = "db",
-        exclusive: bool = False,
-    ) -> None:
-        """Run a service call in a thread worker owned by `owner`; hand the result to `done` on the UI thread.
+    # ------------------------------------------------------------ leaving
+    async def action_quit(self) -> None:
+        """ctrl+q: leave at once, unless a form holds work not saved (then ask first)."""
+        from zhijin_training.tui.kit.compat import all_screens
+        from zhijin_training.tui.kit.dialogs import Confirm, FormDialog
 
-        - ScheduleWarning: when `forced` is given (the same call with force=True) ask "save anyway?" and run it;
-        - ConflictError: say who changed the record, then `on_conflict` (typically: reload);
-        - any other error: one clear notification (never a traceback), then `on_error` if given.
-        A result from a worker that was superseded (exclusive group) is dropped.
-        """
-
-        def work() -> None:
-            # imported here, in the thread: services pull SQLAlchemy, which the first screen must not wait for
-            from zhijin_training.services.schedule import ScheduleWarning
-
-            worker = get_current_worker()
-            try:
-                result = call()
-            except ScheduleWarning as warning:
-                if forced is not None:
-                    self._from_thread(self._ask_force, owner, warning, forced, done)
-                else:
-                    self._from_thread(self.report_error, warning, on_conflict, on_error)
-                return
-            except Exception as exc:  # every failure becomes a message in the interface
-                self._from_thread(self.report_error, exc, on_conflict, on_error)
-                return
-            if done is not None and not worker.is_cancelled:
-                self._from_thread(done, result)
-
-        owner.run_worker(work, thread=True, group=group, exclusive=exclusive, exit_on_error=False)
-
-    def _from_thread(self, fn: Callable[..., Any], *args: Any) -> None:
-        with contextlib.suppress(RuntimeError):  # the app is closing: nobody left to tell
-            self.call_from_thread(fn, *args)
-
-    def _ask_force(
-        self, owner: DOMNode, warning: Any, forced: Callable[[], T], done: Callable[[T], Any] | None
-    ) -> None:
-        from zhijin_training.tui.screens.confirm import ConfirmScreen, warning_text
+        unsaved = [s for s in all_screens(self) if isinstance(s, FormDialog) and s.is_changed()]
+        if not unsaved or isinstance(self.screen, Confirm):
+            self.exit()
+            return
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_service(owner, forced, done)
+                self.exit()
 
+        forms = "、".join(f"「{s.dialog_title}」" for s in unsaved[:3])
         self.push_screen(
-            ConfirmScreen(t("warn.title"), warning_text(warning), yes=t("warn.save_anyway")), answered
+            Confirm(
+                t("kit.quit.title"),
+                t("kit.quit.text", forms=forms),
+                yes=t("kit.quit.yes"),
+                no=t("kit.quit.no"),
+            ),
+            answered,
         )
-
-    def report_error(
-        self,
-        exc: BaseException,
-        on_conflict: Callable[[], Any] | None = None,
-        on_error: Callable[[BaseException], Any] | None = None,
-    ) -> None:
-        """Show a service error as a notification: what went wrong, in one line."""
-        from sqlalchemy.exc import OperationalError
-
-        from zhijin_training.services.errors import ConflictError, DomainError
-        from zhijin_training.timeutil import DateParseError
-
-        if isinstance(exc, ConflictError):
-            self.notify(str(exc), title=t("err.conflict"), severity="error", timeout=8, markup=False)
-            if on_conflict is not None:
-                on_conflict()
-            return
-        if isinstance(exc, DomainError | DateParseError | ValueError):
-            self.notify(str(exc), title=t("err.invalid"), severity="error", timeout=8, markup=False)
-        elif isinstance(exc, OperationalError) and "locked" in str(exc).lower():
-            self.notify(t("err.locked"), title=t("err.busy"), severity="error", timeout=8, markup=False)
-        else:
-            self.log.error(repr(exc))
-            self.notify(
-                f"{type(exc).__name__}: {exc}", title=t("err.unexpected"), severity="error", markup=False
-            )
-        if on_error is not None:
-            on_error(exc)
 
 
 @functools.cache
@@ -276,9 +216,14 @@ def _palette_class() -> type:
     """Built on first use: textual.command is imported lazily to keep start-up fast."""
     from textual.command import CommandPalette, SearchIcon
 
+    from zhijin_training.tui.kit.compat import show_palette_no_matches
+
     class Palette(CommandPalette):
         def on_mount(self) -> None:
             self.query_one(SearchIcon).icon = ">"
+
+        def _start_no_matches_countdown(self, search_value: str) -> None:
+            show_palette_no_matches(self, search_value, t("kit.palette.no_matches"))
 
     return Palette
 

@@ -7,31 +7,35 @@ Contract for section screens (all six modes):
 - declare `BINDINGS` with descriptions: the footer shows those with `show=True`, the help screen (F1) lists all,
   and the command palette (ctrl+p) offers them (see `zhijin_training.tui.commands`);
 - optionally define `palette_commands()` for extra palette entries;
-- run database work with `self.run_service(call, done, ...)` (see `ZhijinApp.run_service`);
+- declare keys as `KEYS = keys(Key(id, keys, action, catalogue key, edits=...))` (kit.keymap): stable ids for
+  the user keymap, words in the start-up language; keys with `edits=True` are not offered to a viewer;
+- `allows(action, parameters)` hides keys that make no sense right now (e.g. marks on a future session);
+  call `self.refresh_bindings()` when what it says changes;
+- run database work with `self.run_service(call, done, ...)` or `self.call_service(tag, fn, *args)`
+  (kit.calls: the one way, stale results dropped, errors worded by errors.describe);
 - implement `refresh_data()` to reload what the screen shows; `poll_changes()` (called by the app every
   few seconds) calls it when the audit log shows that someone changed something.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
-from zhijin_training.i18n import t
+from zhijin_training.i18n import has_key, t
 from zhijin_training.services.context import Context
+from zhijin_training.tui.kit.calls import Calls
+from zhijin_training.tui.kit.keymap import Keyed, edit_actions
 from zhijin_training.tui.widgets.footer import FitFooter
 from zhijin_training.tui.widgets.statusbar import StatusBar
 
 if TYPE_CHECKING:
     from zhijin_training.tui.app import ZhijinApp
-
-T = TypeVar("T")
 
 
 class SectionTabs(Static):
@@ -61,7 +65,7 @@ class SectionTabs(Static):
         self.update(text)
 
 
-class SectionScreen(Screen[None]):
+class SectionScreen(Keyed, Calls, Screen[None]):
     """A top-level section of the app (one per mode)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -104,18 +108,32 @@ class SectionScreen(Screen[None]):
             user = self.ctx.actor.user
             path = getattr(self.ctx.db, "path", None)
             source = Path(str(path)).name if path else ""  # the file name: the full path would not fit
-            bar.set_info(t("status.info", user=user, role=self.ctx.actor.role, db=source))
+            role = self.ctx.actor.role
+            shown = t(f"kit.role.{role}") if has_key(f"kit.role.{role}") else role
+            bar.set_info(t("status.info", user=user, role=shown, db=source))
 
     def set_status(self, message: str) -> None:
         for bar in self.query(StatusBar):
             bar.show(message)
 
-    # ------------------------------------------------------------ services
-    def run_service(
-        self, call: Callable[[], T], done: Callable[[T], Any] | None = None, **kwargs: Any
-    ) -> None:
-        self.zapp.run_service(self, call, done, **kwargs)
+    # ------------------------------------------------------------ what may be done
+    @property
+    def read_only(self) -> bool:
+        """A viewer sees every screen but is offered no key that changes data."""
+        from zhijin_training.settings import AccessRole
 
+        return self.ctx.actor.role == AccessRole.VIEWER
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.read_only and action in edit_actions(type(self)):
+            return False  # not in the footer, the palette or F1; the key does nothing
+        return self.allows(action, parameters)
+
+    def allows(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Override: False hides a key that makes no sense now (True: offered)."""
+        return True
+
+    # ------------------------------------------------------------ services
     def refresh_data(self) -> None:
         """Reload what the screen shows (override)."""
 
@@ -140,4 +158,4 @@ class SectionScreen(Screen[None]):
         if getattr(self, "_polling", False):
             return
         self._polling = True
-        self.run_service(latest, compare, on_error=failed, group="poll")
+        self.run_service(latest, compare, failed=failed, tag="poll")

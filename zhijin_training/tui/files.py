@@ -40,7 +40,7 @@ def resolve(text: str) -> Path:
 def ask_save_path(
     screen: Any, title: str, default: str, then: Callable[[Path], Any], *, note: str = ""
 ) -> None:
-    from zhijin_training.tui.screens.ops_dialogs import ConfirmDialog, Field, FormDialog
+    from zhijin_training.tui.kit.dialogs import Confirm, Field, FormDialog
 
     fields = [Field("path", t("files.save_to"), required=True, value=default)]
 
@@ -67,7 +67,7 @@ def ask_save_path(
             then(path)
 
         if path.exists():
-            screen.app.push_screen(ConfirmDialog(t("files.replace", path=str(path))), go)
+            screen.app.push_screen(Confirm(t("files.replace", path=str(path))), go)
         else:
             go()
 
@@ -75,7 +75,7 @@ def ask_save_path(
 
 
 def ask_open_path(screen: Any, title: str, then: Callable[[Path], Any], *, note: str = "") -> None:
-    from zhijin_training.tui.screens.ops_dialogs import Field, FormDialog
+    from zhijin_training.tui.kit.dialogs import Field, FormDialog
 
     fields = [Field("path", t("files.open"), required=True, value=f"~/{EXPORT_FOLDER}/")]
 

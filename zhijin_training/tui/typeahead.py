@@ -25,6 +25,8 @@ from textual import events
 from textual.app import App
 from textual.message_pump import MessagePump
 
+from zhijin_training.tui.kit.compat import is_closing, mounted_event, parent_of
+
 STEP_TIMEOUT = 0.5  # one queue that never answers (a closing widget) delays a key at most this long
 SETTLE_LIMIT = 1.0  # ... and all of the settling for one key at most this long
 HOLD_LIMIT = 3.0  # a screen may hold keys for this long while it reloads what they act on
@@ -35,13 +37,13 @@ def _chain(node: MessagePump | None) -> list[MessagePump]:
     out: list[MessagePump] = []
     while node is not None:
         out.append(node)
-        node = node._parent  # the App is the root: its parent is None
+        node = parent_of(node)  # the App is the root: its parent is None
     return out
 
 
 async def _drain(node: MessagePump, timeout: float) -> bool:
     """Wait until everything queued for `node` right now has been handled. False when it cannot say."""
-    if timeout <= 0 or node._closing or node._closed:
+    if timeout <= 0 or is_closing(node):
         return False
     done = asyncio.get_running_loop().create_future()
 
@@ -123,7 +125,7 @@ class TypeAhead(App[Any]):
             if not screen.is_mounted:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
-                        screen._mounted_event.wait(), max(deadline - time.monotonic(), 0.001)
+                        mounted_event(screen).wait(), max(deadline - time.monotonic(), 0.001)
                     )
                 did_wait = True
             first = False

@@ -19,7 +19,6 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
@@ -28,22 +27,16 @@ from zhijin_training.models import AttendanceStatus
 from zhijin_training.services import attendance, schedule
 from zhijin_training.services.attendance import Mark, tally
 from zhijin_training.services.context import Context
-from zhijin_training.services.errors import ConflictError, ValidationError
+from zhijin_training.services.errors import ConflictError, CorrectionRequired
 from zhijin_training.services.views import ParticipantView, SessionAttendance, SessionView
 from zhijin_training.textsafe import printable
 from zhijin_training.timeutil import format_local, local_date, local_midnight
 from zhijin_training.tui.base import SectionScreen
 from zhijin_training.tui.files import ask_save_path, default_path
-from zhijin_training.tui.screens.ops_common import (
-    Col,
-    OpsTable,
-    Row,
-    ServiceCalls,
-    error_text,
-    rate_text,
-    status_cell,
-)
-from zhijin_training.tui.screens.ops_dialogs import Field, FormDialog
+from zhijin_training.tui.kit.dialogs import Confirm, Field, FormDialog
+from zhijin_training.tui.kit.keymap import Key, keys
+from zhijin_training.tui.kit.table import Col, Row, Table
+from zhijin_training.tui.screens.ops_common import rate_text, status_cell
 from zhijin_training.tui.screens.session_picker import SessionPicker
 
 STATUS_KEYS: dict[str, str] = {
@@ -105,32 +98,48 @@ class MarkJob:
     before: str | None  # status on screen when the key was pressed
 
 
-class AttendanceScreen(ServiceCalls, SectionScreen):
+class AttendanceScreen(SectionScreen):
     # as default CSS, not CSS_PATH: a screen's CSS_PATH makes Textual re-parse every stylesheet and restyle
     # every widget of the app when the screen first opens (~130 ms); default CSS is added incrementally
     DEFAULT_CSS = (Path(__file__).parent / "attendance.tcss").read_text(encoding="utf-8")
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("p", "mark('present')", t("ops.att.k.present")),
-        Binding("l", "mark('late')", t("ops.att.k.late")),
-        Binding("e", "mark('left_early')", t("ops.att.k.left_early")),
-        Binding("v", "mark('on_leave')", t("ops.att.k.on_leave")),
-        Binding("a", "mark('absent')", t("ops.att.k.absent")),
-        Binding("d", "mark('deputy')", t("ops.att.k.deputy")),
+    KEYS: ClassVar = keys(
+        Key("attendance.present", "p", "mark('present')", "ops.att.k.present", edits=True),
+        Key("attendance.late", "l", "mark('late')", "ops.att.k.late", edits=True),
+        Key("attendance.left_early", "e", "mark('left_early')", "ops.att.k.left_early", edits=True),
+        Key("attendance.on_leave", "v", "mark('on_leave')", "ops.att.k.on_leave", edits=True),
+        Key("attendance.absent", "a", "mark('absent')", "ops.att.k.absent", edits=True),
+        Key("attendance.deputy", "d", "mark('deputy')", "ops.att.k.deputy", edits=True),
         # short words for the footer at 80 columns; the palette and F1 show the tooltip's longer wording
-        Binding(
+        Key(
+            "attendance.all_present",
             "A",
             "all_present",
-            t("ops.att.k.all_present"),
+            "kit.short.all_present",
             key_display="A",
-            tooltip=t("ops.att.k.all_present_long"),
+            tooltip="ops.att.k.all_present_long",
+            edits=True,
         ),
-        Binding("s", "pick_session", t("ops.att.k.pick"), tooltip=t("ops.att.k.pick_long")),
-        Binding("w", "cycle_venue", t("ops.att.k.venue"), show=False),
-        Binding("left_square_bracket", "neighbour(-1)", t("ops.att.k.previous"), key_display="[", show=False),
-        Binding("right_square_bracket", "neighbour(1)", t("ops.att.k.next"), key_display="]", show=False),
-        Binding("g", "signin_sheet", t("ops.att.k.signin"), show=False),
-        Binding("r", "reload", t("ops.k.reload"), show=False),
-    ]
+        Key("attendance.pick", "s", "pick_session", "kit.short.pick", tooltip="ops.att.k.pick_long"),
+        Key("attendance.signin", "g", "signin_sheet", "kit.short.signin", tooltip="ops.att.k.signin"),
+        Key("attendance.venue", "w", "cycle_venue", "ops.att.k.venue", show=False),
+        Key(
+            "attendance.previous",
+            "left_square_bracket",
+            "neighbour(-1)",
+            "ops.att.k.previous",
+            key_display="[",
+            show=False,
+        ),
+        Key(
+            "attendance.next",
+            "right_square_bracket",
+            "neighbour(1)",
+            "ops.att.k.next",
+            key_display="]",
+            show=False,
+        ),
+        Key("attendance.reload", "r,f5,ctrl+r", "reload", "ops.k.reload", show=False),
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -149,7 +158,7 @@ class AttendanceScreen(ServiceCalls, SectionScreen):
         yield from self.compose_top()
         yield Static("", id="att-session")
         yield Static("", id="att-counts")
-        yield OpsTable(self._columns(False), id="att-table")
+        yield Table(self._columns(False), id="att-table")
         yield from self.compose_bottom()
 
     @staticmethod
@@ -167,8 +176,8 @@ class AttendanceScreen(ServiceCalls, SectionScreen):
         return cols
 
     @property
-    def table(self) -> OpsTable:
-        return self.query_one("#att-table", OpsTable)
+    def table(self) -> Table:
+        return self.query_one("#att-table", Table)
 
     def on_mount(self) -> None:
         self.table.focus()
@@ -210,6 +219,18 @@ class AttendanceScreen(ServiceCalls, SectionScreen):
             self.table.set_rows([self._row(p) for p in sheet.participants])
         self._show_session()
         self._show_counts()
+        self.refresh_bindings()  # what may be marked depends on the session (future, cancelled)
+
+    def allows(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A cancelled session offers no marks; one not yet begun only leave (v), which is known ahead."""
+        if action not in ("mark", "all_present") or self.sheet is None:
+            return True
+        session = self.sheet.session
+        if session.is_cancelled:
+            return False
+        if session.starts_at > self.ctx.now():
+            return action == "mark" and parameters == (AttendanceStatus.ON_LEAVE.value,)
+        return True
 
     def _first_untaken(self) -> int:
         for i, cadre_id in enumerate(self.order):
@@ -222,9 +243,17 @@ class AttendanceScreen(ServiceCalls, SectionScreen):
         self.refresh_data()
 
     def refresh_data(self) -> None:
-        """Someone changed data: reload the list in place (the cursor stays on the same person)."""
-        if self.sheet is not None and not self.pending:
-            self.call_service("sheet", attendance.session_attendance, self.ctx, self.sheet.session.id)
+        """Someone changed data: reload the list in place (the cursor stays on the same person).
+
+        The session reloaded is the one last asked for: a session just picked (s) must not be replaced by
+        the one on screen when the picker closes and this screen resumes."""
+        session_id = (
+            self._requested
+            if self._requested is not None
+            else (self.sheet.session.id if self.sheet else None)
+        )
+        if session_id is not None and not self.pending:
+            self.call_service("sheet", attendance.session_attendance, self.ctx, session_id)
 
     def action_reload(self) -> None:
         if self.sheet is not None:
@@ -412,10 +441,10 @@ class AttendanceScreen(ServiceCalls, SectionScreen):
         person = self.people.get(job.cadre_id)
         if person is not None and self.sheet is not None and job.session_id == self.sheet.session.id:
             self.table.update_row(*self._row(person))  # back to what is saved
-        if isinstance(exc, ValidationError) and "correction" in exc.message and person is not None:
+        if isinstance(exc, CorrectionRequired) and person is not None:
             self._ask_correction(job, person)
             return
-        self.notify(error_text(exc), severity="error", markup=False, timeout=8)
+        self.show_error(exc)
         if isinstance(exc, ConflictError):
             self.action_reload()
 
@@ -441,8 +470,30 @@ class AttendanceScreen(ServiceCalls, SectionScreen):
         )
 
     def action_all_present(self) -> None:
+        """A: everyone not yet recorded is present, after saying how many that is."""
         if not self._can_mark() or self.sheet is None:
             return
+        remaining = sum(1 for p in self.people.values() if p.status is None)
+        if not remaining:
+            self.show_info(t("ops.att.all_present_done", n=0))
+            return
+        session = self.sheet.session
+
+        def answered(yes: bool | None) -> None:
+            if yes and self.sheet is not None and self.sheet.session.id == session.id:
+                self._all_present()
+
+        self.app.push_screen(
+            Confirm(
+                t("kit.att.all_present.title"),
+                t("kit.att.all_present.text", n=remaining, title=session.title),
+                yes=t("kit.att.all_present.yes", n=remaining),
+            ),
+            answered,
+        )
+
+    def _all_present(self) -> None:
+        assert self.sheet is not None
         self.call_service(
             "all_present",
             attendance.mark_remaining_present,
@@ -509,8 +560,9 @@ class AttendanceScreen(ServiceCalls, SectionScreen):
 
     @on(DataTable.RowSelected, "#att-table")
     def _enter(self) -> None:
-        """Enter on a row marks present, the most common case."""
-        self.action_mark(AttendanceStatus.PRESENT.value)
+        """Enter on a row marks present, the most common case (when marks are offered at all)."""
+        if self.check_action("mark", (AttendanceStatus.PRESENT.value,)):
+            self.action_mark(AttendanceStatus.PRESENT.value)
 
 
 class MarkSaved(Message):

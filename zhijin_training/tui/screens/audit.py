@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
 from zhijin_training.i18n import label, t
 from zhijin_training.services import audit, roster, schedule
-from zhijin_training.services.audit import AuditView
+from zhijin_training.services.audit import AuditGroup, AuditView
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import DomainError
 from zhijin_training.tui.base import SectionScreen
+from zhijin_training.tui.kit.dialogs import TableDialog
+from zhijin_training.tui.kit.keymap import Key, keys
+from zhijin_training.tui.kit.table import Col, Row, Table
+from zhijin_training.tui.screens.audit_groups import extra_text
 from zhijin_training.tui.screens.cadre_picker import CadrePicker
-from zhijin_training.tui.screens.ops_common import Col, OpsTable, Row, ServiceCalls, when
-from zhijin_training.tui.screens.ops_dialogs import TableDialog
+from zhijin_training.tui.screens.ops_common import when
 from zhijin_training.tui.screens.session_picker import SessionPicker
 
 PAGE = 100
@@ -61,21 +63,39 @@ def ordered(keys: Any) -> list[str]:
 
 @dataclass(frozen=True)
 class AuditPage:
-    entries: list[AuditView]
+    entries: list[AuditView]  # the entries that name each operation (one row each)
     cadre_names: dict[int, str]
     session_titles: dict[int, str]
-    offset: int
+    groups: list[AuditGroup] = field(default_factory=list)
+    next_before: int | None = None  # where the next (older) page starts; None: nothing older
 
 
 def load_page(
     ctx: Context,
     filters: dict[str, Any],
-    offset: int,
+    before_id: int | None,
     known_cadres: dict[int, str],
     known_sessions: dict[int, str],
 ) -> AuditPage:
-    """Worker side: one page of entries plus the names they refer to (looked up once per id)."""
-    entries = audit.list_entries(ctx, limit=PAGE, offset=offset, **filters)
+    """Worker side: one page of operations (a new session with its participants is one) plus the names they
+    refer to (looked up once per id)."""
+    page = audit.list_groups(ctx, limit=PAGE, before_id=before_id, **filters)
+    entries = [g.head for g in page.groups]
+    names = _names(ctx, entries, known_cadres, known_sessions)
+    return AuditPage(entries, *names, groups=page.groups, next_before=page.next_before)
+
+
+def load_group(
+    ctx: Context, group: AuditGroup, known_cadres: dict[int, str], known_sessions: dict[int, str]
+) -> AuditPage:
+    """Worker side: every entry of one operation, to open it up."""
+    entries = audit.group_entries(ctx, group.entry_ids)
+    return AuditPage(entries, *_names(ctx, entries, known_cadres, known_sessions))
+
+
+def _names(
+    ctx: Context, entries: list[AuditView], known_cadres: dict[int, str], known_sessions: dict[int, str]
+) -> tuple[dict[int, str], dict[int, str]]:
     cadres: dict[int, str] = {}
     sessions: dict[int, str] = {}
     for e in entries:
@@ -89,7 +109,7 @@ def load_page(
                 sessions[e.session_id] = schedule.get_session(ctx, e.session_id).title
             except DomainError:
                 sessions[e.session_id] = f"#{e.session_id}"
-    return AuditPage(entries, cadres, sessions, offset)
+    return cadres, sessions
 
 
 def field_name(key: str) -> str:
@@ -124,14 +144,26 @@ def summary(entry: AuditView) -> str:
     return "; ".join(parts)
 
 
-class AuditScreen(ServiceCalls, SectionScreen):
+# reasons the services write themselves (a person's reason is shown as typed)
+SYSTEM_REASONS = {
+    "attendance taken": "kit.aud.reason.attendance_taken",
+    "post change": "kit.aud.reason.post_change",
+}
+
+
+def reason_text(reason: str) -> str:
+    key = SYSTEM_REASONS.get(reason)
+    return t(key) if key else reason
+
+
+class AuditScreen(SectionScreen):
     CSS_PATH = "audit.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "filter_session", t("ops.aud.k.session")),
-        Binding("c", "filter_cadre", t("ops.aud.k.cadre")),
-        Binding("x", "clear_filters", t("ops.aud.k.clear")),
-        Binding("r", "reload", t("ops.k.reload"), show=False),
-    ]
+    KEYS: ClassVar = keys(
+        Key("audit.session", "s", "filter_session", "ops.aud.k.session"),
+        Key("audit.cadre", "c", "filter_cadre", "ops.aud.k.cadre"),
+        Key("audit.clear", "z", "clear_filters", "ops.aud.k.clear"),
+        Key("audit.reload", "r,f5,ctrl+r", "reload", "ops.k.reload", show=False),
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -140,13 +172,15 @@ class AuditScreen(ServiceCalls, SectionScreen):
         self.entries: dict[str, AuditView] = {}
         self.cadre_names: dict[int, str] = {}
         self.session_titles: dict[int, str] = {}
+        self.groups: dict[str, AuditGroup] = {}  # by the row key: the id of the entry naming the operation
+        self.next_before: int | None = None
         self.exhausted = False
         self.loading_more = False
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         yield Static("", id="aud-bar")
-        yield OpsTable(
+        yield Table(
             [
                 Col("at", t("ops.col.when"), 16),
                 Col("user", t("ops.aud.user"), 8, optional=2),
@@ -160,8 +194,8 @@ class AuditScreen(ServiceCalls, SectionScreen):
         yield from self.compose_bottom()
 
     @property
-    def table(self) -> OpsTable:
-        return self.query_one("#aud-table", OpsTable)
+    def table(self) -> Table:
+        return self.query_one("#aud-table", Table)
 
     def on_mount(self) -> None:
         self.table.focus()
@@ -178,7 +212,13 @@ class AuditScreen(ServiceCalls, SectionScreen):
     def load(self) -> None:
         self.loading_more = False
         self.call_service(
-            "page", load_page, self.ctx, self._filters(), 0, dict(self.cadre_names), dict(self.session_titles)
+            "page",
+            load_page,
+            self.ctx,
+            self._filters(),
+            None,
+            dict(self.cadre_names),
+            dict(self.session_titles),
         )
         self._show_bar()
 
@@ -197,7 +237,9 @@ class AuditScreen(ServiceCalls, SectionScreen):
         self.cadre_names.update(page.cadre_names)
         self.session_titles.update(page.session_titles)
         self.entries = {str(e.id): e for e in page.entries}
-        self.exhausted = len(page.entries) < PAGE
+        self.groups = {str(g.head.id): g for g in page.groups}
+        self.next_before = page.next_before
+        self.exhausted = page.next_before is None
         self.table.set_rows([self._row(e) for e in page.entries])
         self._show_bar()
 
@@ -210,7 +252,7 @@ class AuditScreen(ServiceCalls, SectionScreen):
             load_page,
             self.ctx,
             self._filters(),
-            len(self.entries),
+            self.next_before,
             dict(self.cadre_names),
             dict(self.session_titles),
         )
@@ -219,10 +261,13 @@ class AuditScreen(ServiceCalls, SectionScreen):
         self.loading_more = False
         self.cadre_names.update(page.cadre_names)
         self.session_titles.update(page.session_titles)
-        for e in page.entries:
+        fresh = [e for e in page.entries if str(e.id) not in self.entries]
+        for e in fresh:
             self.entries[str(e.id)] = e
-        self.exhausted = len(page.entries) < PAGE
-        self.table.append_rows([self._row(e) for e in page.entries])
+        self.groups |= {str(g.head.id): g for g in page.groups}
+        self.next_before = page.next_before
+        self.exhausted = page.next_before is None
+        self.table.append_rows([self._row(e) for e in fresh])
         self._show_bar()
 
     def failed_more(self, exc: BaseException) -> None:
@@ -249,7 +294,14 @@ class AuditScreen(ServiceCalls, SectionScreen):
         return f"{t(f'ops.aud.action.{e.action}')}{t(f'ops.aud.entity.{e.entity}')}"
 
     def _row(self, e: AuditView) -> Row:
-        return (str(e.id), (when(e.at), e.user, self._what(e), self._target(e), summary(e), e.reason))
+        group = self.groups.get(str(e.id))
+        extra = extra_text(group) if group is not None else ""
+        # what the operation did besides its own entry comes first: "含 88 名参训人员" must not be cut off
+        changes = "  ".join(part for part in (extra, summary(e)) if part)
+        return (
+            str(e.id),
+            (when(e.at), e.user, self._what(e), self._target(e), changes, reason_text(e.reason)),
+        )
 
     def _show_bar(self) -> None:
         text = Text(no_wrap=True, overflow="crop", end="")
@@ -300,9 +352,50 @@ class AuditScreen(ServiceCalls, SectionScreen):
     # ------------------------------------------------------------ details
     @on(DataTable.RowSelected, "#aud-table")
     def _details(self, event: DataTable.RowSelected) -> None:
-        entry = self.entries.get(event.row_key.value or "")
-        if entry is None:
+        key = event.row_key.value or ""
+        group = self.groups.get(key)
+        if group is not None and group.size > 1:
+            self.call_service(
+                "group", load_group, self.ctx, group, dict(self.cadre_names), dict(self.session_titles)
+            )
             return
+        entry = self.entries.get(key)
+        if entry is not None:
+            self._show_entry(entry)
+
+    def done_group(self, page: AuditPage) -> None:
+        """An operation opened up: one row per entry; Enter on one shows its before and after."""
+        self.cadre_names.update(page.cadre_names)
+        self.session_titles.update(page.session_titles)
+        entries = {str(e.id): e for e in page.entries}
+        head = page.entries[0] if page.entries else None
+        if head is None:
+            return
+        group = next((g for g in self.groups.values() if head.id in g.entry_ids), None)
+        named = group.head if group is not None else head
+        columns = [
+            Col("what", t("ops.aud.what"), 8),
+            Col("target", t("ops.aud.target"), 12, grow=2),
+            Col("changes", t("ops.aud.changes"), 16, grow=5),
+        ]
+        rows: list[Row] = [(str(e.id), (self._what(e), self._target(e), summary(e))) for e in page.entries]
+        title = t(
+            "feat.audit.group_title",
+            when=when(named.at),
+            user=named.user,
+            what=self._what(named),
+            n=len(rows),
+        )
+
+        def picked(key: str | None) -> None:
+            if key and key in entries:
+                self._show_entry(entries[key])
+
+        self.app.push_screen(
+            TableDialog(title, columns, rows, note=t("feat.audit.group_note"), pickable=True), picked
+        )
+
+    def _show_entry(self, entry: AuditView) -> None:
         before, after = entry.before or {}, entry.after or {}
         keys = [k for k in ordered({**before, **after}) if k not in QUIET_FIELDS]
         rows: list[Row] = [
@@ -324,5 +417,5 @@ class AuditScreen(ServiceCalls, SectionScreen):
             Col("changed", "", 1),
         ]
         title = f"{when(entry.at)}  {entry.user}  {self._what(entry)}  {self._target(entry)}"
-        note = t("ops.aud.reason_is", reason=entry.reason) if entry.reason else ""
+        note = t("ops.aud.reason_is", reason=reason_text(entry.reason)) if entry.reason else ""
         self.app.push_screen(TableDialog(title, columns, rows, note=note))

@@ -7,7 +7,6 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
@@ -15,26 +14,27 @@ from textual.widgets import DataTable, Input, Static
 from zhijin_training.i18n import label, t
 from zhijin_training.services import roster
 from zhijin_training.services.views import CadreView
-from zhijin_training.tui.screens.ops_common import Col, OpsTable, ServiceCalls
+from zhijin_training.tui.kit.calls import Calls
+from zhijin_training.tui.kit.keymap import Key, Keyed, keys
+from zhijin_training.tui.kit.table import Col, Table
 
 LIMIT = 100
 
 
-class CadrePicker(ServiceCalls, ModalScreen[tuple[int, str] | None]):
+class CadrePicker(Keyed, Calls, ModalScreen[tuple[int, str] | None]):
     """Returns (cadre id, name), or None when cancelled."""
 
-    CSS_PATH = "ops_dialogs.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", t("ops.dlg.close"))]
+    KEYS: ClassVar = keys(Key("dialog.close", "escape", "close", "kit.key.close"))
 
     def __init__(self) -> None:
-        super().__init__(classes="ops-dialog")
+        super().__init__()
         self.found: dict[str, CadreView] = {}
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog-box wide"):
-            yield Static(Text(t("ops.cadre_picker.title")), classes="dialog-title")
+        with Vertical(classes="kit-dialog wide"):
+            yield Static(Text(t("ops.cadre_picker.title")), classes="kit-title")
             yield Input(placeholder=t("ops.roster.search_placeholder"), id="cadre-search", compact=True)
-            yield OpsTable(
+            yield Table(
                 [
                     Col("name", t("ops.col.name"), 8, grow=1),
                     Col("unit", t("ops.col.unit"), 12, grow=3),
@@ -56,7 +56,7 @@ class CadrePicker(ServiceCalls, ModalScreen[tuple[int, str] | None]):
 
     def done_found(self, cadres: list[CadreView]) -> None:
         self.found = {str(c.id): c for c in cadres}
-        self.query_one(OpsTable).set_rows(
+        self.query_one(Table).set_rows(
             [(str(c.id), (c.name, c.unit_name, c.post_title, label("role", c.role))) for c in cadres]
         )
 
@@ -66,7 +66,7 @@ class CadrePicker(ServiceCalls, ModalScreen[tuple[int, str] | None]):
 
     @on(Input.Submitted, "#cadre-search")
     def _to_table(self) -> None:
-        self.query_one(OpsTable).focus()
+        self.query_one(Table).focus()
 
     @on(DataTable.RowSelected, "#cadre-table")
     def _picked(self, event: DataTable.RowSelected) -> None:

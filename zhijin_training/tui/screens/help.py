@@ -5,20 +5,18 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from zhijin_training.i18n import t
 from zhijin_training.tui.commands import own_bindings, textual_label
-from zhijin_training.tui.widgets.table import LiteralTable
+from zhijin_training.tui.kit.keymap import Key, Keyed, keys
+from zhijin_training.tui.kit.table import Table
 
 
-class HelpScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,f1,question_mark,q", "close", t("key.close")),
-    ]
+class HelpScreen(Keyed, ModalScreen[None]):
+    KEYS: ClassVar = keys(Key("common.help_close", "escape,f1,question_mark", "close", "key.close"))
 
     def __init__(self, target: Screen[object]) -> None:
         super().__init__()
@@ -27,7 +25,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="help-dialog"):
             yield Static(t("help.title"), classes="dialog-title", markup=False)
-            yield LiteralTable(
+            yield Table(
                 [("key", t("help.key"), 16), ("what", t("help.action"), 0), ("where", t("help.where"), 8)],
                 id="help-table",
             )
@@ -45,6 +43,8 @@ class HelpScreen(ModalScreen[None]):
             binding = active.binding
             if not binding.description or binding.action.endswith("command_palette"):
                 continue  # the palette has its own row below
+            if "switch_mode" in binding.action:
+                continue  # the section keys have their own rows below (listed once)
             if key.startswith("super+"):
                 continue  # the Mac command key never reaches a server over SSH
             where = t("help.global") if active.node is app else t("help.here")
@@ -72,7 +72,7 @@ class HelpScreen(ModalScreen[None]):
         return rows
 
     def on_mount(self) -> None:
-        table = self.query_one(LiteralTable)
+        table = self.query_one(Table)
         table.set_rows(self._rows())
         table.focus()
 

@@ -11,14 +11,15 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from zhijin_training.i18n import t
 from zhijin_training.services.views import SessionView
-from zhijin_training.timeutil import local_date, quarter_bounds, quarter_of
+from zhijin_training.timeutil import local_date, quarter_of
 from zhijin_training.tui.base import SectionScreen
+from zhijin_training.tui.kit.keymap import Key, keys
+from zhijin_training.tui.kit.table import Table
 from zhijin_training.tui.widgets.fmt import (
     count_text,
     day_text,
@@ -28,7 +29,6 @@ from zhijin_training.tui.widgets.fmt import (
     state_width,
     time_text,
 )
-from zhijin_training.tui.widgets.table import LiteralTable
 from zhijin_training.tui.widgets.text import fit
 
 
@@ -67,23 +67,10 @@ def _quarter_figures(ctx: object) -> QuarterFigures | None:
         from zhijin_training.services import reports
     except ImportError:  # reports are built separately; the overview works without them
         return None
-    from fractions import Fraction
-
-    from zhijin_training.services.rates import Counts
-
-    # the quarterly review's figures for the whole office, from the per-cadre rows alone: the review would
-    # also rank units and compute the previous quarter, which the overview does not show (about half the
-    # work; 2.7 s -> 1.3 s at province size). Every participant belongs to one cadre row, so they add up
-    # to the review's total.
-    start, end = quarter_bounds(quarter)
-    threshold = reports.review_threshold(ctx)
-    cadres = reports.attendance_by_cadre(ctx, start, end)
-    total = sum((c.counts for c in cadres), Counts())
-    low = [c for c in cadres if c.rate is not None and c.rate < threshold]
-    # exact rates for the order, as the review sorts them (2/3 and 4/6 tie)
-    low.sort(key=lambda c: (Fraction(c.counts.attended, c.counts.expected - c.counts.on_leave), c.cadre_id))
-    below = [(c.name, c.unit_name, c.rate) for c in low]
-    return QuarterFigures(reports.quarter_label(quarter), total.rate, threshold, below)
+    # the review's own rule (services.reports._below): the overview and Reports always agree on who is below
+    figures = reports.quarter_figures(ctx, quarter)
+    below = [(c.name, c.unit_name, c.rate) for c in figures.below]
+    return QuarterFigures(figures.quarter, figures.rate, figures.threshold, below)
 
 
 def _rate(rate: float | None) -> str:
@@ -93,17 +80,17 @@ def _rate(rate: float | None) -> str:
 
 
 class OverviewScreen(SectionScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "attendance", t("key.attendance")),
-        Binding("f5,ctrl+r", "reload", t("key.reload")),
-        Binding("tab", "app.focus_next", t("key.next_panel"), show=False),
-    ]
+    KEYS: ClassVar = keys(
+        Key("overview.attendance", "a", "attendance", "key.attendance"),
+        Key("overview.reload", "r,f5,ctrl+r", "reload", "key.reload"),
+        Key("overview.next_panel", "tab", "app.focus_next", "key.next_panel", show=False),
+    )
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         with Vertical(id="overview"):
             yield Static(t("overview.upcoming"), classes="panel-title", markup=False)
-            yield LiteralTable(
+            yield Table(
                 [
                     ("day", t("col.date"), 8),
                     ("time", t("col.time"), 11),
@@ -115,7 +102,7 @@ class OverviewScreen(SectionScreen):
                 id="upcoming",
             )
             yield Static(t("overview.awaiting"), classes="panel-title", markup=False)
-            yield LiteralTable(
+            yield Table(
                 [
                     ("day", t("col.date"), 8),
                     ("time", t("col.time"), 11),
@@ -130,7 +117,7 @@ class OverviewScreen(SectionScreen):
     _loaded = False  # set once the first load has been shown
 
     def on_mount(self) -> None:
-        self.query_one("#upcoming", LiteralTable).focus()
+        self.query_one("#upcoming", Table).focus()
         self.refresh_data()
 
     def on_screen_resume(self) -> None:
@@ -140,12 +127,12 @@ class OverviewScreen(SectionScreen):
 
     def refresh_data(self) -> None:
         ctx = self.ctx
-        self.run_service(lambda: load_overview(ctx), self._show, group="load", exclusive=True)
+        self.run_service(lambda: load_overview(ctx), self._show, tag="load")
 
     def _show(self, data: OverviewData) -> None:
         self._loaded = True
         now = self.ctx.now()
-        self.query_one("#upcoming", LiteralTable).set_rows(
+        self.query_one("#upcoming", Table).set_rows(
             (
                 s.id,
                 (
@@ -160,7 +147,7 @@ class OverviewScreen(SectionScreen):
             )
             for s in data.upcoming
         )
-        self.query_one("#awaiting", LiteralTable).set_rows(
+        self.query_one("#awaiting", Table).set_rows(
             (
                 s.id,
                 (day_text(s.first_day), time_text(s), s.title, f"{s.recorded_count}/{s.participant_count}"),
@@ -185,7 +172,7 @@ class OverviewScreen(SectionScreen):
     # ------------------------------------------------------------ actions
     def _selected_session(self) -> int | None:
         focused = self.focused
-        table = focused if isinstance(focused, LiteralTable) else self.query_one("#upcoming", LiteralTable)
+        table = focused if isinstance(focused, Table) else self.query_one("#upcoming", Table)
         key = table.selected_key
         return int(key) if key is not None else None  # type: ignore[call-overload]
 

@@ -13,35 +13,34 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from zhijin_training.i18n import t
 from zhijin_training.textsafe import printable
+from zhijin_training.tui.kit.keymap import Key, Keyed, keys
 
 Section = tuple[str, Sequence[str], str]  # heading, lines, style of the heading
 MAX_LINES = 200  # per section: the counts say how many there are in all
 
 
-class PreviewDialog(ModalScreen[bool]):
-    CSS_PATH = "ops_dialogs.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", t("preview.apply")),
-        Binding("n,escape", "answer(False)", t("preview.cancel")),
-    ]
+class PreviewDialog(Keyed, ModalScreen[bool]):
+    KEYS: ClassVar = keys(
+        Key("dialog.apply", "y", "answer(True)", "preview.apply"),
+        Key("dialog.reject", "n,escape", "answer(False)", "preview.cancel"),
+    )
 
     def __init__(self, title: str, summary: str, sections: Sequence[Section], *, can_apply: bool) -> None:
-        super().__init__(classes="ops-dialog")
+        super().__init__()
         self.dialog_title = title
         self.summary = summary
         self.sections = list(sections)
         self.can_apply = can_apply
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog-box wide preview-box"):
-            yield Static(Text(printable(self.dialog_title)), classes="dialog-title")
+        with Vertical(classes="kit-dialog wide preview-box"):
+            yield Static(Text(printable(self.dialog_title)), classes="kit-title")
             yield Static(Text(printable(self.summary), style="bold"), id="preview-summary")
             with VerticalScroll(id="preview-body"):
                 yield Static(self._body(), id="preview-lines")
@@ -49,7 +48,7 @@ class PreviewDialog(ModalScreen[bool]):
             yield Static(
                 Text(question, style="bold" if self.can_apply else "bold red"), id="preview-question"
             )
-            with Horizontal(classes="dialog-buttons"):
+            with Horizontal(classes="kit-buttons"):
                 if self.can_apply:
                     yield Button(t("preview.apply_key"), variant="warning", id="yes", compact=True)
                 yield Button(

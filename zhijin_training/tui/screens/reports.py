@@ -16,24 +16,23 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
 from zhijin_training.i18n import label, t
 from zhijin_training.services import reports
 from zhijin_training.services.context import Context
 from zhijin_training.timeutil import (
-    DateParseError,
     format_local,
     local_date,
-    parse_date,
     quarter_bounds,
     quarter_of,
 )
 from zhijin_training.tui.base import SectionScreen
 from zhijin_training.tui.files import ask_save_path, default_path
-from zhijin_training.tui.screens.ops_common import Col, OpsTable, Row, ServiceCalls, rate_text, status_cell
-from zhijin_training.tui.screens.ops_dialogs import Field, FormDialog, TableDialog
+from zhijin_training.tui.kit.dialogs import Choice, Field, FieldError, FormDialog, TableDialog
+from zhijin_training.tui.kit.keymap import Key, keys
+from zhijin_training.tui.kit.table import Col, Row, Table
+from zhijin_training.tui.screens.ops_common import rate_text, status_cell
 
 VIEWS = ("cadre", "unit", "review")
 COUNT_FIELDS = ("expected", "present", "late", "left_early", "on_leave", "absent", "deputy")
@@ -114,7 +113,9 @@ def _change(value: float | None) -> str:
 def row_values(view: str, item: Any) -> list[str | Text]:
     counts = [str(getattr(item.counts, f)) for f in COUNT_FIELDS]
     if view == "cadre":
-        return [item.name, item.unit_name, item.post_title, *counts, rate_text(item.rate)]
+        # "*": some of these sessions were attended from another unit (the drill-down says which)
+        unit = item.unit_name + (" *" if getattr(item, "elsewhere", ()) else "")
+        return [item.name, unit, item.post_title, *counts, rate_text(item.rate)]
     if view == "unit":
         return [
             item.unit_name,
@@ -162,19 +163,25 @@ def _key(view: str, item: Any) -> str:
     return f"u{item.unit_id if item.unit_id is not None else 'none'}"
 
 
-class ReportsScreen(ServiceCalls, SectionScreen):
+class ReportsScreen(SectionScreen):
     CSS_PATH = "reports.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("t", "next_view", t("ops.rep.k.view")),
-        Binding("left_square_bracket", "quarter(-1)", t("ops.rep.k.prev_quarter"), key_display="["),
-        Binding("right_square_bracket", "quarter(1)", t("ops.rep.k.next_quarter"), key_display="]"),
-        Binding("p", "period", t("ops.rep.k.period")),
-        Binding("s", "sort_next", t("ops.rep.k.sort")),
-        Binding("S", "sort_reverse", t("ops.rep.k.reverse"), key_display="S"),
-        Binding("x", "export('xlsx')", t("ops.rep.k.export_xlsx"), show=False),
-        Binding("c", "export('csv')", t("ops.rep.k.export_csv"), show=False),
-        Binding("r", "reload", t("ops.k.reload"), show=False),
-    ]
+    KEYS: ClassVar = keys(
+        Key("reports.view", "t", "next_view", "ops.rep.k.view"),
+        Key(
+            "reports.previous",
+            "left_square_bracket",
+            "quarter(-1)",
+            "ops.rep.k.prev_quarter",
+            key_display="[",
+        ),
+        Key("reports.next", "right_square_bracket", "quarter(1)", "ops.rep.k.next_quarter", key_display="]"),
+        Key("reports.period", "p", "period", "ops.rep.k.period"),
+        Key("reports.sort", "s", "sort_next", "ops.rep.k.sort"),
+        Key("reports.reverse", "S", "sort_reverse", "ops.rep.k.reverse", key_display="S"),
+        Key("reports.export", "o", "export_as", "ops.rep.k.export"),
+        Key("reports.notice", "n", "notice", "feat.notice.key"),
+        Key("reports.reload", "r,f5,ctrl+r", "reload", "ops.k.reload", show=False),
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -188,12 +195,12 @@ class ReportsScreen(ServiceCalls, SectionScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         yield Static("", id="rep-bar")
-        yield OpsTable(columns_for(self.view), id="rep-table")
+        yield Table(columns_for(self.view), id="rep-table")
         yield from self.compose_bottom()
 
     @property
-    def table(self) -> OpsTable:
-        return self.query_one("#rep-table", OpsTable)
+    def table(self) -> Table:
+        return self.query_one("#rep-table", Table)
 
     def on_mount(self) -> None:
         self.period = quarter_period(quarter_of(local_date(self.ctx.now())))
@@ -279,32 +286,37 @@ class ReportsScreen(ServiceCalls, SectionScreen):
 
     def action_period(self) -> None:
         assert self.period is not None
+        current = self.period.quarter or ""
         fields = [
-            Field("quarter", t("ops.rep.quarter"), value=self.period.quarter or "", placeholder="2026Q3"),
-            Field("start", t("ops.rep.start"), value=self.period.start.isoformat()),
-            Field("end", t("ops.rep.end"), value=self.period.end.isoformat()),
+            Field("quarter", t("ops.rep.quarter"), value=current, placeholder="2026Q3"),
+            Field("start", t("ops.rep.start"), "date", self.period.start.isoformat(), required=True),
+            Field("end", t("ops.rep.end"), "date", self.period.end.isoformat(), required=True),
         ]
+
+        def check(values: dict[str, Any]) -> None:
+            """The period, worked out in the form: a bad quarter or range is marked there, nothing lost."""
+            if values["quarter"] and values["quarter"] != current:
+                try:
+                    values["period"] = quarter_period(values["quarter"])
+                except Exception:  # not a quarter (the service's own words are about its code)
+                    raise FieldError("quarter", t("kit.form.bad_quarter", value=values["quarter"])) from None
+                return
+            start, end = values["start"], values["end"]
+            if end < start:
+                raise FieldError("end", t("ops.rep.end_before_start"))
+            quarter = quarter_of(start)
+            exact = quarter_bounds(quarter) == (start, end)
+            values["period"] = Period(start, end, reports.quarter_label(quarter) if exact else None)
+
         self.app.push_screen(
-            FormDialog(t("ops.rep.period_title"), fields, note=t("ops.rep.period_note")), self._period_chosen
+            FormDialog(t("ops.rep.period_title"), fields, note=t("ops.rep.period_note"), check=check),
+            self._period_chosen,
         )
 
-    def _period_chosen(self, values: dict[str, str] | None) -> None:
+    def _period_chosen(self, values: dict[str, Any] | None) -> None:
         if not values:
             return
-        try:
-            if values["quarter"] and values["quarter"] != (self.period.quarter if self.period else ""):
-                self.period = quarter_period(values["quarter"])
-            else:
-                start = parse_date(values["start"], field=t("ops.rep.start"))
-                end = parse_date(values["end"], field=t("ops.rep.end"))
-                if end < start:
-                    raise DateParseError(t("ops.rep.end_before_start"))
-                quarter = quarter_of(start)
-                exact = quarter_bounds(quarter) == (start, end)
-                self.period = Period(start, end, reports.quarter_label(quarter) if exact else None)
-        except DateParseError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return
+        self.period = values["period"]
         if self.view == "review" and not self.period.quarter:
             self.view = "cadre"
         self.load()
@@ -366,26 +378,67 @@ class ReportsScreen(ServiceCalls, SectionScreen):
         columns = [Col("when", t("ops.col.when"), 16), Col("title", t("ops.col.title"), 16, grow=3)]
         if per_unit:
             columns.append(Col("who", t("ops.col.name"), 8, grow=1))
+        else:  # a cadre's sessions: the unit he held each time, marked when it is not today's
+            columns.append(Col("unit", t("feat.report.unit_then"), 10, grow=1))
         columns.append(Col("status", t("ops.col.status"), 6))
         table_rows: list[Row] = []
         for i, r in enumerate(rows):
             values: list[str | Text] = [format_local(r.starts_at), r.title]
             if per_unit:
                 values.append(r.cadre_name)
+            else:
+                values.append(r.unit_name + (" *" if r.unit_changed else ""))
             values.append(status_cell(r.status))
             table_rows.append((f"{r.session_id}:{i}", values))
         assert self.period is not None
         title = t("ops.rep.behind_title", name=name, period=self.period.label, n=len(rows))
+        note = t("ops.rep.behind_note")
+        if not per_unit and any(r.unit_changed for r in rows):
+            note += "  " + t("feat.report.moved_note", unit=rows[0].current_unit_name)
 
         def picked(key: str | None) -> None:
             if key:
                 self.zapp.open_attendance(int(key.split(":")[0]))
 
-        self.app.push_screen(
-            TableDialog(title, columns, table_rows, note=t("ops.rep.behind_note"), pickable=True), picked
-        )
+        self.app.push_screen(TableDialog(title, columns, table_rows, note=note, pickable=True), picked)
+
+    # ------------------------------------------------------------ absence notice (通报)
+    def action_notice(self) -> None:
+        """n: the 通报 of the period on screen, as text to read, copy or save."""
+        if self.period is None:
+            self.show_info(t("feat.notice.none"))
+            return
+        period, ctx = self.period, self.ctx
+
+        def load() -> tuple[Period, str]:
+            groups = reports.absences(ctx, period.start, period.end)
+            return period, reports.absence_notice_text(groups, period.start, period.end)
+
+        self.call_service("notice", load)
+
+    def done_notice(self, result: tuple[Period, str]) -> None:
+        from zhijin_training.tui.screens.notice import NoticeDialog
+
+        period, text = result
+        stem = period.quarter or f"{period.start.isoformat()}_{period.end.isoformat()}"
+        self.app.push_screen(NoticeDialog(text, period.label, stem))
 
     # ------------------------------------------------------------ export
+    def action_export_as(self) -> None:
+        """o: one key for every export; the format is the question."""
+
+        def chosen(fmt: str | None) -> None:
+            if fmt:
+                self.action_export(fmt)
+
+        self.app.push_screen(
+            Choice(
+                t("ops.rep.export_title"),
+                [("xlsx", t("ops.rep.k.export_xlsx")), ("csv", t("ops.rep.k.export_csv"))],
+            ),
+            chosen,
+        )
+
     def action_export(self, fmt: str) -> None:
         try:
             from zhijin_training.sheets import ledger

@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -23,20 +22,17 @@ from zhijin_training.i18n import label, t
 from zhijin_training.models import Role
 from zhijin_training.services import roster
 from zhijin_training.services.views import CadreView, UnitView
-from zhijin_training.timeutil import DateParseError, local_date, parse_date
+from zhijin_training.timeutil import local_date
 from zhijin_training.tui.base import SectionScreen
 from zhijin_training.tui.files import ask_open_path, ask_save_path, default_path
-from zhijin_training.tui.screens.ops_common import (
-    Col,
-    OpsTable,
-    Row,
-    ServiceCalls,
-    clip,
-)
-from zhijin_training.tui.screens.ops_dialogs import ConfirmDialog, Field, FormDialog, TableDialog
+from zhijin_training.tui.kit.dialogs import Confirm, Field, FormDialog, TableDialog
+from zhijin_training.tui.kit.keymap import Key, keys
+from zhijin_training.tui.kit.table import Col, Row, Table, clip
 
 PAGE = 60
 ALL_UNITS = "all"
+# a service error's field -> the form's field of it
+CADRE_FIELDS = {"post_title": "post", "unit_id": "unit", "since": "since", "effective": "effective"}
 
 
 def _cadre_row(c: CadreView) -> Row:
@@ -53,21 +49,28 @@ def _field_name(key: str) -> str:
     return key if name.startswith("ops.col.") else name
 
 
-class RosterScreen(ServiceCalls, SectionScreen):
+class RosterScreen(SectionScreen):
     CSS_PATH = "roster.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "search", t("ops.roster.k.search")),
-        Binding("a", "add", t("ops.roster.k.add")),
-        Binding("e", "edit", t("ops.roster.k.edit")),
-        Binding("m", "move", t("ops.roster.k.move")),
-        Binding("h", "history", t("ops.roster.k.history")),
-        Binding("x", "toggle_active", t("ops.roster.k.deactivate")),
-        Binding("u", "units", t("ops.roster.k.units")),
-        Binding("t", "toggle_inactive", t("ops.roster.k.show_inactive"), show=False),
-        Binding("c", "export_calendar", t("ops.roster.k.calendar"), show=False),
-        Binding("i", "import_roster", t("ops.roster.k.import"), show=False),
-        Binding("r", "reload", t("ops.k.reload"), show=False),
-    ]
+    KEYS: ClassVar = keys(
+        Key("roster.search", "slash", "search", "ops.roster.k.search"),
+        Key("roster.add", "a", "add", "ops.roster.k.add", edits=True),
+        Key("roster.edit", "e", "edit", "ops.roster.k.edit", edits=True),
+        Key("roster.move", "m", "move", "ops.roster.k.move", edits=True),
+        Key("roster.history", "h", "history", "kit.short.history", tooltip="ops.roster.k.history"),
+        Key(
+            "roster.deactivate",
+            "x",
+            "toggle_active",
+            "kit.short.deactivate",
+            tooltip="ops.roster.k.deactivate",
+            edits=True,
+        ),
+        Key("roster.units", "u", "units", "kit.short.units", tooltip="ops.roster.k.units"),
+        Key("roster.export", "o", "export_calendar", "kit.short.export", tooltip="ops.roster.k.calendar"),
+        Key("roster.show_inactive", "t", "toggle_inactive", "ops.roster.k.show_inactive", show=False),
+        Key("roster.import", "i", "import_roster", "ops.roster.k.import", show=False, edits=True),
+        Key("roster.reload", "r,f5,ctrl+r", "reload", "ops.k.reload", show=False),
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -79,6 +82,7 @@ class RosterScreen(ServiceCalls, SectionScreen):
         self.total = 0
         self.loading_more = False
         self._search_timer: Any = None
+        self._keep_on: str | None = None  # the cadre just saved: the cursor goes back to it
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
@@ -87,7 +91,7 @@ class RosterScreen(ServiceCalls, SectionScreen):
             yield Static("", id="roster-count")
         with Horizontal(id="roster-body"):
             yield OptionList(id="roster-units")
-            yield OpsTable(
+            yield Table(
                 [
                     Col("name", t("ops.col.name"), 8, grow=2),
                     Col("unit", t("ops.col.unit"), 12, grow=3),
@@ -101,14 +105,14 @@ class RosterScreen(ServiceCalls, SectionScreen):
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
-        self.query_one("#roster-cadres", OpsTable).focus()
+        self.query_one("#roster-cadres", Table).focus()
         self.call_service("units", roster.list_units, self.ctx, active_only=True)
         self.load_cadres()
 
     # ------------------------------------------------------------ loading
     @property
-    def table(self) -> OpsTable:
-        return self.query_one("#roster-cadres", OpsTable)
+    def table(self) -> Table:
+        return self.query_one("#roster-cadres", Table)
 
     def _filters(self) -> dict[str, Any]:
         return {
@@ -133,6 +137,9 @@ class RosterScreen(ServiceCalls, SectionScreen):
         self.total, rows = result
         self.cadres = {str(c.id): c for c in rows}
         self.table.set_rows([_cadre_row(c) for c in rows])
+        if self._keep_on is not None:
+            self.table.select_key(self._keep_on)
+            self._keep_on = None
         self._show_count()
 
     def _load_more(self) -> None:
@@ -263,45 +270,42 @@ class RosterScreen(ServiceCalls, SectionScreen):
             ),
             Field("phone", t("ops.col.phone")),
             Field("ref", t("ops.col.ref")),
-            Field("since", t("ops.roster.since"), required=True, value=self._today().isoformat()),
+            Field("since", t("ops.roster.since"), "date", self._today().isoformat(), required=True),
         ]
-        self.app.push_screen(FormDialog(t("ops.roster.add_title"), fields), self._add_result)
+        ctx = self.ctx
 
-    def _add_result(self, values: dict[str, str] | None) -> None:
-        if not values:
-            return
-        since = self._date(values["since"], t("ops.roster.since"))
-        if since is None:
-            return
-        self.call_service(
-            "saved",
-            roster.add_cadre,
-            self.ctx,
-            name=values["name"],
-            unit=int(values["unit"]) if values["unit"] else None,
-            post_title=values["post"],
-            role=values["role"],
-            phone=values["phone"],
-            ref=values["ref"] or None,
-            since=since,
+        def submit(values: dict[str, Any], _force: bool) -> CadreView:
+            return roster.add_cadre(
+                ctx,
+                name=values["name"],
+                unit=int(values["unit"]) if values["unit"] else None,
+                post_title=values["post"],
+                role=values["role"],
+                phone=values["phone"],
+                ref=values["ref"] or None,
+                since=values["since"],
+            )
+
+        self.app.push_screen(
+            FormDialog(t("ops.roster.add_title"), fields, submit=submit, field_map=CADRE_FIELDS), self._saved
         )
 
-    def done_saved(self, cadre: CadreView) -> None:
+    def _saved(self, cadre: CadreView | None) -> None:
+        """A form saved a cadre: say so, reload, and keep the cursor on that cadre."""
+        if cadre is None:
+            return
         self.show_info(t("ops.roster.saved", name=cadre.name))
         self.cadres[str(cadre.id)] = cadre
         self.table.update_row(*_cadre_row(cadre))
+        self._keep_on = str(cadre.id)
         self.load_cadres()
+
+    def done_saved(self, cadre: CadreView) -> None:
+        self._saved(cadre)
 
     def failed_saved(self, exc: BaseException) -> None:
         self.show_error(exc)
         self.load_cadres()
-
-    def _date(self, text: str, what: str) -> date | None:
-        try:
-            return parse_date(text, field=what)
-        except DateParseError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return None
 
     # ------------------------------------------------------------ edit
     def action_edit(self) -> None:
@@ -314,25 +318,28 @@ class RosterScreen(ServiceCalls, SectionScreen):
             Field("ref", t("ops.col.ref"), value=cadre.ref or ""),
             Field("note", t("ops.col.note"), value=cadre.note),
         ]
-        note = t("ops.roster.edit_note")
-        self.app.push_screen(
-            FormDialog(t("ops.roster.edit_title", name=cadre.name), fields, note=note),
-            lambda values: self._edit_result(cadre, values),
-        )
+        ctx = self.ctx
 
-    def _edit_result(self, cadre: CadreView, values: dict[str, str] | None) -> None:
-        if not values:
-            return
-        self.call_service(
-            "saved",
-            roster.update_cadre,
-            self.ctx,
-            cadre.id,
-            expected_version=cadre.version,
-            name=values["name"],
-            phone=values["phone"],
-            ref=values["ref"],
-            note=values["note"],
+        def submit(values: dict[str, Any], _force: bool) -> CadreView:
+            return roster.update_cadre(
+                ctx,
+                cadre.id,
+                expected_version=cadre.version,
+                name=values["name"],
+                phone=values["phone"],
+                ref=values["ref"],
+                note=values["note"],
+            )
+
+        self.app.push_screen(
+            FormDialog(
+                t("ops.roster.edit_title", name=cadre.name),
+                fields,
+                note=t("ops.roster.edit_note"),
+                submit=submit,
+                field_map=CADRE_FIELDS,
+            ),
+            self._saved,
         )
 
     # ------------------------------------------------------------ move to another post
@@ -346,29 +353,30 @@ class RosterScreen(ServiceCalls, SectionScreen):
             ),
             Field("post", t("ops.roster.new_post"), required=True, value=cadre.post_title),
             Field("role", t("ops.col.role"), required=True, options=self._role_options(), value=cadre.role),
-            Field("effective", t("ops.roster.effective"), required=True, value=self._today().isoformat()),
+            Field("effective", t("ops.roster.effective"), "date", self._today().isoformat(), required=True),
         ]
-        self.app.push_screen(
-            FormDialog(t("ops.roster.move_title", name=cadre.name), fields, note=t("ops.roster.move_note")),
-            lambda values: self._move_result(cadre, values),
-        )
+        ctx = self.ctx
 
-    def _move_result(self, cadre: CadreView, values: dict[str, str] | None) -> None:
-        if not values:
-            return
-        effective = self._date(values["effective"], t("ops.roster.effective"))
-        if effective is None:
-            return
-        self.call_service(
-            "saved",
-            roster.move_cadre,
-            self.ctx,
-            cadre.id,
-            unit=int(values["unit"]) if values["unit"] else None,
-            post_title=values["post"],
-            role=values["role"],
-            effective=effective,
-            expected_version=cadre.version,
+        def submit(values: dict[str, Any], _force: bool) -> CadreView:
+            return roster.move_cadre(
+                ctx,
+                cadre.id,
+                unit=int(values["unit"]) if values["unit"] else None,
+                post_title=values["post"],
+                role=values["role"],
+                effective=values["effective"],
+                expected_version=cadre.version,
+            )
+
+        self.app.push_screen(
+            FormDialog(
+                t("ops.roster.move_title", name=cadre.name),
+                fields,
+                note=t("ops.roster.move_note"),
+                submit=submit,
+                field_map=CADRE_FIELDS,
+            ),
+            self._saved,
         )
 
     # ------------------------------------------------------------ post history
@@ -427,7 +435,7 @@ class RosterScreen(ServiceCalls, SectionScreen):
                     expected_version=cadre.version,
                 )
 
-        self.app.push_screen(ConfirmDialog(question), answered)
+        self.app.push_screen(Confirm(question), answered)
 
     # ------------------------------------------------------------ calendar export and import (optional modules)
     def action_export_calendar(self) -> None:

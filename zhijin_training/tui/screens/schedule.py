@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, DataTable, Input, Select, Static
 
@@ -22,8 +21,9 @@ from zhijin_training.services.views import ProgrammeView, SessionView
 from zhijin_training.timeutil import LOCAL_TZ, local_date, to_local
 from zhijin_training.tui.base import SectionScreen
 from zhijin_training.tui.files import ask_open_path, ask_save_path, default_path
-from zhijin_training.tui.screens.confirm import ChoiceScreen
-from zhijin_training.tui.screens.form import Field, FormError, FormScreen
+from zhijin_training.tui.kit.dialogs import Choice, Field, FormDialog
+from zhijin_training.tui.kit.keymap import Key, keys
+from zhijin_training.tui.kit.table import Table
 from zhijin_training.tui.widgets.calendar import MonthCalendar
 from zhijin_training.tui.widgets.fmt import (
     count_text,
@@ -35,7 +35,6 @@ from zhijin_training.tui.widgets.fmt import (
     time_text,
 )
 from zhijin_training.tui.widgets.narrow import AsciiSelect
-from zhijin_training.tui.widgets.table import LiteralTable
 
 PAGE_SIZE = 50
 KINDS = ("lecture", "study_trip", "secondment", "course", "meeting")
@@ -73,24 +72,55 @@ def _query_args(ctx: Any, f: Filters) -> dict[str, Any]:
 
 
 class ScheduleScreen(SectionScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "new_session", t("sched.key.new")),
-        Binding("s", "new_series", t("sched.key.series")),
-        Binding("t", "new_trip", t("sched.key.trip")),
-        Binding("g", "new_secondment", t("sched.key.secondment"), show=False),
-        Binding("e", "edit", t("sched.key.edit")),
-        Binding("r", "reschedule", t("sched.key.reschedule"), show=False),
-        Binding("x", "cancel_session", t("sched.key.cancel")),
-        Binding("v", "toggle_view", t("sched.key.view")),
-        Binding("k", "attendance", t("key.attendance"), show=False),
-        Binding("i", "export", t("sched.key.export"), show=False),
-        Binding("I", "import", t("sched.key.import"), key_display="I", show=False),
-        Binding("f", "filters", t("sched.key.filter"), show=False),
-        Binding("right_square_bracket", "page(1)", t("sched.key.next_page"), show=False),
-        Binding("left_square_bracket", "page(-1)", t("sched.key.prev_page"), show=False),
-        Binding("h", "toggle_past", t("sched.key.past"), show=False),
-        Binding("f5,ctrl+r", "reload", t("key.reload"), show=False),
-    ]
+    KEYS: ClassVar = keys(
+        Key("schedule.new", "a", "new_session", "kit.short.new", tooltip="sched.key.new", edits=True),
+        Key("schedule.series", "s", "new_series", "kit.short.series", tooltip="sched.key.series", edits=True),
+        Key("schedule.trip", "t", "new_trip", "kit.short.trip", tooltip="sched.key.trip", edits=True),
+        Key(
+            "schedule.secondment",
+            "g",
+            "new_secondment",
+            "kit.short.secondment",
+            tooltip="sched.key.secondment",
+            edits=True,
+        ),
+        Key("schedule.edit", "e", "edit", "sched.key.edit", edits=True),
+        Key("schedule.reschedule", "m", "reschedule", "sched.key.reschedule", edits=True),
+        Key(
+            "schedule.cancel",
+            "x",
+            "cancel_session",
+            "kit.short.cancel",
+            tooltip="sched.key.cancel",
+            edits=True,
+        ),
+        Key("schedule.export", "o", "export", "kit.short.export", tooltip="sched.key.export"),
+        Key(
+            "schedule.participants",
+            "p",
+            "participants",
+            "feat.short.people",
+            tooltip="feat.people.key",
+            edits=True,
+        ),
+        Key(
+            "schedule.itinerary",
+            "l",
+            "itinerary",
+            "feat.itinerary.key",
+            tooltip="feat.itinerary.long",
+            edits=True,
+            show=False,
+        ),
+        Key("schedule.view", "v", "toggle_view", "sched.key.view"),
+        Key("schedule.attendance", "k", "attendance", "key.attendance", show=False),
+        Key("schedule.import", "i", "import", "sched.key.import", edits=True, show=False),
+        Key("schedule.filter", "f", "filters", "sched.key.filter", show=False),
+        Key("schedule.next_page", "right_square_bracket", "page(1)", "sched.key.next_page", show=False),
+        Key("schedule.prev_page", "left_square_bracket", "page(-1)", "sched.key.prev_page", show=False),
+        Key("schedule.past", "h", "toggle_past", "sched.key.past", show=False),
+        Key("schedule.reload", "r,f5,ctrl+r", "reload", "key.reload", show=False),
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -101,6 +131,7 @@ class ScheduleScreen(SectionScreen):
         self._month: list[SessionView] = []
         self._sessions: dict[int, SessionView] = {}
         self._loaded = False
+        self._keep_on: int | None = None  # the session just saved: the cursor goes back to it
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -118,7 +149,7 @@ class ScheduleScreen(SectionScreen):
             yield Input(placeholder=t("sched.filter.unit"), id="filter-unit", compact=True)
             yield Input(placeholder=t("sched.filter.cadre"), id="filter-cadre", compact=True)
         with ContentSwitcher(initial="agenda", id="views"):
-            yield LiteralTable(
+            yield Table(
                 [
                     ("day", t("col.date"), 8),
                     ("time", t("col.time"), 11),
@@ -132,7 +163,7 @@ class ScheduleScreen(SectionScreen):
             )
             with Vertical(id="month"):
                 yield MonthCalendar(today, today, id="calendar")
-                yield LiteralTable(
+                yield Table(
                     [
                         ("time", t("col.time"), 11),
                         ("kind", t("col.kind"), kind_width()),
@@ -145,11 +176,13 @@ class ScheduleScreen(SectionScreen):
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
-        self.query_one("#agenda", LiteralTable).focus()
+        self.query_one("#agenda", Table).focus()
         ctx = self.ctx
         from zhijin_training.services import programmes
 
-        self.run_service(lambda: programmes.list_programmes(ctx, active_only=True), self._set_programmes)
+        self.run_service(
+            lambda: programmes.list_programmes(ctx, active_only=True), self._set_programmes, tag="programmes"
+        )
         self.refresh_data()
 
     def _set_programmes(self, items: list[ProgrammeView]) -> None:
@@ -161,7 +194,11 @@ class ScheduleScreen(SectionScreen):
             ctx = self.ctx
             from zhijin_training.services import programmes
 
-            self.run_service(lambda: programmes.list_programmes(ctx, active_only=True), self._set_programmes)
+            self.run_service(
+                lambda: programmes.list_programmes(ctx, active_only=True),
+                self._set_programmes,
+                tag="programmes",
+            )
             self.refresh_data()
 
     @property
@@ -190,13 +227,13 @@ class ScheduleScreen(SectionScreen):
             rows = schedule.list_sessions(ctx, limit=PAGE_SIZE + 1, offset=offset, **args)
             return Page(rows[:PAGE_SIZE], offset, len(rows) > PAGE_SIZE)
 
-        self.run_service(load, self._show_page, group="load", exclusive=True)
+        self.run_service(load, self._show_page, tag="load")
 
     def _show_page(self, page: Page) -> None:
         self._loaded = True
         now = self.ctx.now()
         self._sessions = {s.id: s for s in page.sessions} | {s.id: s for s in self._month}
-        self.query_one("#agenda", LiteralTable).set_rows(
+        self.query_one("#agenda", Table).set_rows(
             (
                 s.id,
                 (
@@ -212,6 +249,7 @@ class ScheduleScreen(SectionScreen):
             )
             for s in page.sessions
         )
+        self._restore_cursor("#agenda")
         first = page.offset + 1 if page.sessions else 0
         last = page.offset + len(page.sessions)
         where = t("sched.past") if self.past else t("sched.from_today")
@@ -239,7 +277,7 @@ class ScheduleScreen(SectionScreen):
                 day += timedelta(days=1)
             return rows, names
 
-        self.run_service(load, self._show_month, group="load", exclusive=True)
+        self.run_service(load, self._show_month, tag="load")
 
     def _show_month(self, result: tuple[list[SessionView], dict[date, str]]) -> None:
         rows, names = result
@@ -260,12 +298,13 @@ class ScheduleScreen(SectionScreen):
                 day += timedelta(days=1)
         cal.set_marks(marks, names)
         self._show_day(cal.day)
+        self._restore_cursor("#day-list")
         self.query_one("#pager", Static).update(t("sched.month_pager", n=len(rows)))
 
     def _show_day(self, day: date) -> None:
         now = self.ctx.now()
         todays = [s for s in self._month if s.first_day <= day <= s.last_day]
-        self.query_one("#day-list", LiteralTable).set_rows(
+        self.query_one("#day-list", Table).set_rows(
             (
                 s.id,
                 (time_text(s), kind_text(s), s.title, state_text(s, now)),
@@ -273,6 +312,10 @@ class ScheduleScreen(SectionScreen):
             )
             for s in todays
         )
+
+    def _restore_cursor(self, selector: str) -> None:
+        if self._keep_on is not None and self.query_one(selector, Table).select_key(self._keep_on):
+            self._keep_on = None
 
     @on(MonthCalendar.MonthChanged)
     def _month_changed(self) -> None:
@@ -284,7 +327,7 @@ class ScheduleScreen(SectionScreen):
 
     @on(MonthCalendar.DayChosen)
     def _day_chosen(self) -> None:
-        self.query_one("#day-list", LiteralTable).focus()
+        self.query_one("#day-list", Table).focus()
 
     # ------------------------------------------------------------ filters and paging
     def _filter_text(self) -> str:
@@ -343,8 +386,8 @@ class ScheduleScreen(SectionScreen):
         self.refresh_data()
 
     # ------------------------------------------------------------ selection
-    def _current_table(self) -> LiteralTable:
-        return self.query_one("#day-list" if self.in_month_view else "#agenda", LiteralTable)
+    def _current_table(self) -> Table:
+        return self.query_one("#day-list" if self.in_month_view else "#agenda", Table)
 
     def selected(self) -> SessionView | None:
         key = self._current_table().selected_key
@@ -363,15 +406,6 @@ class ScheduleScreen(SectionScreen):
         if session is not None:
             self.zapp.open_attendance(session.id)
 
-    def palette_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
-        return [
-            (t("sched.key.secondment"), "g", self.action_new_secondment),
-            (t("sched.key.reschedule"), "r", self.action_reschedule),
-            (t("sched.key.export"), "i", self.action_export),
-            (t("sched.key.import"), "I", self.action_import),
-            (t("sched.key.past"), "h", self.action_toggle_past),
-        ]
-
     def _saved(self, message: str) -> Callable[[Any], None]:
         def done(_result: Any) -> None:
             self.notify(message, markup=False)
@@ -384,7 +418,8 @@ class ScheduleScreen(SectionScreen):
         return [(p.title, p.id) for p in self.programmes if p.kind in kinds]
 
     def action_new_session(self) -> None:
-        from zhijin_training.tui.screens.session_form import session_fields
+        from zhijin_training.services import schedule
+        from zhijin_training.tui.screens.session_form import SESSION_FIELD_MAP, draft_from, session_fields
 
         options = self._programme_options("lecture", "course", "meeting")
         if not options:
@@ -395,88 +430,79 @@ class ScheduleScreen(SectionScreen):
             if self.in_month_view
             else local_date(self.ctx.now())
         )
-        form = FormScreen(t("sched.form.new"), session_fields(options, day))
-        self.app.push_screen(form, self._create_session)
-
-    def _create_session(self, values: dict[str, Any] | None) -> None:
-        if values is None:
-            return
-        from zhijin_training.services import schedule
-        from zhijin_training.tui.screens.session_form import draft_from
-
-        draft = draft_from(values)
         ctx = self.ctx
-        self.run_service(
-            lambda: schedule.create_session(ctx, draft),
-            self._saved(t("sched.created")),
-            forced=lambda: schedule.create_session(ctx, draft, force=True),
+        form = FormDialog(
+            t("sched.form.new"),
+            session_fields(options, day),
+            submit=lambda values, force: schedule.create_session(ctx, draft_from(values), force=force),
+            field_map=SESSION_FIELD_MAP,
         )
+        self.app.push_screen(form, self._saved(t("sched.created")))
 
     def action_new_series(self) -> None:
-        from zhijin_training.tui.screens.session_form import series_fields
+        from zhijin_training.services import schedule
+        from zhijin_training.tui.screens.session_form import (
+            SESSION_FIELD_MAP,
+            draft_from,
+            rule_from,
+            series_fields,
+        )
 
         options = self._programme_options("lecture", "course", "meeting")
         if not options:
             self.notify(t("sched.no_programme"), severity="warning")
             return
         today = local_date(self.ctx.now())
-        self.app.push_screen(
-            FormScreen(t("sched.form.series"), series_fields(options, today)), self._create_series
-        )
-
-    def _create_series(self, values: dict[str, Any] | None) -> None:
-        if values is None:
-            return
-        from zhijin_training.services import schedule
-        from zhijin_training.tui.screens.session_form import draft_from, rule_from
-
-        try:
-            draft, rule = draft_from(values), rule_from(values)
-        except FormError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return
         ctx = self.ctx
 
-        def done(result: schedule.SeriesResult) -> None:
+        def done(result: schedule.SeriesResult | None) -> None:
+            if result is None:
+                return
             text = t("sched.series_created", n=len(result.sessions), skipped=len(result.skipped_holidays))
             if result.warning:
                 text += " " + result.warning
             self.notify(text, markup=False, timeout=8)
-            self.refresh_data()
+            self._focus_session(result.sessions[0].id if result.sessions else None)
 
-        self.run_service(
-            lambda: schedule.create_series(ctx, draft, rule),
-            done,
-            forced=lambda: schedule.create_series(ctx, draft, rule, force=True),
+        form = FormDialog(
+            t("sched.form.series"),
+            series_fields(options, today),
+            check=lambda values: values.__setitem__("rule", rule_from(values)),
+            submit=lambda values, force: schedule.create_series(
+                ctx, draft_from(values), values["rule"], force=force
+            ),
+            field_map=SESSION_FIELD_MAP,
         )
+        self.app.push_screen(form, done)
 
     def action_new_trip(self) -> None:
         from zhijin_training.tui.screens.trip_form import TripForm
 
-        self.app.push_screen(TripForm("study_trip", local_date(self.ctx.now())), self._create_trip)
+        self.app.push_screen(
+            TripForm("study_trip", local_date(self.ctx.now())), self._saved(t("trip.created.study_trip"))
+        )
 
     def action_new_secondment(self) -> None:
         from zhijin_training.tui.screens.trip_form import TripForm
 
-        self.app.push_screen(TripForm("secondment", local_date(self.ctx.now())), self._create_secondment)
-
-    def _create_trip(self, values: dict[str, Any] | None) -> None:
-        self._create_away("study_trip", values)
-
-    def _create_secondment(self, values: dict[str, Any] | None) -> None:
-        self._create_away("secondment", values)
-
-    def _create_away(self, kind: str, values: dict[str, Any] | None) -> None:
-        if values is None:
-            return
-        from zhijin_training.tui.screens.session_form import create_away
-
-        ctx = self.ctx
-        self.run_service(
-            lambda: create_away(ctx, kind, values, force=False),
-            self._saved(t(f"trip.created.{kind}")),
-            forced=lambda: create_away(ctx, kind, values, force=True),
+        self.app.push_screen(
+            TripForm("secondment", local_date(self.ctx.now())), self._saved(t("trip.created.secondment"))
         )
+
+    def _saved(self, message: str) -> Callable[[Any], None]:
+        def done(result: Any) -> None:
+            if result is None:
+                return  # the form was closed without saving
+            self.notify(message, markup=False)
+            first = result[0] if isinstance(result, list) and result else result
+            self._focus_session(getattr(first, "id", None))
+
+        return done
+
+    def _focus_session(self, session_id: int | None) -> None:
+        """Reload and keep the cursor on the session just saved (not on an unrelated row)."""
+        self._keep_on = session_id
+        self.refresh_data()
 
     # ------------------------------------------------------------ change
     def _ask_scope(self, session: SessionView, then: Callable[[str], None]) -> None:
@@ -489,7 +515,7 @@ class ScheduleScreen(SectionScreen):
                 then(scope)
 
         self.app.push_screen(
-            ChoiceScreen(
+            Choice(
                 t("sched.scope.title"),
                 [("this", t("sched.scope.this")), ("following", t("sched.scope.following"))],
             ),
@@ -500,46 +526,50 @@ class ScheduleScreen(SectionScreen):
         from zhijin_training.tui.screens.session_form import edit_fields
 
         session = self.selected()
-        if session is None:
-            return
-        form = FormScreen(t("sched.form.edit", title=session.title), edit_fields(session))
-        self.app.push_screen(form, lambda values: self._apply_edit(session, values))
+        if session is not None:
+            self._ask_scope(
+                session,
+                lambda scope: self._edit_form(
+                    session, scope, t("sched.form.edit", title=session.title), edit_fields(session)
+                ),
+            )
 
     def action_reschedule(self) -> None:
         from zhijin_training.tui.screens.session_form import time_fields
 
         session = self.selected()
-        if session is None:
-            return
-        form = FormScreen(t("sched.form.reschedule", title=session.title), time_fields(session))
-        self.app.push_screen(form, lambda values: self._apply_edit(session, values))
+        if session is not None:
+            self._ask_scope(
+                session,
+                lambda scope: self._edit_form(
+                    session, scope, t("sched.form.reschedule", title=session.title), time_fields(session)
+                ),
+            )
 
-    def _apply_edit(self, session: SessionView, values: dict[str, Any] | None) -> None:
-        if values is None:
-            return
-        from zhijin_training.tui.screens.session_form import changes_from
-
-        changes = changes_from(session, values)
-        if changes is None:
-            self.notify(t("sched.unchanged"))
-            return
-        self._ask_scope(session, lambda scope: self._update(session, changes, scope))
-
-    def _update(self, session: SessionView, changes: Any, scope: str) -> None:
+    def _edit_form(self, session: SessionView, scope: str, title: str, fields: list[Field]) -> None:
         from zhijin_training.services import schedule
+        from zhijin_training.tui.screens.session_form import SESSION_FIELD_MAP, changes_from
 
         ctx = self.ctx
 
-        def call(force: bool) -> list[SessionView]:
+        def submit(values: dict[str, Any], force: bool) -> list[SessionView] | str:
+            changes = changes_from(session, values)
+            if changes is None:
+                return "unchanged"
             return schedule.update_session(
                 ctx, session.id, changes, expected_version=session.version, scope=scope, force=force
             )
 
-        def done(rows: list[SessionView]) -> None:
+        def done(rows: list[SessionView] | str | None) -> None:
+            if rows is None:
+                return
+            if rows == "unchanged":
+                self.notify(t("sched.unchanged"))
+                return
             self.notify(t("sched.updated", n=len(rows)), markup=False)
-            self.refresh_data()
+            self._focus_session(session.id)
 
-        self.run_service(lambda: call(False), done, forced=lambda: call(True), on_conflict=self.refresh_data)
+        self.app.push_screen(FormDialog(title, fields, submit=submit, field_map=SESSION_FIELD_MAP), done)
 
     def action_cancel_session(self) -> None:
         session = self.selected()
@@ -548,29 +578,29 @@ class ScheduleScreen(SectionScreen):
         if session.is_cancelled:
             self.notify(t("sched.already_cancelled"), severity="warning")
             return
-        form = FormScreen(
-            t("sched.form.cancel", title=session.title),
-            [Field("reason", t("sched.cancel_reason"), required=True)],
-        )
-        self.app.push_screen(form, lambda values: self._cancel(session, values))
+        self._ask_scope(session, lambda scope: self._cancel_form(session, scope))
 
-    def _cancel(self, session: SessionView, values: dict[str, Any] | None) -> None:
-        if values is None:
-            return
+    def _cancel_form(self, session: SessionView, scope: str) -> None:
         from zhijin_training.services import schedule
 
         ctx = self.ctx
 
-        def run(scope: str) -> None:
-            self.run_service(
-                lambda: schedule.cancel_session(
-                    ctx, session.id, expected_version=session.version, reason=values["reason"], scope=scope
-                ),
-                lambda rows: (self.notify(t("sched.cancelled", n=len(rows))), self.refresh_data()),
-                on_conflict=self.refresh_data,
+        def submit(values: dict[str, Any], _force: bool) -> list[SessionView]:
+            return schedule.cancel_session(
+                ctx, session.id, expected_version=session.version, reason=values["reason"], scope=scope
             )
 
-        self._ask_scope(session, run)
+        def done(rows: list[SessionView] | None) -> None:
+            if rows is not None:
+                self.notify(t("sched.cancelled", n=len(rows)))
+                self._focus_session(session.id)
+
+        form = FormDialog(
+            t("sched.form.cancel", title=session.title),
+            [Field("reason", t("sched.cancel_reason"), required=True)],
+            submit=submit,
+        )
+        self.app.push_screen(form, done)
 
     # ------------------------------------------------------------ calendar export and import
     def action_export(self) -> None:
@@ -596,7 +626,7 @@ class ScheduleScreen(SectionScreen):
             )
 
         self.app.push_screen(
-            ChoiceScreen(
+            Choice(
                 t("sched.form.export", title=session.title),
                 [("session", t("sched.export_session")), ("programme", t("sched.export_programme"))],
             ),
@@ -627,35 +657,56 @@ class ScheduleScreen(SectionScreen):
         )
 
     def _choose_programme(self, preview: Any, path: Path) -> None:
-        """Foreign sessions join a programme the person picks or creates here, never one named after the file."""
-        from zhijin_training.ical.importer import ProgrammeChoice
+        """Foreign sessions join a programme the person picks or creates here, never one named after the file.
+        The form previews again with the choice; a refusal (e.g. the programme is gone) stays in the form."""
+        from zhijin_training.ical.importer import ProgrammeChoice, preview_import
+        from zhijin_training.ical.parse import read_file
         from zhijin_training.services.programmes import list_programmes
+        from zhijin_training.tui.kit.dialogs import FieldError
 
         ctx = self.ctx
+
+        def choice_from(values: dict[str, Any]) -> ProgrammeChoice:
+            if values["programme"] == "new":
+                return ProgrammeChoice(new_title=str(values["title"]).strip(), kind=preview.suggested_kind)
+            return ProgrammeChoice(existing=int(values["programme"]))
 
         def ask(existing: Any) -> None:
             options = [(t("ical.new_programme"), "new")] + [(p.title, str(p.id)) for p in existing]
             fields = [
-                Field("programme", t("ical.choose_programme"), kind="select", options=options, value="new"),
-                Field("title", t("ical.new_programme_field")),
+                Field(
+                    "programme",
+                    t("ical.choose_programme"),
+                    kind="select",
+                    options=options,
+                    value="new",
+                    required=True,
+                ),
+                Field("title", t("ical.new_programme_field"), max_length=200),
             ]
 
             def check(values: dict[str, Any]) -> None:
                 if values["programme"] == "new" and not str(values.get("title") or "").strip():
-                    raise FormError("title", t("error.ical.programme_required"))
+                    raise FieldError("title", t("error.ical.programme_required"))
 
-            def chosen(values: dict[str, Any] | None) -> None:
-                if not values:
-                    return
-                if values["programme"] == "new":
-                    choice = ProgrammeChoice(
-                        new_title=str(values["title"]).strip(), kind=preview.suggested_kind
-                    )
-                else:
-                    choice = ProgrammeChoice(existing=int(values["programme"]))
-                self._preview_import(path, choice)
+            def submit(values: dict[str, Any], force: bool) -> Any:
+                return preview_import(ctx, read_file(path), path.name, programme=choice_from(values))
 
-            self.app.push_screen(FormScreen(t("sched.import_title"), fields, validate=check), chosen)
+            def previewed(again: Any) -> None:
+                if again is not None:
+                    self._show_import(again, path)
+
+            self.app.push_screen(
+                FormDialog(
+                    t("sched.import_title"),
+                    fields,
+                    note=path.name,
+                    check=check,
+                    submit=submit,
+                    field_map={"programme": "programme", "title": "title"},
+                ),
+                previewed,
+            )
 
         self.run_service(lambda: list_programmes(ctx, active_only=True), ask)
 
@@ -729,6 +780,43 @@ class ScheduleScreen(SectionScreen):
             self.refresh_data()
 
         self.run_service(lambda: apply_import(ctx, preview), done, on_conflict=self.refresh_data)
+
+    # ------------------------------------------------------------ participants and itinerary (issue 10)
+    def action_participants(self) -> None:
+        from zhijin_training.tui.screens.participants_edit import ParticipantsDialog
+
+        session = self.selected()
+        if session is None:
+            return
+        if session.is_cancelled:
+            self.notify(t("feat.people.cancelled"), severity="warning", markup=False)
+            return
+
+        def done(change: Any) -> None:
+            if change is not None:
+                self.notify(
+                    t("feat.people.saved", added=len(change.added), removed=len(change.removed)), markup=False
+                )
+                self._focus_session(session.id)
+
+        self.app.push_screen(ParticipantsDialog(session), done)
+
+    def action_itinerary(self) -> None:
+        from zhijin_training.tui.screens.itinerary_edit import itinerary_dialog
+
+        session = self.selected()
+        if session is None:
+            return
+        if not session.all_day or session.programme_kind not in ("study_trip", "secondment"):
+            self.notify(t("feat.itinerary.not_trip"), severity="warning", markup=False)
+            return
+
+        def done(updated: Any) -> None:
+            if updated is not None:
+                self.notify(t("feat.itinerary.saved", n=len(updated.itinerary)), markup=False)
+                self._focus_session(session.id)
+
+        self.app.push_screen(itinerary_dialog(self.ctx, session), done)
 
 
 def session_local_start(session: SessionView) -> datetime:

@@ -1,6 +1,6 @@
 """Field lists for planning forms and the translation from what was typed to service drafts and changes.
 
-Forms themselves are `FormScreen`s (form.py); this module only knows which fields a session, a lecture series
+Forms themselves are kit `FormDialog`s (tui/kit/dialogs.py); this module only knows which fields a session, a lecture series
 or an edit has, and how their parsed values become `SessionDraft`, `SeriesRule` and `SessionChanges`.
 """
 
@@ -12,9 +12,14 @@ from typing import Any
 from zhijin_training.i18n import t
 from zhijin_training.services.views import SessionView
 from zhijin_training.timeutil import LOCAL_TZ, DateParseError, parse_date, to_local
-from zhijin_training.tui.screens.form import Field, FormError
+from zhijin_training.tui.kit.dialogs import Field, FieldError
 
 RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+TITLE_LIMIT = (
+    200  # the services' limit for titles; checked here too so the field is marked before a round trip
+)
+# a service error names its field as the model does; the form's field of that name
+SESSION_FIELD_MAP = {"starts_at": "start", "ends_at": "end", "programme_id": "programme"}
 
 
 def _at(day: date, at: time) -> datetime:
@@ -22,22 +27,49 @@ def _at(day: date, at: time) -> datetime:
 
 
 def session_fields(options: list[tuple[str, Any]], day: date) -> list[Field]:
+    return [*_base_fields(options, day), *broadcast_fields()]
+
+
+def broadcast_fields(venues: tuple[str, ...] = (), broadcast: str = "") -> list[Field]:
+    """分会场 and the TV broadcast time: last in the form, so the usual fields keep their order."""
+    from zhijin_training.tui.screens.session_extras import branch_venues_text
+
+    return [
+        Field(
+            "branch_venues",
+            t("feat.form.branch_venues"),
+            value=branch_venues_text(venues),
+            placeholder=t("feat.form.branch_hint"),
+        ),
+        Field(
+            "broadcast", t("feat.form.broadcast"), value=broadcast, placeholder=t("feat.form.broadcast_hint")
+        ),
+    ]
+
+
+def _base_fields(options: list[tuple[str, Any]], day: date) -> list[Field]:
     return [
         Field("programme", t("form.programme"), "select", options[0][1], options=options),
-        Field("title", t("form.title")),
-        Field("topic", t("form.topic")),
+        Field("title", t("form.title"), max_length=TITLE_LIMIT),
+        Field("topic", t("form.topic"), max_length=TITLE_LIMIT),
         Field("speaker", t("form.speaker")),
         Field("location", t("form.location")),
         Field("date", t("form.date"), "date", day.isoformat(), required=True),
         Field("start", t("form.start"), "time", "15:00", required=True),
         Field("end", t("form.end"), "time", "17:00", required=True),
         Field("note", t("form.note")),
+        note_public_field(),
     ]
+
+
+def note_public_field(public: bool = False) -> Field:
+    """Unticked (the default) keeps the note internal: it never goes into calendars or feeds."""
+    return Field("note_public", t("ical.form.note_public"), "check", public)
 
 
 def series_fields(options: list[tuple[str, Any]], today: date) -> list[Field]:
     return [
-        *session_fields(options, today),
+        *_base_fields(options, today),
         Field(
             "freq",
             t("series.freq"),
@@ -60,11 +92,22 @@ def series_fields(options: list[tuple[str, Any]], today: date) -> list[Field]:
         Field("until", t("series.until"), "date", date(today.year, 12, 31).isoformat(), required=True),
         Field("skip", t("series.skip"), placeholder="2026-12-25, 2027-01-08"),
         Field("skip_holidays", t("series.skip_holidays"), "check", True),
+        *broadcast_fields(),
     ]
+
+
+def _broadcast_at(values: dict[str, Any], day: date) -> Any:
+    from zhijin_training.tui.screens.session_extras import BroadcastError, parse_broadcast
+
+    try:
+        return parse_broadcast(values.get("broadcast") or "", day)
+    except BroadcastError as exc:
+        raise FieldError("broadcast", str(exc)) from None
 
 
 def draft_from(values: dict[str, Any]) -> Any:
     from zhijin_training.services.schedule import SessionDraft
+    from zhijin_training.tui.screens.session_extras import parse_branch_venues
 
     day: date = values["date"]
     return SessionDraft(
@@ -76,6 +119,9 @@ def draft_from(values: dict[str, Any]) -> Any:
         speaker=values.get("speaker", ""),
         location=values.get("location", ""),
         note=values.get("note", ""),
+        note_public=bool(values.get("note_public")),
+        branch_venues=parse_branch_venues(values.get("branch_venues") or ""),
+        broadcast_at=_broadcast_at(values, day),
     )
 
 
@@ -98,8 +144,8 @@ def rule_from(values: dict[str, Any]) -> Any:
         if part.strip():
             try:
                 skips.append(parse_date(part.strip(), field=t("series.skip")))
-            except DateParseError as exc:
-                raise FormError("skip", str(exc)) from None
+            except DateParseError:
+                raise FieldError("skip", t("kit.form.bad_date", value=part.strip())) from None
     return SeriesRule(
         rrule=rrule,
         until=values["until"],
@@ -110,13 +156,21 @@ def rule_from(values: dict[str, Any]) -> Any:
 
 def edit_fields(s: SessionView) -> list[Field]:
     return [
-        Field("title", t("form.title"), value=s.title),
-        Field("topic", t("form.topic"), value=s.topic),
+        Field("title", t("form.title"), value=s.title, max_length=TITLE_LIMIT),
+        Field("topic", t("form.topic"), value=s.topic, max_length=TITLE_LIMIT),
         Field("speaker", t("form.speaker"), value=s.speaker),
         Field("location", t("form.location"), value=s.location),
         *time_fields(s),
         Field("note", t("form.note"), value=s.note),
+        note_public_field(s.note_public),
+        *([] if s.all_day else broadcast_fields(s.branch_venues, _shown_broadcast(s))),
     ]
+
+
+def _shown_broadcast(s: SessionView) -> str:
+    from zhijin_training.tui.screens.session_extras import broadcast_text
+
+    return broadcast_text(s.broadcast_at, s.first_day)
 
 
 def time_fields(s: SessionView) -> list[Field]:
@@ -141,12 +195,27 @@ def changes_from(s: SessionView, values: dict[str, Any]) -> Any | None:
     for name in ("title", "topic", "speaker", "location", "note"):
         if name in values and values[name] != getattr(s, name):
             changed[name] = values[name]
+    if "note_public" in values and bool(values["note_public"]) != s.note_public:
+        changed["note_public"] = bool(values["note_public"])
     if "date" in values:
         starts, ends = _at(values["date"], values["start"]), _at(values["date"], values["end"])
         if (starts, ends) != (to_local(s.starts_at), to_local(s.ends_at)):
             changed["starts_at"], changed["ends_at"] = starts, ends
     if "first_day" in values and (values["first_day"], values["last_day"]) != (s.first_day, s.last_day):
         changed["first_day"], changed["last_day"] = values["first_day"], values["last_day"]
+    if "branch_venues" in values:
+        from zhijin_training.tui.screens.session_extras import parse_branch_venues
+
+        venues = parse_branch_venues(values["branch_venues"] or "")
+        if venues != tuple(s.branch_venues):
+            changed["branch_venues"] = venues
+    # a broadcast left as shown stays "unchanged": when the session moves, the service moves it along
+    if "broadcast" in values and (values["broadcast"] or "") != _shown_broadcast(s):
+        at = _broadcast_at(values, values.get("date") or s.first_day)
+        if at is None:
+            changed["clear_broadcast"] = True
+        else:
+            changed["broadcast_at"] = at
     return SessionChanges(**changed) if changed else None
 
 

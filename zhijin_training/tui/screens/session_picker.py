@@ -8,7 +8,6 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
@@ -18,7 +17,9 @@ from zhijin_training.services import schedule
 from zhijin_training.services.context import Context
 from zhijin_training.services.views import SessionView
 from zhijin_training.timeutil import format_local, local_date
-from zhijin_training.tui.screens.ops_common import Col, OpsTable, Row, ServiceCalls
+from zhijin_training.tui.kit.calls import Calls
+from zhijin_training.tui.kit.keymap import Key, Keyed, keys
+from zhijin_training.tui.kit.table import Col, Row, Table
 
 WINDOW_BEFORE = timedelta(days=120)
 WINDOW_AFTER = timedelta(days=60)
@@ -43,22 +44,21 @@ def session_row(s: SessionView) -> Row:
     )
 
 
-class SessionPicker(ServiceCalls, ModalScreen[int | None]):
-    CSS_PATH = "ops_dialogs.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", t("ops.dlg.close")),
-        Binding("slash", "search", t("ops.roster.k.search")),
-    ]
+class SessionPicker(Keyed, Calls, ModalScreen[int | None]):
+    KEYS: ClassVar = keys(
+        Key("dialog.close", "escape", "close", "kit.key.close"),
+        Key("dialog.search", "slash", "search", "ops.roster.k.search"),
+    )
 
     def __init__(self, current: int | None = None) -> None:
-        super().__init__(classes="ops-dialog")
+        super().__init__()
         self.current = current
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog-box wide"):
-            yield Static(Text(t("ops.picker.title")), classes="dialog-title")
+        with Vertical(classes="kit-dialog wide"):
+            yield Static(Text(t("ops.picker.title")), classes="kit-title")
             yield Input(placeholder=t("ops.picker.search"), id="picker-search", compact=True)
-            yield OpsTable(
+            yield Table(
                 [
                     Col("when", t("ops.col.when"), 16),
                     Col("title", t("ops.col.title"), 16, grow=1),
@@ -69,11 +69,11 @@ class SessionPicker(ServiceCalls, ModalScreen[int | None]):
             )
 
     def on_mount(self) -> None:
-        self.query_one(OpsTable).focus()
+        self.query_one(Table).focus()
         self.call_service("sessions", candidate_sessions, self.app.ctx, "")  # type: ignore[attr-defined]
 
     def done_sessions(self, sessions: list[SessionView]) -> None:
-        table = self.query_one(OpsTable)
+        table = self.query_one(Table)
         table.set_rows([session_row(s) for s in sessions])
         if self.current is not None:
             table.select_key(str(self.current))
@@ -89,7 +89,7 @@ class SessionPicker(ServiceCalls, ModalScreen[int | None]):
 
     @on(Input.Submitted, "#picker-search")
     def _to_table(self) -> None:
-        self.query_one(OpsTable).focus()
+        self.query_one(Table).focus()
 
     @on(DataTable.RowSelected, "#picker-table")
     def _picked(self, event: DataTable.RowSelected) -> None:

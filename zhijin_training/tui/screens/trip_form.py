@@ -18,8 +18,10 @@ from textual.widgets import Input, Label, Select, SelectionList, Static
 from zhijin_training.i18n import label, t
 from zhijin_training.services.views import CadreView
 from zhijin_training.timeutil import DateParseError, parse_date
-from zhijin_training.tui.screens.form import Field, FormError, FormScreen
-from zhijin_training.tui.widgets.narrow import AsciiSelect, TickList
+from zhijin_training.tui.kit.calls import run_call
+from zhijin_training.tui.kit.compat import selected_values
+from zhijin_training.tui.kit.dialogs import Field, FieldError, FormDialog, FormSelect
+from zhijin_training.tui.widgets.narrow import TickList
 from zhijin_training.tui.widgets.text import fit
 
 ROLES = ("township_secretary", "deputy_party_building", "department_head", "other")
@@ -33,7 +35,7 @@ def parse_itinerary(text: str, first: date, last: date) -> list[tuple[date, str,
         if not parts:
             continue
         if len(parts) < 2:
-            raise FormError("itinerary", t("trip.bad_line", line=number))
+            raise FieldError("itinerary", t("trip.bad_line", line=number))
         head = parts[0]
         if head.isdigit() and len(head) <= 3:
             day = first + timedelta(days=int(head) - 1)
@@ -41,21 +43,27 @@ def parse_itinerary(text: str, first: date, last: date) -> list[tuple[date, str,
             try:
                 day = parse_date(head, field=t("trip.itinerary"))
             except DateParseError:
-                raise FormError("itinerary", t("trip.bad_line", line=number)) from None
+                raise FieldError("itinerary", t("trip.bad_line", line=number)) from None
         if not first <= day <= last:
-            raise FormError("itinerary", t("trip.outside", line=number, day=day.isoformat()))
+            raise FieldError("itinerary", t("trip.outside", line=number, day=day.isoformat()))
         out.append((day, parts[1], parts[2] if len(parts) > 2 else ""))
     return out
 
 
-class TripForm(FormScreen):
-    """kind: "study_trip" or "secondment". Dismisses with the parsed fields plus `participants` (cadre ids)."""
+class TripForm(FormDialog):
+    """kind: "study_trip" or "secondment". Saves the trip while open; dismisses with the created session."""
 
     def __init__(self, kind: str, today: date) -> None:
         self.kind = kind
         start = today + timedelta(days=7)
         fields = [
-            Field("title", t("trip.programme"), required=True, placeholder=t(f"trip.title_hint.{kind}")),
+            Field(
+                "title",
+                t("trip.programme"),
+                required=True,
+                placeholder=t(f"trip.title_hint.{kind}"),
+                max_length=200,
+            ),
             Field("first_day", t("trip.first_day"), "date", start.isoformat(), required=True),
             Field(
                 "last_day", t("trip.last_day"), "date", (start + timedelta(days=2)).isoformat(), required=True
@@ -70,7 +78,19 @@ class TripForm(FormScreen):
         else:
             fields += [Field("location", t("trip.host_place"), required=True, placeholder="山东省青州市")]
         fields.append(Field("note", t("form.note")))
-        super().__init__(t(f"trip.title.{kind}"), fields, validate=self._check, hint=t(f"trip.hint.{kind}"))
+        super().__init__(
+            t(f"trip.title.{kind}"),
+            fields,
+            check=self._check_trip,
+            submit=self._create,
+            hint=t(f"trip.hint.{kind}"),
+            field_map={
+                "first_day": "first_day",
+                "last_day": "last_day",
+                "end": "last_day",
+                "ends_at": "last_day",
+            },
+        )
         self.chosen: dict[int, str] = {}
         self._shown: list[CadreView] = []
         self._people_asked = 0  # the latest people query ...
@@ -80,7 +100,7 @@ class TripForm(FormScreen):
         yield Static(t("trip.participants"), classes="panel-title", markup=False)
         with Horizontal(classes="form-row"):
             yield Label(t("trip.role"), classes="form-label", markup=False)
-            yield AsciiSelect(
+            yield FormSelect(
                 [(t("trip.any_role"), "")] + [(label("role", r), r) for r in ROLES],
                 value="township_secretary",
                 allow_blank=False,
@@ -94,6 +114,7 @@ class TripForm(FormScreen):
         yield Static("", id="pick-count", markup=False)
 
     def on_mount(self) -> None:
+        self.ctx = self.app.ctx  # type: ignore[attr-defined]  # read here: the save runs in a worker
         super().on_mount()
         self._load_people()
         self._update_count()
@@ -114,13 +135,12 @@ class TripForm(FormScreen):
         ctx = self.app.ctx  # type: ignore[attr-defined]
         self._people_asked += 1
         token = self._people_asked
-        self.app.run_service(  # type: ignore[attr-defined]
+        run_call(
             self,
             lambda: roster.list_cadres(ctx, role=str(role) or None, search=search, limit=500),
             lambda people: self._show_people(people, token),
-            on_error=self._people_failed,
-            group="people",
-            exclusive=True,
+            failed=self._people_failed,
+            tag="people",
         )
 
     def typeahead_hold(self) -> bool:
@@ -129,8 +149,9 @@ class TripForm(FormScreen):
             "#pick-list", SelectionList
         )
 
-    def _people_failed(self, _exc: BaseException) -> None:
+    def _people_failed(self, exc: BaseException) -> None:
         self._people_shown = self._people_asked  # nothing more is coming: let the keys through
+        self.show_error(exc)
 
     def _show_people(self, people: list[CadreView], token: int) -> None:
         if token != self._people_asked:
@@ -153,7 +174,7 @@ class TripForm(FormScreen):
     def _toggled(self, event: SelectionList.SelectionToggled[int]) -> None:
         cadre_id = int(event.selection.value)
         picker = self.query_one("#pick-list", SelectionList)
-        if cadre_id in picker.selected:
+        if cadre_id in selected_values(picker):
             name = next((p.name for p in self._shown if p.id == cadre_id), str(cadre_id))
             self.chosen[cadre_id] = name
         else:
@@ -167,15 +188,34 @@ class TripForm(FormScreen):
         line = self.query_one("#pick-count", Static)
         line.update(fit(text, max((line.content_region.width or self.size.width - 8) - 1, 20)))
 
-    def _check(self, values: dict[str, Any]) -> None:
+    def is_changed(self) -> bool:
+        return bool(self.chosen) or super().is_changed()
+
+    def leave_out(self, cadre_ids: set[int]) -> None:
+        """Clashing people unticked: "back" after this shows the form without them."""
+        for cadre_id in cadre_ids:
+            self.chosen.pop(cadre_id, None)
+        picker = self.query_one("#pick-list", SelectionList)
+        for cadre_id in cadre_ids:
+            if cadre_id in selected_values(picker):
+                picker.deselect(cadre_id)
+        self._update_count()
+
+    def _create(self, values: dict[str, Any], force: bool) -> Any:
+        """Runs in a worker."""
+        from zhijin_training.tui.screens.session_form import create_away
+
+        return create_away(self.ctx, self.kind, values, force=force)
+
+    def _check_trip(self, values: dict[str, Any]) -> None:
         first, last = values["first_day"], values["last_day"]
         if last < first:
-            raise FormError("last_day", t("trip.last_before_first"))
+            raise FieldError("last_day", t("trip.last_before_first"))
         if "itinerary" in values:
             values["itinerary"] = parse_itinerary(values.get("itinerary") or "", first, last)
         if "destinations" in values:
             text = values["destinations"].replace("，", "、").replace(",", "、")
             values["destinations"] = [d.strip() for d in text.split("、") if d.strip()]
         if not self.chosen:
-            raise FormError("", t("trip.no_people"))
+            raise FieldError("participants", t("trip.no_people"))
         values["participants"] = list(self.chosen)

@@ -2,7 +2,6 @@
 
 from zhijin_training.tui.widgets.calendar import MonthCalendar
 from zhijin_training.tui.widgets.statusbar import StatusBar
-from zhijin_training.tui.widgets.table import LiteralTable
 from zhijin_training.tui.widgets.text import ELLIPSIS, fit, literal, pad
 
-__all__ = ["ELLIPSIS", "LiteralTable", "MonthCalendar", "StatusBar", "fit", "literal", "pad"]
+__all__ = ["ELLIPSIS", "MonthCalendar", "StatusBar", "fit", "literal", "pad"]

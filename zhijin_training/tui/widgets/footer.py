@@ -13,7 +13,8 @@ from typing import Any
 from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+
+from zhijin_training.tui.kit.compat import FooterKey
 
 ALWAYS = {"help", "app.help"}
 

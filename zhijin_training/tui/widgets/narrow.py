@@ -15,6 +15,7 @@ Borders are chosen in the .tcss files (none / ascii); box-drawing borders are av
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.segment import Segment
@@ -22,14 +23,15 @@ from textual.content import Content
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 from textual.widgets import Checkbox, Select, SelectionList
-from textual.widgets._toggle_button import ToggleButton
+
+from zhijin_training.tui.kit.compat import ToggleButton, selected_values
 
 ARROW_WORDS = {
-    "\u2191": "Up",
-    "\u2193": "Down",
-    "\u2190": "Left",
-    "\u2192": "Right",
-}  # the arrows Textual shows
+    "\u2191": "kit.arrow.up",
+    "\u2193": "kit.arrow.down",
+    "\u2190": "kit.arrow.left",
+    "\u2192": "kit.arrow.right",
+}  # the arrows Textual shows -> catalogue keys of their words
 
 
 class AsciiSelect(Select[Any]):
@@ -60,7 +62,7 @@ class TickList(SelectionList[Any]):
         except Exception:  # past the last option
             return strip
         row = segments[3].style  # the prompt's own style: brackets in the text colour, visible in any palette
-        inner = segments[1].text if option.value in self._selected else " "
+        inner = segments[1].text if option.value in selected_values(self) else " "
         segments[0:3] = [
             Segment(ToggleButton.BUTTON_LEFT, row),
             Segment(inner, segments[1].style),
@@ -81,7 +83,9 @@ def install() -> None:
     ToggleButton.BUTTON_RIGHT = "]"
 
 
-def key_display(shown: str) -> str:
-    for arrow, word in ARROW_WORDS.items():
-        shown = shown.replace(arrow, word)
+def key_display(shown: str, words: Callable[[str], str] | None = None) -> str:
+    """Arrow keys as words in the interface language (`words` is the catalogue lookup)."""
+    for arrow, key in ARROW_WORDS.items():
+        if arrow in shown:
+            shown = shown.replace(arrow, words(key) if words else key.rsplit(".", 1)[-1].title())
     return shown
