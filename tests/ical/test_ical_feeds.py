@@ -247,14 +247,14 @@ def test_cli_publish_and_rotate(demo_path: Path, tmp_path: Path) -> None:
 
     runner = CliRunner(env={"COLUMNS": "400"})
     out = tmp_path / "feeds"
-    result = runner.invoke(app, ["--db", str(demo_path), "publish", str(out)])
+    result = runner.invoke(app, ["--lang", "en", "--db", str(demo_path), "publish", str(out)])
     assert result.exit_code == 0, result.output
     first = set(_feed_files(out))
     stamps = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
-    result = runner.invoke(app, ["--db", str(demo_path), "publish", str(out)])
-    assert "0 changed" in result.output, result.output
+    result = runner.invoke(app, ["--lang", "en", "--db", str(demo_path), "publish", str(out)])
+    assert "0 files changed" in result.output, result.output
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == stamps
-    result = runner.invoke(app, ["--db", str(demo_path), "publish", str(out), "--rotate"])
+    result = runner.invoke(app, ["--lang", "en", "--db", str(demo_path), "publish", str(out), "--rotate"])
     assert result.exit_code == 0 and first.isdisjoint(set(_feed_files(out)))
 
 
