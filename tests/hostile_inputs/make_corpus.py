@@ -113,7 +113,7 @@ def main() -> None:
     _ics("ics_truncated.ics", _event()[:60], end=False)
     _ics("ics_escape_in_summary.ics", _event(summary="讲座\x1b[2J\x1b[31m清屏"))
     _ics("ics_long_summary.ics", _event(summary=LONG_NAME))
-    _ics("ics_utf16.ics", _event(), encoding="utf-16")
+    _ics("ics_utf16_bom_ok.ics", _event(), encoding="utf-16")  # read since issue 14 (BOM honoured)
     _ics("ics_nul.ics", _event(summary="讲\x00座"))
     _ics("ics_unknown_tz.ics", _event().replace("TZID=Asia/Shanghai", "TZID=Mars/Olympus"))
     _ics("ics_uid_control.ics", _event(uid="bad\x07uid"))

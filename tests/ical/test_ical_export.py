@@ -53,8 +53,11 @@ def test_uids_stable_unique_with_domain_and_dtstamp_utc(demo_ctx: Context) -> No
     assert uids == [str(e["UID"]) for e in second.events]
     assert len(set(uids)) == len(uids)
     assert all(u.endswith("@zhijin-training.example.cn") for u in uids)
+    assert first.to_ical() == second.to_ical()  # nothing changed: byte-identical (no export time inside)
+    changed = {s.uid: s.updated_at for s in schedule.list_sessions(demo_ctx)}
     for event in first.events:
-        assert event["DTSTAMP"].dt == FIXED_NOW
+        # DTSTAMP is the session's last change, so an unchanged session exports the same bytes every time
+        assert event["DTSTAMP"].dt == changed[str(event["UID"])].replace(microsecond=0)
         assert event["DTSTAMP"].to_ical().endswith(b"Z")
 
 
@@ -225,8 +228,9 @@ def test_export_runs_a_constant_number_of_queries(demo_ctx: Context) -> None:
 def test_unknown_filter_reference_is_refused(demo_ctx: Context) -> None:
     from zhijin_training.services.errors import NotFoundError
 
-    with pytest.raises(NotFoundError, match="cadre #99999"):
+    with pytest.raises(NotFoundError) as info:
         export.build_calendar(demo_ctx, cadre_id=99999)
+    assert info.value.code == "ical.export_unknown" and info.value.params == {"entity": "cadre", "id": 99999}
 
 
 def test_timed_session_keeps_local_wall_time(ctx: Context) -> None:
@@ -242,3 +246,22 @@ def test_timed_session_keeps_local_wall_time(ctx: Context) -> None:
     assert b"DTEND;TZID=Asia/Shanghai:20261204T123000\r\n" in data
     with ctx.db.read() as session:
         assert session.exec(select(AppSetting).where(AppSetting.key == "feed.secret")).first() is None
+
+
+def test_cli_marks_a_note_public_or_internal(demo_path: Path, demo_ctx: Context) -> None:
+    from typer.testing import CliRunner
+
+    from zhijin_training.cli.main import app
+
+    lecture = first_of_kind(demo_ctx, "lecture")
+    runner = CliRunner()
+    base = ["--db", str(demo_path), "sessions", "edit", str(lecture.id), "--force"]
+    result = runner.invoke(app, [*base, "--note", "请提前十分钟到场", "--note-public"])
+    assert result.exit_code == 0, result.output
+    text = export.export_bytes(demo_ctx, session_ids=[lecture.id]).replace(b"\r\n ", b"").decode()
+    assert "请提前十分钟到场" in text
+    result = runner.invoke(app, [*base, "--note-internal"])
+    assert result.exit_code == 0, result.output
+    text = export.export_bytes(demo_ctx, session_ids=[lecture.id]).replace(b"\r\n ", b"").decode()
+    assert "请提前十分钟到场" not in text
+    assert schedule.get_session(demo_ctx, lecture.id).note == "请提前十分钟到场"  # kept, only not published

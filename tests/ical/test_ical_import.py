@@ -15,7 +15,7 @@ from zhijin_training.ical import export, importer, parse
 from zhijin_training.models import AuditEntry, Programme, TrainingSession
 from zhijin_training.services import audit, schedule
 from zhijin_training.services.context import Actor, Context
-from zhijin_training.services.errors import ConflictError, PermissionDenied, ValidationError
+from zhijin_training.services.errors import ConflictError, PermissionDenied, ValidationError, describe
 
 
 def _counts(ctx: Context) -> tuple[int, int, int]:
@@ -61,13 +61,13 @@ def test_import_twice_changes_nothing_and_round_trips(demo_ctx: Context, empty_c
             "starts_at",
             "ends_at",
             "all_day",
-            "note",
             "itinerary",
             "sequence",
             "programme_title",
             "programme_kind",
         ):
             assert getattr(mine, name) == getattr(other, name), name
+        assert mine.note == (other.note if other.note_public else "")  # internal notes stay at home
         assert mine.is_cancelled == other.is_cancelled
 
 
@@ -113,7 +113,7 @@ def test_older_file_is_skipped_not_applied(demo_ctx: Context, empty_ctx: Context
     )
     preview = importer.preview_import(empty_ctx, old, "old.ics")
     [skip] = preview.skipped
-    assert skip.uid == meeting.uid and "older than ours" in skip.reason
+    assert skip.uid == meeting.uid and skip.code == "older"
     assert not preview.changed
 
 
@@ -121,7 +121,10 @@ def test_session_edited_after_preview_aborts_everything(demo_ctx: Context, empty
     _import(empty_ctx, export.export_bytes(demo_ctx, kind="meeting"))
     meeting = first_of_kind(demo_ctx, "meeting")
     schedule.update_session(
-        demo_ctx, meeting.id, schedule.SessionChanges(note="改到下午"), expected_version=meeting.version
+        demo_ctx,
+        meeting.id,
+        schedule.SessionChanges(note="改到下午", note_public=True),
+        expected_version=meeting.version,
     )
     preview = importer.preview_import(empty_ctx, export.export_bytes(demo_ctx), "all.ics")
     assert preview.added and preview.changed
@@ -188,31 +191,37 @@ END:VCALENDAR\r
 """
 
 
-def test_foreign_calendar_programme_rule_and_skips(empty_ctx: Context) -> None:
-    preview = importer.preview_import(empty_ctx, FOREIGN.encode(), "bijie.ics")
-    assert [i.uid for i in preview.added] == ["city-1@bijie.example.cn", "city-2@bijie.example.cn"]
-    assert sorted(preview.new_programmes) == [("毕节市干部培训", "course"), ("毕节市干部培训", "lecture")]
-    reasons = {i.title: i.reason for i in preview.skipped}
-    assert "recurring" in reasons["每周例会"]
-    assert "VTODO" in reasons["报送名单"]
-    assert "no UID" in reasons["没有UID"]
-    line = next(i.where for i in preview.skipped if i.title == "每周例会")
-    assert "bijie.ics: line 22" in line
+def test_foreign_calendar_joins_the_chosen_programme_and_expands_series(empty_ctx: Context) -> None:
+    unchosen = importer.preview_import(empty_ctx, FOREIGN.encode(), "bijie.ics")
+    assert unchosen.needs_programme and not unchosen.new_programmes  # never named after the file
+    with pytest.raises(ValidationError) as info:
+        importer.apply_import(empty_ctx, unchosen)
+    assert info.value.code == "ical.programme_required" and info.value.field == "programme"
+    choice = importer.ProgrammeChoice(new_title="市委党校专题培训")
+    preview = importer.preview_import(empty_ctx, FOREIGN.encode(), "bijie.ics", programme=choice)
+    assert [i.uid for i in preview.added] == [
+        "city-1@bijie.example.cn",
+        "city-2@bijie.example.cn",
+        "city-3@bijie.example.cn#20261201T010000Z",
+        "city-3@bijie.example.cn#20261208T010000Z",
+        "city-3@bijie.example.cn#20261215T010000Z",
+    ]
+    assert preview.new_programmes == (("市委党校专题培训", "lecture"),)  # the kind most events name
+    assert preview.ignored == (("VTODO", 1),)
+    assert {i.title: i.code for i in preview.skipped} == {"没有UID": "no_uid"}
+    assert preview.encoding == "UTF-8" and preview.window is not None
     importer.apply_import(empty_ctx, preview)
-    [lecture] = schedule.list_sessions(empty_ctx, kind="lecture")
-    assert (lecture.title, lecture.topic, lecture.location) == (
-        "全市乡村振兴专题讲座",
-        "乡村振兴",
-        "毕节市委党校",
-    )
-    assert lecture.note == "请各县组织收看。\n自带笔记本。"
-    [trip] = schedule.list_sessions(empty_ctx, kind="course")
-    assert trip.all_day and (trip.first_day.isoformat(), trip.last_day.isoformat()) == (
-        "2026-12-14",
-        "2026-12-15",
-    )
+    sessions = schedule.list_sessions(empty_ctx)
+    assert {s.programme_title for s in sessions} == {"市委党校专题培训"}
+    [lecture] = [s for s in sessions if s.title == "全市乡村振兴专题讲座"]
+    assert (lecture.topic, lecture.location) == ("乡村振兴", "毕节市委党校")
+    assert lecture.note == "请各县组织收看。\n自带笔记本。" and lecture.note_public
+    [trip] = [s for s in sessions if s.all_day]
+    assert (trip.first_day.isoformat(), trip.last_day.isoformat()) == ("2026-12-14", "2026-12-15")
+    weekly = sorted(s.starts_at.isoformat() for s in sessions if s.title == "每周例会")
+    assert weekly == ["2026-12-01T01:00:00+00:00", "2026-12-08T01:00:00+00:00", "2026-12-15T01:00:00+00:00"]
     again = importer.preview_import(empty_ctx, FOREIGN.encode(), "bijie.ics")
-    assert len(again.unchanged) == 2 and not again.has_changes
+    assert len(again.unchanged) == 5 and not again.has_changes and not again.needs_programme
 
 
 def _event(body: str) -> bytes:
@@ -227,53 +236,152 @@ def _event(body: str) -> bytes:
 
 
 GOOD = "DTSTART:20261201T010000Z\r\nDTEND:20261201T020000Z\r\nSUMMARY:讲座\r\n"
-BAD_FILES = {
-    "gbk": (FOREIGN.encode("gb18030"), "not UTF-8"),
-    "truncated": (FOREIGN.encode()[: len(FOREIGN.encode()) // 2], "truncated"),
-    "not a calendar": (b"Name,Date\r\n\xe5\xbc\xa0,2026-12-01\r\n", "not an iCalendar file"),
-    "empty": (b"", "empty"),
-    "vcard": (b"BEGIN:VCARD\r\nVERSION:3.0\r\nEND:VCARD\r\n", "not an iCalendar file"),
-    "garbage inside": (
-        b"BEGIN:VCALENDAR\r\nthis is not a property\r\nEND:VCALENDAR\r\n",
-        "not a valid iCalendar",
-    ),
-    "end before start": (
-        _event("DTSTART:20261201T030000Z\r\nDTEND:20261201T020000Z\r\nSUMMARY:x\r\n"),
-        "before",
-    ),
-    "bad date": (_event("DTSTART:20261345T100000\r\nDTEND:20261346T100000\r\nSUMMARY:x\r\n"), "DTSTART"),
-    "unknown zone": (
-        _event("DTSTART;TZID=Mars/Base:20261201T100000\r\nDTEND;TZID=Mars/Base:20261201T110000\r\n"),
-        "unknown time zone 'Mars/Base'",
-    ),
-    "mixed types": (_event("DTSTART;VALUE=DATE:20261201\r\nDTEND:20261202T100000Z\r\n"), "mix a date"),
-    "control characters": (_event(GOOD.replace("SUMMARY:讲座", "SUMMARY:讲\x1b[31m座")), "control character"),
-    "year 9999": (_event("DTSTART:99991201T010000Z\r\nDTEND:99991201T020000Z\r\n"), "out of range"),
-    "damaged data": (_event(GOOD + "X-ZHIJIN-DATA:{not json\r\n"), "X-ZHIJIN-DATA is damaged"),
-    "nul byte": (_event(GOOD).replace(b"SUMMARY:", b"SUMMARY:\x00"), "NUL"),
-    "two calendars": (FOREIGN.encode() * 2, "expected one VCALENDAR"),
+REFUSED_FILES = {
+    "truncated": (FOREIGN.encode()[: len(FOREIGN.encode()) // 2], "ical.truncated"),
+    "not a calendar": (b"Name,Date\r\n\xe5\xbc\xa0,2026-12-01\r\n", "ical.not_calendar"),
+    "empty": (b"", "ical.empty"),
+    "vcard": (b"BEGIN:VCARD\r\nVERSION:3.0\r\nEND:VCARD\r\n", "ical.not_calendar"),
+    "garbage inside": (b"BEGIN:VCALENDAR\r\nthis is not a property\r\nEND:VCALENDAR\r\n", "ical.unreadable"),
+    "nul byte": (_event(GOOD).replace(b"SUMMARY:", b"SUMMARY:\x00"), "ical.nul"),
+    "neither utf-8 nor gb18030": (_event(GOOD).replace("讲座".encode(), b"\xff\xfe\xfd"), "ical.encoding"),
+    "utf-16 bom, odd bytes": (b"\xff\xfeB\x00E", "ical.bad_bytes"),
 }
 
 
-@pytest.mark.parametrize("case", list(BAD_FILES))
-def test_bad_files_are_refused_with_nothing_written(case: str, demo_ctx: Context) -> None:
-    data, message = BAD_FILES[case]
+@pytest.mark.parametrize("case", list(REFUSED_FILES))
+def test_files_that_are_not_calendars_are_refused_with_nothing_written(case: str, demo_ctx: Context) -> None:
+    data, code = REFUSED_FILES[case]
     before = _counts(demo_ctx)
-    with pytest.raises(ValidationError, match=message) as info:
+    with pytest.raises(ValidationError) as info:
         importer.preview_import(demo_ctx, data, "bad.ics")
-    assert str(info.value).startswith("bad.ics")
-    assert "\n" not in str(info.value)
+    assert info.value.code == code and info.value.params["source"] == "bad.ics"
+    assert "\n" not in str(info.value) and str(info.value).startswith("bad.ics")
     assert _counts(demo_ctx) == before
+
+
+SKIPPED_EVENTS = {
+    "end before start": (
+        _event("DTSTART:20261201T030000Z\r\nDTEND:20261201T020000Z\r\nSUMMARY:x\r\n"),
+        "end_before_start",
+    ),
+    "bad date": (
+        _event("DTSTART:20261345T100000\r\nDTEND:20261346T100000\r\nSUMMARY:x\r\n"),
+        "broken_property",
+    ),
+    "unknown zone": (
+        _event("DTSTART;TZID=Mars/Base:20261201T100000\r\nDTEND;TZID=Mars/Base:20261201T110000\r\n"),
+        "unknown_zone",
+    ),
+    "mixed types": (_event("DTSTART;VALUE=DATE:20261201\r\nDTEND:20261202T100000Z\r\n"), "mixed_types"),
+    "control characters": (_event(GOOD.replace("SUMMARY:讲座", "SUMMARY:讲\x1b[31m座")), "invalid:"),
+    "year 9999": (_event("DTSTART:99991201T010000Z\r\nDTEND:99991201T020000Z\r\n"), "year_out_of_range"),
+    "damaged data": (_event(GOOD + "X-ZHIJIN-DATA:{not json\r\n"), "damaged_data"),
+    "two DTSTART": (_event(GOOD + "DTSTART:20261201T000000Z\r\n"), "duplicate_property"),
+    "two DTEND": (_event(GOOD + "DTEND:20261201T030000Z\r\n"), "duplicate_property"),
+    "two DURATION": (
+        _event("DTSTART:20261201T010000Z\r\nDURATION:PT1H\r\nDURATION:PT2H\r\n"),
+        "duplicate_property",
+    ),
+    "two SEQUENCE": (_event(GOOD + "SEQUENCE:1\r\nSEQUENCE:2\r\n"), "duplicate_property"),
+    "no end": (_event("DTSTART:20261201T010000Z\r\nSUMMARY:提醒\r\n"), "no_end"),
+    "uid twice": (
+        _event(GOOD).replace(
+            b"END:VCALENDAR", b"BEGIN:VEVENT\r\nUID:x@y\r\n" + GOOD.encode() + b"END:VEVENT\r\nEND:VCALENDAR"
+        ),
+        "duplicate_uid",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(SKIPPED_EVENTS))
+def test_one_bad_event_is_skipped_with_its_reason_and_the_rest_imports(case: str, empty_ctx: Context) -> None:
+    data, code = SKIPPED_EVENTS[case]
+    good = b"BEGIN:VEVENT\r\nUID:good@y\r\n" + GOOD.encode() + b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+    data = data.removesuffix(b"END:VCALENDAR\r\n") + good
+    preview = importer.preview_import(
+        empty_ctx, data, "one-bad.ics", programme=importer.ProgrammeChoice(new_title="外来")
+    )
+    assert [i.uid for i in preview.added] == ["good@y"]
+    [skip] = preview.skipped
+    assert skip.code.startswith(code), skip.reason
+    assert skip.reason and "ical.skip" not in skip.reason  # worded by the catalogue
+    assert skip.where.startswith("one-bad.ics")
+
+
+def test_outlook_and_google_ways(empty_ctx: Context) -> None:
+    body = (
+        "BEGIN:VEVENT\r\nUID:o1\r\nDTSTART;TZID=中国标准时间:20261203T090000\r\n"
+        "DTEND;TZID=中国标准时间:20261203T100000\r\nSUMMARY:已取消: 党建例会\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:o2\r\nDTSTART;TZID=China Standard Time:20261204T090000\r\n"
+        "DTEND;TZID=China Standard Time:20261204T100000\r\nSUMMARY:Canceled: 培训\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:o3\r\nDTSTART:20261205T090000\r\nDTEND:20261205T100000\r\nSUMMARY:浮动\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:o4\r\nDTSTART;VALUE=DATE:20261206\r\nDTEND;VALUE=DATE:20261206\r\nSUMMARY:一天\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:o5\r\nDTSTART;TZID=Asia/Shanghai:20261207T090000\r\n"
+        "DTEND;TZID=Asia/Shanghai:20261209T170000\r\nSUMMARY:三天培训班\r\nEND:VEVENT\r\n"
+        "BEGIN:VFREEBUSY\r\nUID:fb\r\nDTSTART:20261201T000000Z\r\nDTEND:20261202T000000Z\r\nEND:VFREEBUSY\r\n"
+    )
+    data = (
+        f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nX-WR-TIMEZONE:Asia/Tokyo\r\n{body}END:VCALENDAR\r\n"
+    )
+    preview = importer.preview_import(
+        empty_ctx, data.encode(), "outlook.ics", programme=importer.ProgrammeChoice(new_title="外来")
+    )
+    events = {i.uid: i.event for i in preview.added}
+    assert not preview.skipped and preview.ignored == (("VFREEBUSY", 1),)
+    o1, o2, o3, o4, o5 = (events[f"o{n}"] for n in range(1, 6))
+    assert (
+        o1
+        and o1.title == "党建例会"
+        and o1.cancelled
+        and o1.starts_at.isoformat() == "2026-12-03T01:00:00+00:00"
+    )
+    assert (
+        o2 and o2.title == "培训" and o2.cancelled and o2.starts_at.isoformat() == "2026-12-04T01:00:00+00:00"
+    )
+    assert o3 and o3.starts_at.isoformat() == "2026-12-05T00:00:00+00:00"  # Tokyo wall clock, not ours
+    assert o4 and o4.all_day and o4.first_day == o4.last_day and o4.first_day.isoformat() == "2026-12-06"
+    assert (
+        o5
+        and o5.all_day
+        and (o5.first_day.isoformat(), o5.last_day.isoformat()) == ("2026-12-07", "2026-12-09")
+    )
+    assert o5.adjusted == "as_all_day"
+    cancel = data.replace("PRODID:x\r\n", "PRODID:x\r\nMETHOD:CANCEL\r\n").replace("已取消: ", "")
+    cancelled = importer.preview_import(empty_ctx, cancel.encode(), "cancel.ics")
+    assert all(i.event and i.event.cancelled for i in cancelled.added)
+
+
+def test_encodings_are_read_and_shown(empty_ctx: Context) -> None:
+    text = FOREIGN
+    cases = {
+        "GB18030": text.encode("gb18030"),
+        "UTF-16 (BOM)": text.encode("utf-16"),
+        "UTF-32 (BOM)": text.encode("utf-32"),
+        "UTF-8 (BOM)": b"\xef\xbb\xbf" + text.encode(),
+    }
+    for encoding, data in cases.items():
+        preview = importer.preview_import(empty_ctx, data, "x.ics")
+        assert preview.encoding == encoding
+        assert "全市乡村振兴专题讲座" in [i.title for i in preview.added]
 
 
 def test_good_control_event_imports(empty_ctx: Context) -> None:
     assert len(importer.preview_import(empty_ctx, _event(GOOD), "ok.ics").added) == 1
 
 
-def test_huge_file_is_refused(demo_ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_huge_file_is_refused_before_reading(
+    demo_ctx: Context, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setattr(parse, "MAX_BYTES", 1000)
-    with pytest.raises(ValidationError, match="larger than"):
+    with pytest.raises(ValidationError) as info:
         importer.preview_import(demo_ctx, export.export_bytes(demo_ctx), "big.ics")
+    assert info.value.code == "ical.too_large"
+    big = tmp_path / "big.ics"
+    big.write_bytes(b"x" * 2000)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read before the size check"))
+    with pytest.raises(ValidationError) as info:
+        parse.read_file(big)
+    assert info.value.code == "ical.too_large"
 
 
 def test_cli_export_and_import(demo_path: Path, empty_ctx: Context, tmp_path: Path) -> None:
@@ -281,14 +389,53 @@ def test_cli_export_and_import(demo_path: Path, empty_ctx: Context, tmp_path: Pa
 
     runner = CliRunner()
     out = tmp_path / "meetings.ics"
-    result = runner.invoke(app, ["--db", str(demo_path), "export", "ics", "--kind", "会议", "-o", str(out)])
+    result = runner.invoke(app, ["--lang", "en", "--db", str(demo_path), "export", "ics", "--kind", "会议", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "wrote 4 events" in result.output
     target = str(empty_ctx.db.path)
-    result = runner.invoke(app, ["--db", target, "import", "ics", str(out), "--dry-run"])
+    result = runner.invoke(app, ["--lang", "en", "--db", target, "import", "ics", str(out), "--dry-run"])
     assert result.exit_code == 0 and "4 to add" in result.output
     assert _counts(empty_ctx)[0] == 0
-    result = runner.invoke(app, ["--db", target, "import", "ics", str(out), "--yes"])
+    result = runner.invoke(app, ["--lang", "en", "--db", target, "import", "ics", str(out), "--yes"])
     assert result.exit_code == 0 and "4 added" in result.output
-    result = runner.invoke(app, ["--db", target, "import", "ics", str(out), "--yes"])
+    result = runner.invoke(app, ["--lang", "en", "--db", target, "import", "ics", str(out), "--yes"])
     assert "0 to add, 0 to change, 4 unchanged" in result.output
+
+
+def test_cli_foreign_import_needs_a_programme(empty_ctx: Context, tmp_path: Path) -> None:
+    from zhijin_training.cli.main import app
+
+    runner = CliRunner()
+    source = tmp_path / "invite.ics"
+    source.write_bytes(FOREIGN.encode("gb18030"))
+    target = str(empty_ctx.db.path)
+    result = runner.invoke(app, ["--lang", "en", "--db", target, "import", "ics", str(source), "--yes"])
+    assert result.exit_code == 1  # refused, worded as one line from the catalogue
+    assert describe(ValidationError("ical.programme_required"), "en")[1] in result.output
+    assert "Traceback" not in result.output
+    assert "Encoding: GB18030" in result.output
+    assert _counts(empty_ctx)[0] == 0
+    result = runner.invoke(
+        app,
+        [
+            "--db",
+            target,
+            "import",
+            "ics",
+            str(source),
+            "--new-programme",
+            "市委党校专题培训",
+            "--yes",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-12-08",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert {s.programme_title for s in schedule.list_sessions(empty_ctx)} == {"市委党校专题培训"}
+    assert len(schedule.list_sessions(empty_ctx)) == 4  # the weekly series only up to --to
+    missing = tmp_path / "nope.ics"
+    result = runner.invoke(app, ["--lang", "en", "--db", target, "import", "ics", str(missing)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{missing.name}: cannot be read" in result.output  # the ical.unreadable_file line, one line

@@ -34,6 +34,7 @@ _sessions = st.fixed_dictionaries(
         "location": _text(40),
         "branch_venues": st.lists(_text(20).filter(bool), max_size=3).map(tuple),
         "note": _text(300, multiline=True),
+        "note_public": st.booleans(),
         "day": st.dates(date(1995, 1, 1), date(2150, 12, 31)),
         "minute": st.integers(0, 24 * 60 - 1),
         "length": st.integers(1, 48 * 60),
@@ -74,7 +75,6 @@ def test_session_data_round_trips(seeded_template: Path, data: list[dict]) -> No
                     "speaker",
                     "location",
                     "branch_venues",
-                    "note",
                     "starts_at",
                     "ends_at",
                     "all_day",
@@ -86,6 +86,9 @@ def test_session_data_round_trips(seeded_template: Path, data: list[dict]) -> No
                     "programme_kind",
                 ):
                     assert getattr(view, name) == getattr(other, name), name
+                # an internal note never leaves the database; a public one arrives (and stays public)
+                assert view.note == (other.note if other.note_public else "")
+                assert view.note_public == (other.note_public and bool(other.note))
             again = importer.preview_import(target, payload, "roundtrip.ics")
             assert not again.has_changes and len(again.unchanged) == len(data)
         finally:
@@ -119,6 +122,7 @@ def _create(ctx, lecture_id: int, trip_id: int, item: dict) -> None:  # type: ig
             "location": item["location"],
             "branch_venues": item["branch_venues"],
             "note": item["note"],
+            "note_public": item["note_public"],
             "broadcast_at": to_utc(start_for_broadcast) if item["broadcast"] else None,
             "participants": (),
         }

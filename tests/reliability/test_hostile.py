@@ -44,7 +44,9 @@ def _roster_import(ctx: Context, path: Path) -> object:
 def _ics_import(ctx: Context, path: Path) -> object:
     from zhijin_training.ical import importer
 
-    preview = importer.preview_import(ctx, path.read_bytes(), path.name)
+    # sessions from another calendar join the programme chosen in the preview (here: a new one)
+    choice = importer.ProgrammeChoice(new_title="外来日历")
+    preview = importer.preview_import(ctx, path.read_bytes(), path.name, programme=choice)
     if not (preview.added or preview.changed):
         raise DomainError(f"{path.name}: nothing to import: " + "; ".join(i.reason for i in preview.skipped))
     return importer.apply_import(ctx, preview)
@@ -106,7 +108,7 @@ def test_legitimate_odd_roster_text_is_kept_literally(ctx: Context) -> None:
 def test_legitimate_odd_calendar_text_is_kept_literally(ctx: Context) -> None:
     from zhijin_training.services import schedule
 
-    for name in ("ics_bom_ok.ics", "ics_markup_ok.ics"):
+    for name in ("ics_bom_ok.ics", "ics_markup_ok.ics", "ics_utf16_bom_ok.ics"):
         _ics_import(ctx, CORPUS / name)
     titles = {s.title for s in schedule.list_sessions(ctx)}
     assert "[bold red]红色[/bold red] <b>粗体</b> =1+1" in titles

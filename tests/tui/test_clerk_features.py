@@ -56,6 +56,7 @@ def test_session_form_takes_branch_venues_and_broadcast_new_and_edit(make_app, r
         await next_field(pilot, "09:00")
         await next_field(pilot, "11:00")
         await next_field(pilot)  # note
+        await next_field(pilot)  # note public: no (internal)
         await next_field(pilot, "猫场镇分会场、牛场镇分会场")
         await next_field(pilot, "25:00")  # not a time: marked, nothing saved, nothing lost
         await pilot.press("ctrl+s")
@@ -84,7 +85,7 @@ def test_session_form_takes_branch_venues_and_broadcast_new_and_edit(make_app, r
         assert form.raw_values()["branch_venues"] == "猫场镇分会场、牛场镇分会场"
         assert form.raw_values()["broadcast"] == "20:00"
         await next_field(pilot, "新型工业化")  # topic
-        for _ in range(7):  # speaker, venue, date, start, end, note, branch venues
+        for _ in range(8):  # speaker, venue, date, start, end, note, note public, branch venues
             await next_field(pilot)
         await type_text(pilot, "猫场镇分会场")
         await next_field(pilot, "2026-12-11 08:00")

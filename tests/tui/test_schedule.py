@@ -58,6 +58,7 @@ def test_create_series_then_edit_one_occurrence(make_app, run_pilot, tui_ctx) ->
         await next_field(pilot, "09:00")
         await next_field(pilot, "11:00")
         await next_field(pilot)  # note
+        await next_field(pilot)  # note public: no (internal)
         await next_field(pilot)  # repeat: every two weeks (default)
         await next_field(pilot)  # weekday: as the first
         await next_field(pilot, "2027-01-31")

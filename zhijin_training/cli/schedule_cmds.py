@@ -210,6 +210,9 @@ def sessions_add(
     branch_venue: list[str] = typer.Option([], help="branch venue 分会场 (repeatable)"),
     broadcast: str = typer.Option(None, help="TV broadcast time"),
     note: str = typer.Option(""),
+    note_public: bool = typer.Option(
+        False, "--note-public", help="the note may appear in calendars and feeds"
+    ),
     participant: list[str] = typer.Option([], help="cadre (repeatable); default: the programme's audience"),
     stop: list[str] = typer.Option([], help="itinerary stop DAY:PLACE[:ACTIVITY] (repeatable)"),
     repeat: str = typer.Option(None, help="daily, weekly, monthly, or an RRULE"),
@@ -242,6 +245,7 @@ def sessions_add(
         branch_venues=tuple(branch_venue),
         broadcast_at=opt_datetime(broadcast, "--broadcast"),
         note=note,
+        note_public=note_public,
         participants=cadre_ids,
         itinerary=tuple(_parse_stop(s) for s in stop),
     )
@@ -290,6 +294,9 @@ def sessions_edit(
     location: str = typer.Option(None),
     broadcast: str = typer.Option(None),
     note: str = typer.Option(None),
+    note_public: bool = typer.Option(
+        None, "--note-public/--note-internal", help="whether the note may appear in calendars and feeds"
+    ),
     force: bool = typer.Option(False),
 ) -> None:
     """Edit or reschedule a session (or it and all following ones in its series)."""
@@ -305,6 +312,7 @@ def sessions_edit(
         location=location,
         broadcast_at=opt_datetime(broadcast, "--broadcast"),
         note=note,
+        note_public=note_public,
     )
     expected = version if version is not None else schedule.get_session(ctx, session).version
     changed = schedule.update_session(

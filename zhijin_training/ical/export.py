@@ -23,7 +23,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration, vText
+from icalendar import Alarm, Calendar, Event, Timezone, TimezoneStandard, vCalAddress, vDuration, vText, vUri
 from sqlmodel import Session
 
 from zhijin_training.i18n import label, t
@@ -47,15 +47,28 @@ def _org(ctx: Context) -> tuple[str, str]:
     return name, email
 
 
-def _stamp(ctx: Context) -> datetime:
-    return ctx.now().astimezone(UTC).replace(microsecond=0)
+def _stamp(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who reads a published feed, and so what its participant lines may say.
+
+    None (the office's own exports): every participant by unit. "count" (all, programme feeds): how many, from how
+    many units. "unit": how many from that unit and how many others. "cadre" (a personal feed): the reader's own
+    unit and the number of other participants — never the names of colleagues.
+    """
+
+    kind: str
+    unit_id: int | None = None
+    unit_name: str = ""
 
 
 class EventBuilder:
     """Turns EventData into VEVENTs; holds what all events of one export share."""
 
     def __init__(self, ctx: Context, kind_alarms: dict[str, int | None]) -> None:
-        self.stamp = _stamp(ctx)
         self.kind_alarms = kind_alarms
         org_name, org_email = _org(ctx)
         self.organizer = vCalAddress(f"mailto:{org_email}")
@@ -63,6 +76,8 @@ class EventBuilder:
         self.cancelled_prefix = t("cancelled_prefix")
 
     def alarm_minutes(self, data: EventData) -> int | None:
+        if data.session.is_cancelled:
+            return None  # a cancelled session must not ring
         # a programme's own lead time wins; the per-kind default applies to timed sessions only,
         # so multi-day trips and secondments stay silent unless their programme asks for an alarm
         if data.programme_alarm is not None:
@@ -75,12 +90,16 @@ class EventBuilder:
         v = data.session
         return self.cancelled_prefix + v.title if v.is_cancelled else v.title
 
-    def event(self, data: EventData) -> Event:
+    def event(
+        self, data: EventData, audience: Audience | None = None, *, with_description: bool = True
+    ) -> Event:
         v = data.session
         ev = Event()
         ev.add("uid", v.uid)
-        ev.add("dtstamp", self.stamp)
-        ev.add("last-modified", v.updated_at.astimezone(UTC).replace(microsecond=0))
+        # DTSTAMP from the session's last change, not the export time: an unchanged feed is byte-identical,
+        # so web servers' ETags hold and phones get 304 Not Modified
+        ev.add("dtstamp", _stamp(v.updated_at))
+        ev.add("last-modified", _stamp(v.updated_at))
         ev.add("sequence", v.sequence)
         ev.add("summary", self.summary(data))
         if v.all_day:
@@ -93,7 +112,8 @@ class EventBuilder:
         ev.add("status", "CANCELLED" if v.is_cancelled else "CONFIRMED")
         if v.location:
             ev.add("location", v.location)
-        ev.add("description", describe(data))
+        if with_description:
+            ev.add("description", describe(data, audience))
         categories = [label("programme_kind", v.programme_kind)]
         if v.topic:
             categories.append(v.topic)
@@ -104,6 +124,22 @@ class EventBuilder:
         if minutes is not None:
             ev.add_component(Alarm.new_display(description=v.title, trigger=timedelta(minutes=-minutes)))
         return ev
+
+
+def description_line(text: str) -> bytes:
+    """The folded DESCRIPTION content line of `text`, as icalendar writes it (for splicing into a VEVENT)."""
+    holder = Event()
+    holder.add("description", text)
+    data = bytes(holder.to_ical())
+    return data[len(b"BEGIN:VEVENT\r\n") : -len(b"END:VEVENT\r\n")]
+
+
+def with_description(event: bytes, line: bytes) -> bytes:
+    """A serialised VEVENT with a DESCRIPTION line added among its properties (before any VALARM)."""
+    cut = event.find(b"BEGIN:VALARM\r\n")
+    if cut < 0:
+        cut = len(event) - len(b"END:VEVENT\r\n")
+    return event[:cut] + line + event[cut:]
 
 
 def machine_data(data: EventData) -> str:
@@ -117,7 +153,7 @@ def machine_data(data: EventData) -> str:
             "speaker": v.speaker,
             "branch_venues": list(v.branch_venues),
             "broadcast_at": v.broadcast_at.astimezone(UTC).isoformat() if v.broadcast_at else None,
-            "note": v.note,
+            "note": v.note if v.note_public else "",  # an internal note never leaves the database
             "itinerary": [[i.day.isoformat(), i.place, i.activity] for i in v.itinerary],
         },
         ensure_ascii=False,
@@ -125,15 +161,18 @@ def machine_data(data: EventData) -> str:
     )
 
 
-def describe(data: EventData) -> str:
-    """The human-readable DESCRIPTION: what, who speaks, where, itinerary, and the participant list.
+def describe(data: EventData, audience: Audience | None = None) -> str:
+    """The human-readable DESCRIPTION: what, who speaks, where, itinerary, and the participants.
 
-    Under METHOD:PUBLISH ATTENDEE is not allowed, so participants (names and units only) live here.
+    Under METHOD:PUBLISH ATTENDEE is not allowed, so participants (names and units only) live here — in full only
+    in the office's own exports; a feed says what its reader may see (see Audience). Internal notes never appear.
     """
     v = data.session
     lines: list[str] = []
     if v.is_cancelled:
-        lines.append("本场已取消。")
+        lines.append(t("feeds.cancelled", "zh"))
+        if data.cancel_reason:
+            lines.append(t("feeds.cancel_reason", "zh", reason=data.cancel_reason))
     lines.append(f"培训项目：{v.programme_title}（{label('programme_kind', v.programme_kind)}）")
     if v.topic:
         lines.append(f"主题：{v.topic}")
@@ -151,12 +190,24 @@ def describe(data: EventData) -> str:
             lines.append(
                 f"  {stop.day.isoformat()} {stop.place}" + (f"：{stop.activity}" if stop.activity else "")
             )
-    if v.note:
+    if v.note and v.note_public:
         lines.append(f"备注：{v.note}")
     if data.participants:
-        lines.append(f"参训人员（{len(data.participants)}人）：")
-        lines.extend(participant_lines(data.participants))
+        lines.extend(_participant_section(data.participants, audience))
     return "\n".join(lines)
+
+
+def _participant_section(people: Sequence[Attendee], audience: Audience | None) -> list[str]:
+    total = len(people)
+    if audience is None:
+        return [f"参训人员（{total}人）：", *participant_lines(people)]
+    if audience.kind == "cadre":
+        return [t("feeds.participants_personal", "zh", unit=audience.unit_name or "—", others=total - 1)]
+    if audience.kind == "unit":
+        mine = sum(p.unit_id == audience.unit_id for p in people)
+        return [t("feeds.participants_unit", "zh", mine=mine, others=total - mine)]
+    units = len({p.unit_id for p in people})
+    return [t("feeds.participants_count", "zh", total=total, units=units)]
 
 
 def participant_lines(people: Sequence[Attendee]) -> list[str]:
@@ -170,11 +221,22 @@ def participant_lines(people: Sequence[Attendee]) -> list[str]:
 
 @cache
 def shanghai_timezone() -> Timezone:
-    """icalendar builds the VTIMEZONE from zoneinfo (incl. Shanghai's 1986–1991 daylight saving).
+    """Asia/Shanghai as one STANDARD observance at +0800, as Outlook, Google and the Chinese holiday feeds write it.
 
-    Built once per process (~10-30 ms) and shared: calendars only serialise it, never change it.
+    zoneinfo's full history (RDATE-based daylight saving 1986–1991) is what Outlook and ical4j (DAVx5/ICSx5 on
+    Android) are known to mishandle; every session we export is after 1991, where +0800 is the whole truth.
+    Built once per process and shared: calendars only serialise it, never change it.
     """
-    return Timezone.from_tzid(TZ_NAME)
+    tz = Timezone()
+    tz.add("tzid", TZ_NAME)
+    tz.add("x-lic-location", TZ_NAME)
+    standard = TimezoneStandard()
+    standard.add("dtstart", datetime(1970, 1, 1))
+    standard.add("tzoffsetfrom", timedelta(hours=8))
+    standard.add("tzoffsetto", timedelta(hours=8))
+    standard.add("tzname", "CST")
+    tz.add_component(standard)
+    return tz
 
 
 def calendar_shell(
@@ -185,6 +247,7 @@ def calendar_shell(
     with_timezone: bool,
     feed: bool = False,
     timezone: Timezone | None = None,
+    source: str | None = None,
 ) -> Calendar:
     """A VCALENDAR with its headers (and the Asia/Shanghai VTIMEZONE when timed events use it)."""
     cal = Calendar()
@@ -196,6 +259,11 @@ def calendar_shell(
     cal.add("x-wr-caldesc", description)
     cal.add("x-wr-timezone", TZ_NAME)
     if feed:
+        # RFC 7986 names what the X-WR- properties said, for clients that read only the standard
+        cal.add("name", name)
+        cal.add("description", description)
+        if source:
+            cal.add("source", vUri(source), parameters={"VALUE": "URI"})
         cal.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
         cal.add("x-published-ttl", vDuration(FEED_REFRESH))  # X- props are text unless typed
     if with_timezone:
@@ -238,19 +306,19 @@ def _title(ctx: Context, s: Session, f: Filters) -> _Title:
     if f.cadre_id is not None:
         cadre = s.get(Cadre, f.cadre_id)
         if cadre is None:
-            raise NotFoundError(f"cadre #{f.cadre_id} does not exist")
+            raise NotFoundError("ical.export_unknown", entity="cadre", id=f.cadre_id)
         unit = s.get(Unit, cadre.unit_id) if cadre.unit_id else None
         who = f"{cadre.name}（{unit.name}）" if unit else cadre.name
         name, desc = f"{cadre.name} 培训日程", f"{who}参加的培训场次"
     elif f.unit_id is not None:
         unit = s.get(Unit, f.unit_id)
         if unit is None:
-            raise NotFoundError(f"unit #{f.unit_id} does not exist")
+            raise NotFoundError("ical.export_unknown", entity="unit", id=f.unit_id)
         name, desc = f"{unit.name} 培训日程", f"{unit.name}干部参加的培训场次"
     elif f.programme_id is not None:
         programme = s.get(Programme, f.programme_id)
         if programme is None:
-            raise NotFoundError(f"programme #{f.programme_id} does not exist")
+            raise NotFoundError("ical.export_unknown", entity="programme", id=f.programme_id)
         name, desc = programme.title, programme.description or f"{programme.title}的全部场次"
     elif f.kind:
         kind = label("programme_kind", f.kind)

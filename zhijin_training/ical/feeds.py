@@ -1,15 +1,30 @@
 """Published calendar feeds: a directory a web server hands out so phones can subscribe.
 
-One run writes a complete, consistent set from one database read: all.ics, one per programme, per active
-unit and per active cadre (personal feeds are written even when empty, so a subscription made today
-fills up later). Personal file names carry an HMAC of the cadre id under a secret kept in the database
-("feed.secret", created once), so nobody can guess a colleague's calendar; index.json and index.html tell
-the office which file is whose (the web server must not serve them, see docs/feeds.md). Every file is
-replaced atomically; files of feeds that no longer exist are removed.
+One run writes a complete, consistent set from one database read: one feed for everything, one per programme,
+per active unit and per active cadre (personal feeds are written even when empty, so a subscription made today
+fills up later).
 
-Each VEVENT is serialised by icalendar once and reused in every feed that lists it: a session appears
-in the all, programme, unit and every participant's feed, and serialising it per feed would multiply the
-cost by the number of participants. The calendar headers are icalendar's output too.
+Privacy:
+- Every file name carries an HMAC of its kind and id under a secret (`all-<token>.ics`, `programme-<token>.ics`,
+  `unit-<token>.ics`, `cadre-<token>.ics`, 130 bits each), so no feed can be guessed or counted up to.
+- The secret is kept OUTSIDE the database, in a file only the publishing account reads (mode 0600), created on
+  the first publish: `--secret-file`, else `[feeds] secret_file` in the config, else $ZHIJIN_TRAINING_FEED_SECRET,
+  else `<database file>.feed-secret` (or the user's data directory for a server database). A viewer, or anyone
+  holding a backup of the database, cannot compute anyone's link. `rotate=True` makes a new secret: every feed
+  gets a new name and every old link stops working at once.
+- A personal feed lists the reader's own unit and the number of other participants, never colleagues' names;
+  unit, programme and all-sessions feeds give counts; internal notes never leave the database (export.py).
+- index.json and index.html tell the office which file is whose (mode 0600; the web server must not serve them,
+  see docs/feeds.md).
+
+Unchanged feeds are byte-identical (DTSTAMP is the session's last change) and are not rewritten, so their
+modification time and ETag stay and a phone's conditional request gets 304. Changed files are replaced
+atomically. A publish removes only files it wrote itself: the list of them is kept in `.zhijin-feeds.json` in
+the directory (a dot file, which the web server must not serve either); other files are left alone.
+
+Each VEVENT is serialised by icalendar once per audience and reused in every feed that lists it: a session
+appears in the all, programme, unit and every participant's feed, and personal feeds differ only by the reader's
+unit, so one serialisation per (session, unit) serves them all.
 """
 
 from __future__ import annotations
@@ -19,8 +34,10 @@ import hashlib
 import hmac
 import html
 import json
+import os
 import re
 import secrets
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,18 +45,29 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from zhijin_training.i18n import label
-from zhijin_training.ical.export import EventBuilder, atomic_write, calendar_shell, shanghai_timezone
+from zhijin_training.ical.export import (
+    Audience,
+    EventBuilder,
+    atomic_write,
+    calendar_shell,
+    describe,
+    description_line,
+    shanghai_timezone,
+    with_description,
+)
 from zhijin_training.ical.query import EventData, Filters, alarm_settings, load_events
-from zhijin_training.models import AppSetting, Cadre, Programme, Unit
+from zhijin_training.models import Cadre, Programme, Unit
 from zhijin_training.services.context import Context
+from zhijin_training.services.errors import ValidationError
 from zhijin_training.settings import AccessRole
-from zhijin_training.timeutil import format_local, local_date, local_midnight
+from zhijin_training.timeutil import local_date, local_midnight
 
-SECRET_KEY = "feed.secret"
+ENV_SECRET = "ZHIJIN_TRAINING_FEED_SECRET"
 INDEX_JSON = "index.json"
 INDEX_HTML = "index.html"
-# only files matching these are ever removed from the directory
-_OURS = re.compile(r"^(all|programme-\d+|unit-\d+|cadre-[a-z2-7]{26})\.ics$")
+MANIFEST = ".zhijin-feeds.json"  # the files the last publish wrote: the only ones a publish ever removes
+# feeds written before names were all secret (all.ics, unit-3.ics ...): guessable, so removed on the next publish
+_LEGACY = re.compile(r"^(all|programme-\d+|unit-\d+|cadre-[a-z2-7]{26})\.ics$")
 _END = b"END:VCALENDAR\r\n"
 
 
@@ -58,27 +86,56 @@ class PublishReport:
     feeds: tuple[FeedFile, ...]
     removed: tuple[str, ...] = ()
     sessions: int = 0
-    bytes_written: int = field(default=0)
+    bytes_total: int = field(default=0)
+    files_written: int = 0  # feeds whose content changed (the others were left untouched)
 
 
-def feed_secret(ctx: Context) -> bytes:
-    """The key of personal feed names; created on first publish and never changed afterwards."""
-    with ctx.db.read() as s:
-        row = s.get(AppSetting, SECRET_KEY)
-        if row is not None and row.value:
-            return row.value.encode()
-    with ctx.db.write() as s:  # BEGIN IMMEDIATE: two first publishes cannot both create one
-        row = s.get(AppSetting, SECRET_KEY)
-        if row is None or not row.value:
-            row = row or AppSetting(key=SECRET_KEY)
-            row.value = secrets.token_hex(32)
-            s.add(row)
-        return row.value.encode()
+def secret_path(ctx: Context, given: Path | None = None) -> Path:
+    """Where the feed secret lives (see the module docstring for the order)."""
+    if given is not None:
+        return Path(given)
+    settings = ctx.settings
+    configured = ((settings.extra if settings else {}) or {}).get("feeds", {}).get("secret_file")
+    if configured:
+        return Path(configured).expanduser()
+    if os.environ.get(ENV_SECRET):
+        return Path(os.environ[ENV_SECRET]).expanduser()
+    db_path = ctx.db.path
+    if db_path is not None:
+        return Path(f"{db_path}.feed-secret")
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("zhijin-training", appauthor=False)) / "feed-secret"
+
+
+def feed_secret(ctx: Context, path: Path | None = None, *, rotate: bool = False) -> bytes:
+    """The key of every feed name, read from its file; created (0600) on first use or when rotating."""
+    path = secret_path(ctx, path)
+    try:
+        if not rotate and path.exists():
+            mode = stat.S_IMODE(path.stat().st_mode)
+            if mode & 0o077:
+                raise ValidationError("feeds.secret_loose", path=str(path), mode=f"{mode:04o}")
+            text = path.read_text("ascii", errors="replace").strip()[:1000]
+            if not re.fullmatch(r"[0-9a-f]{64}", text):
+                raise ValidationError("feeds.secret_damaged", path=str(path))
+            return text.encode()
+        value = secrets.token_hex(32)
+        atomic_write(path, (value + "\n").encode(), mode=0o600, durable=True)
+        return value.encode()
+    except OSError as exc:
+        raise ValidationError(
+            "feeds.secret_unreadable", path=str(path), reason=exc.strerror or str(exc)
+        ) from None
+
+
+def feed_token(secret: bytes, kind: str, owner_id: int | None) -> str:
+    digest = hmac.new(secret, f"{kind}:{owner_id or 0}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest).decode().lower()[:26]  # 130 bits
 
 
 def cadre_token(secret: bytes, cadre_id: int) -> str:
-    digest = hmac.new(secret, f"cadre:{cadre_id}".encode(), hashlib.sha256).digest()
-    return base64.b32encode(digest).decode().lower()[:26]  # 130 bits
+    return feed_token(secret, "cadre", cadre_id)
 
 
 @dataclass
@@ -90,18 +147,29 @@ class _Feed:
     name: str
     description: str
     members: list[int] = field(default_factory=list)  # indexes into the event list
+    audience: Audience = field(default_factory=lambda: Audience("count"))
 
 
 def publish(
-    ctx: Context, directory: Path, progress: Callable[[int, int], None] | None = None
+    ctx: Context,
+    directory: Path,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    rotate: bool = False,
+    secret_file: Path | None = None,
+    base_url: str | None = None,
 ) -> PublishReport:
+    """Write every feed into `directory`. `rotate`: a new secret, so every feed gets a new name at once.
+    `base_url`: where the directory is served (for each feed's RFC 7986 SOURCE)."""
     ctx.actor.require(AccessRole.EDITOR, "publish calendars")
     from zhijin_training.safefiles import ensure_dir
 
     directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise ValidationError("feeds.not_a_directory", path=str(directory))
     # the office's colleagues publish into the same folder (group rw, setgid kept); nginx only reads it
     ensure_dir(directory, FEEDS_DIR_MODE)
-    secret = feed_secret(ctx)
+    secret = feed_secret(ctx, secret_file, rotate=rotate)
     with ctx.db.read() as s:
         events = load_events(s, Filters())
         alarms = alarm_settings(s)
@@ -111,12 +179,26 @@ def publish(
         cadres = s.exec(select(Cadre).where(col(Cadre.active).is_(True)).order_by(col(Cadre.id))).all()
     feeds = _plan(ctx, events, programmes, units, cadres, unit_names, secret)
     builder = EventBuilder(ctx, alarms)
-    chunks = [bytes(builder.event(e).to_ical()) for e in events]
+    # the event without its description, serialised once; the description (which depends on the reader's unit)
+    # serialised once per (event, audience) and spliced in
+    bodies: dict[int, bytes] = {}
+    chunks: dict[tuple[int, Audience], bytes] = {}
+
+    def chunk(index: int, audience: Audience) -> bytes:
+        key = (index, audience)
+        if key not in chunks:
+            if index not in bodies:
+                bodies[index] = bytes(builder.event(events[index], with_description=False).to_ical())
+            line = description_line(describe(events[index], audience))
+            chunks[key] = with_description(bodies[index], line)
+        return chunks[key]
+
     timed = [not e.session.all_day for e in events]
-    timezone = shanghai_timezone()  # built once (~10 ms), shared by every feed
+    timezone = shanghai_timezone()
     total = len(feeds) + 1
     written: list[FeedFile] = []
     size = 0
+    changed = 0
     for number, feed in enumerate(feeds, 1):
         shell = calendar_shell(
             ctx,
@@ -125,21 +207,32 @@ def publish(
             with_timezone=any(timed[i] for i in feed.members),
             feed=True,
             timezone=timezone,
+            source=f"{base_url.rstrip('/')}/{feed.file}" if base_url else None,
         )
         head = bytes(shell.to_ical())
         assert head.endswith(_END)
-        data = head[: -len(_END)] + b"".join(chunks[i] for i in feed.members) + _END
-        atomic_write(directory / feed.file, data)
+        data = head[: -len(_END)] + b"".join(chunk(i, feed.audience) for i in feed.members) + _END
+        changed += _write_if_changed(directory / feed.file, data)
         size += len(data)
         written.append(FeedFile(feed.file, feed.kind, feed.owner_id, feed.owner, len(feed.members)))
         if progress:
             progress(number, total)
     removed = _remove_stale(directory, {f.file for f in written})
-    _write_manifest(directory, {f.file for f in written})
-    _write_index(ctx, directory, written)
+    _write_index(directory, written)
     if progress:
         progress(total, total)
-    return PublishReport(directory, tuple(written), tuple(removed), len(events), size)
+    return PublishReport(directory, tuple(written), tuple(removed), len(events), size, changed)
+
+
+def _write_if_changed(path: Path, data: bytes) -> int:
+    """1 when written; an identical file is left as it is (its mtime and ETag stay)."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return 0
+    except OSError:
+        pass
+    atomic_write(path, data)
+    return 1
 
 
 def _plan(
@@ -155,7 +248,12 @@ def _plan(
 
     org = _org(ctx)[0]
     everything = _Feed(
-        "all.ics", "all", None, "全部", "织金县干部培训日程", f"全县干部教育培训的全部场次。{org}发布。"
+        f"all-{feed_token(secret, 'all', None)}.ics",
+        "all",
+        None,
+        "全部",
+        "织金县干部培训日程",
+        f"全县干部教育培训的全部场次。{org}发布。",
     )
     everything.members = list(range(len(events)))
     by_programme: dict[int, _Feed] = {}
@@ -163,7 +261,7 @@ def _plan(
         if p.active or any(e.session.programme_id == p.id for e in events):
             kind = label("programme_kind", p.kind)
             by_programme[p.id or 0] = _Feed(
-                f"programme-{p.id}.ics",
+                f"programme-{feed_token(secret, 'programme', p.id)}.ics",
                 "programme",
                 p.id,
                 p.title,
@@ -172,12 +270,13 @@ def _plan(
             )
     by_unit = {
         u.id or 0: _Feed(
-            f"unit-{u.id}.ics",
+            f"unit-{feed_token(secret, 'unit', u.id)}.ics",
             "unit",
             u.id,
             u.name,
             f"{u.name} 培训日程",
             f"{u.name}干部参加的培训场次。{org}发布。",
+            audience=Audience("unit", u.id, u.name),
         )
         for u in units
     }
@@ -191,6 +290,7 @@ def _plan(
             who,
             f"{c.name} 培训日程",
             f"{who}参加的培训场次。{org}发布。",
+            audience=Audience("cadre", c.unit_id, unit_names.get(c.unit_id, "")),
         )
     from zhijin_training.ical.export import PERSONAL_HISTORY
 
@@ -211,47 +311,50 @@ def _plan(
 
 
 FEEDS_DIR_MODE = 0o775
-MANIFEST = ".zhijin-feeds.json"  # the files the last publish wrote: only those may be removed later
-
-
-def _read_manifest(directory: Path) -> set[str]:
-    path = directory / MANIFEST
-    try:
-        if path.is_symlink() or not path.is_file() or path.stat().st_size > 16 * 1024 * 1024:
-            return set()
-        names = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return set()
-    return {n for n in names if isinstance(n, str) and "/" not in n} if isinstance(names, list) else set()
-
-
-def _write_manifest(directory: Path, names: set[str]) -> None:
-    atomic_write(directory / MANIFEST, json.dumps(sorted(names)).encode(), mode=0o664)
-
-
 def _remove_stale(directory: Path, keep: set[str]) -> list[str]:
-    """Remove the feeds an earlier publish wrote that are no longer wanted — never a file we did not write."""
+    """Remove the feeds an earlier publish wrote that this one did not; never anything else."""
+    manifest = directory / MANIFEST
+    previous: set[str] = set()
+    try:
+        if manifest.stat().st_size < 50_000_000:
+            data = json.loads(manifest.read_text("utf-8"))
+            previous = {str(name) for name in data.get("files", []) if isinstance(name, str)}
+    except (OSError, ValueError, AttributeError):
+        previous = set()
+    # before names were secret, publish wrote all.ics, unit-N.ics ...: those are ours too, and guessable
+    previous |= {p.name for p in directory.iterdir() if p.is_file() and _LEGACY.match(p.name)}
     removed = []
-    for name in sorted(_read_manifest(directory) - keep):
+    for name in sorted(previous - keep):
         path = directory / name
-        if _OURS.match(name) and path.is_file() and not path.is_symlink():
+        if "/" in name or name.startswith(".") or not name.endswith(".ics"):
+            continue  # a hand-edited manifest must not make us delete elsewhere
+        if path.is_file():
             path.unlink(missing_ok=True)
             removed.append(name)
+    _write_if_changed_private(manifest, json.dumps({"files": sorted(keep)}, indent=0).encode())
     return removed
 
 
-def _write_index(ctx: Context, directory: Path, feeds: list[FeedFile]) -> None:
-    """For the office only (it maps personal file names to people): keep it off the web server."""
-    generated = format_local(ctx.now(), "%Y-%m-%d %H:%M:%S%z")
+def _write_if_changed_private(path: Path, data: bytes) -> None:
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    atomic_write(path, data, mode=0o600)
+
+
+def _write_index(directory: Path, feeds: list[FeedFile]) -> None:
+    """For the office only (it maps file names to people): keep it off the web server. No timestamp in it, so
+    an unchanged set of feeds leaves it untouched too."""
     payload = {
-        "generated_at": generated,
         "feeds": [
             {"file": f.file, "kind": f.kind, "id": f.owner_id, "owner": f.owner, "events": f.events}
             for f in feeds
         ],
     }
-    atomic_write(
-        directory / INDEX_JSON, json.dumps(payload, ensure_ascii=False, indent=1).encode(), mode=0o600
+    _write_if_changed_private(
+        directory / INDEX_JSON, json.dumps(payload, ensure_ascii=False, indent=1).encode()
     )
     kinds = {"all": "全部", "programme": "培训项目", "unit": "单位", "cadre": "个人"}
     rows = "\n".join(
@@ -262,8 +365,8 @@ def _write_index(ctx: Context, directory: Path, feeds: list[FeedFile]) -> None:
     page = (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         "<title>培训日历订阅清单（内部）</title></head><body>\n"
-        f"<h1>培训日历订阅清单（内部，勿公开）</h1><p>生成于 {html.escape(generated)}</p>\n"
+        "<h1>培训日历订阅清单（内部，勿公开）</h1>\n"
         "<table><thead><tr><th>类别</th><th>所属</th><th>文件</th><th>场次</th></tr></thead><tbody>\n"
         f"{rows}\n</tbody></table></body></html>\n"
     )
-    atomic_write(directory / INDEX_HTML, page.encode(), mode=0o600)
+    _write_if_changed_private(directory / INDEX_HTML, page.encode())

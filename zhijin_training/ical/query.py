@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from zhijin_training.models import (
     AppSetting,
+    AuditEntry,
     Cadre,
     ItineraryItem,
     Participant,
@@ -44,6 +45,7 @@ class EventData:
     session: SessionView
     programme_alarm: int | None  # Programme.alarm_minutes (overrides the per-kind setting)
     participants: tuple[Attendee, ...]
+    cancel_reason: str = ""  # why a cancelled session was cancelled (from its audit entry)
 
 
 @dataclass(frozen=True)
@@ -98,11 +100,34 @@ def load_events(s: Session, f: Filters) -> list[EventData]:
     for items in stops.values():
         items.sort(key=lambda i: i.day)
     people, counts = _participants(s, ids)
+    reasons = _cancel_reasons(
+        s, [row.id or 0 for row, _ in rows if row.status == SessionStatus.CANCELLED.value]
+    )
     out = []
     for row, programme in rows:
         sid = row.id or 0
         view = build_session_view(row, programme, tuple(stops.get(sid, ())), counts.get(sid, (0, 0)))
-        out.append(EventData(view, programme.alarm_minutes, tuple(people.get(sid, ()))))
+        out.append(EventData(view, programme.alarm_minutes, tuple(people.get(sid, ())), reasons.get(sid, "")))
+    return out
+
+
+def _cancel_reasons(s: Session, ids: list[int]) -> dict[int, str]:
+    """The reason given when each session was last cancelled: its newest session audit entry that set the
+    status to cancelled and gave a reason."""
+    out: dict[int, str] = {}
+    for chunk in _chunks(ids):
+        entries = s.exec(
+            select(AuditEntry.entity_id, AuditEntry.after, AuditEntry.reason)
+            .where(
+                AuditEntry.entity == "session",
+                col(AuditEntry.entity_id).in_(chunk),
+                AuditEntry.reason != "",
+            )
+            .order_by(col(AuditEntry.id))
+        ).all()
+        for entity_id, after, reason in entries:
+            if isinstance(after, dict) and after.get("status") == SessionStatus.CANCELLED.value and entity_id:
+                out[entity_id] = reason
     return out
 
 

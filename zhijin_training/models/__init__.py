@@ -192,6 +192,7 @@ class TrainingSession(SQLModel, table=True):
     all_day: bool = Field(default=False)
     status: str = Field(default=SessionStatus.SCHEDULED.value, max_length=20)
     note: str = Field(default="")
+    note_public: bool = Field(default=False)  # internal notes never leave the database
     uid: str = Field(unique=True, max_length=255)  # iCalendar UID, stable for the session's life
     sequence: int = Field(default=0)  # iCalendar SEQUENCE, raised by every change
     hours: float | None = None  # 学时 of this session, overriding the programme and the office rules

@@ -60,6 +60,7 @@ _CALENDAR_FIELDS = {
     "all_day",
     "status",
     "note",
+    "note_public",
     "itinerary",
 }
 
@@ -110,6 +111,7 @@ class SessionDraft:
     branch_venues: tuple[str, ...] = ()
     broadcast_at: datetime | None = None
     note: str = ""
+    note_public: bool = False  # internal notes never leave the database (calendars, feeds)
     itinerary: tuple[ItineraryStop, ...] = ()
     participants: tuple[int, ...] | None = None  # None: the programme's default audience
     uid: str | None = None  # kept when importing from another calendar
@@ -186,6 +188,7 @@ def build_session_view(
         all_day=row.all_day,
         status=row.status,
         note=row.note,
+        note_public=row.note_public,
         uid=row.uid,
         sequence=row.sequence,
         version=row.version,
@@ -386,6 +389,7 @@ def _clean_fields(draft: SessionDraft) -> dict[str, Any]:
         ],
         "broadcast_at": to_utc(draft.broadcast_at) if draft.broadcast_at else None,
         "note": clean_text(draft.note, "note", max_len=5000),
+        "note_public": bool(draft.note_public),
     }
 
 
@@ -724,6 +728,7 @@ class SessionChanges:
     branch_venues: tuple[str, ...] | None = None
     broadcast_at: datetime | None = None
     note: str | None = None
+    note_public: bool | None = None
     itinerary: tuple[ItineraryStop, ...] | None = None
     clear_broadcast: bool = False  # the lecture is no longer broadcast (broadcast_at=None means "unchanged")
 
@@ -895,6 +900,7 @@ def apply_changes(
         else tuple(row.branch_venues),
         broadcast_at=changes.broadcast_at if changes.broadcast_at is not None else row.broadcast_at,
         note=changes.note if changes.note is not None else row.note,
+        note_public=changes.note_public if changes.note_public is not None else row.note_public,
     )
     fields = _clean_fields(draft)
     if changes.clear_broadcast:

@@ -99,6 +99,7 @@ class SessionView:
     itinerary: tuple[ItineraryView, ...] = ()
     participant_count: int = 0
     recorded_count: int = 0
+    note_public: bool = False  # an internal note (the default) never leaves the database
 
     @property
     def first_day(self) -> date:

@@ -668,16 +668,71 @@ class ScheduleScreen(SectionScreen):
         """Sessions from another calendar (.ics): a preview of what changes, then a question, then writing."""
         ask_open_path(self, t("sched.import_title"), self._preview_import, note=t("sched.import_note"))
 
-    def _preview_import(self, path: Path) -> None:
+    def _preview_import(self, path: Path, choice: Any = None) -> None:
         from zhijin_training.ical.importer import preview_import
+        from zhijin_training.ical.parse import read_file
 
         ctx = self.ctx
-        from zhijin_training.ical.parse import MAX_BYTES
-        from zhijin_training.safefiles import read_limited
+        self.run_service(
+            lambda: preview_import(ctx, read_file(path), path.name, programme=choice),  # size checked first
+            lambda preview: self._show_import(preview, path),
+        )
 
-        self.run_service(lambda: preview_import(ctx, read_limited(path, MAX_BYTES), path.name), self._show_import)
+    def _choose_programme(self, preview: Any, path: Path) -> None:
+        """Foreign sessions join a programme the person picks or creates here, never one named after the file.
+        The form previews again with the choice; a refusal (e.g. the programme is gone) stays in the form."""
+        from zhijin_training.ical.importer import ProgrammeChoice, preview_import
+        from zhijin_training.ical.parse import read_file
+        from zhijin_training.services.programmes import list_programmes
+        from zhijin_training.tui.kit.dialogs import FieldError
 
-    def _show_import(self, preview: Any) -> None:
+        ctx = self.ctx
+
+        def choice_from(values: dict[str, Any]) -> ProgrammeChoice:
+            if values["programme"] == "new":
+                return ProgrammeChoice(new_title=str(values["title"]).strip(), kind=preview.suggested_kind)
+            return ProgrammeChoice(existing=int(values["programme"]))
+
+        def ask(existing: Any) -> None:
+            options = [(t("ical.new_programme"), "new")] + [(p.title, str(p.id)) for p in existing]
+            fields = [
+                Field(
+                    "programme",
+                    t("ical.choose_programme"),
+                    kind="select",
+                    options=options,
+                    value="new",
+                    required=True,
+                ),
+                Field("title", t("ical.new_programme_field"), max_length=200),
+            ]
+
+            def check(values: dict[str, Any]) -> None:
+                if values["programme"] == "new" and not str(values.get("title") or "").strip():
+                    raise FieldError("title", t("error.ical.programme_required"))
+
+            def submit(values: dict[str, Any], force: bool) -> Any:
+                return preview_import(ctx, read_file(path), path.name, programme=choice_from(values))
+
+            def previewed(again: Any) -> None:
+                if again is not None:
+                    self._show_import(again, path)
+
+            self.app.push_screen(
+                FormDialog(
+                    t("sched.import_title"),
+                    fields,
+                    note=path.name,
+                    check=check,
+                    submit=submit,
+                    field_map={"programme": "programme", "title": "title"},
+                ),
+                previewed,
+            )
+
+        self.run_service(lambda: list_programmes(ctx, active_only=True), ask)
+
+    def _show_import(self, preview: Any, path: Path | None = None) -> None:
         from zhijin_training.tui.screens.preview import PreviewDialog
 
         if not preview.has_changes:
@@ -687,11 +742,26 @@ class ScheduleScreen(SectionScreen):
                 timeout=8,
             )
             return
+        if preview.needs_programme and path is not None:
+            self._choose_programme(preview, path)
+            return
 
         def line(item: Any) -> str:
             extra = f"  ({item.reason})" if item.reason else ""
             return f"{item.where}  {item.title}{extra}"
 
+        about = [t("ical.preview.encoding", encoding=preview.encoding)]
+        if preview.window is not None:
+            about.append(t("ical.preview.window", first=preview.window.first, last=preview.window.last))
+        if preview.programme_new:
+            about.append(
+                t(
+                    "ical.preview.programme_new",
+                    title=preview.programme_new[0],
+                    kind=label("programme_kind", preview.programme_new[1]),
+                )
+            )
+        about += [t("ical.preview.ignored", name=name, n=n) for name, n in preview.ignored]
         sections = [
             (t("preview.added", n=len(preview.added)), [line(i) for i in preview.added], "bold green"),
             (t("preview.changed", n=len(preview.changed)), [line(i) for i in preview.changed], "bold yellow"),
@@ -701,6 +771,7 @@ class ScheduleScreen(SectionScreen):
                 [f"{title} ({label('programme_kind', kind)})" for title, kind in preview.new_programmes],
                 "bold",
             ),
+            (t("ical.preview.file"), about, "bold"),
         ]
         summary = t(
             "sched.import_summary",

@@ -58,7 +58,13 @@ def _base_fields(options: list[tuple[str, Any]], day: date) -> list[Field]:
         Field("start", t("form.start"), "time", "15:00", required=True),
         Field("end", t("form.end"), "time", "17:00", required=True),
         Field("note", t("form.note")),
+        note_public_field(),
     ]
+
+
+def note_public_field(public: bool = False) -> Field:
+    """Unticked (the default) keeps the note internal: it never goes into calendars or feeds."""
+    return Field("note_public", t("ical.form.note_public"), "check", public)
 
 
 def series_fields(options: list[tuple[str, Any]], today: date) -> list[Field]:
@@ -113,6 +119,7 @@ def draft_from(values: dict[str, Any]) -> Any:
         speaker=values.get("speaker", ""),
         location=values.get("location", ""),
         note=values.get("note", ""),
+        note_public=bool(values.get("note_public")),
         branch_venues=parse_branch_venues(values.get("branch_venues") or ""),
         broadcast_at=_broadcast_at(values, day),
     )
@@ -155,6 +162,7 @@ def edit_fields(s: SessionView) -> list[Field]:
         Field("location", t("form.location"), value=s.location),
         *time_fields(s),
         Field("note", t("form.note"), value=s.note),
+        note_public_field(s.note_public),
         *([] if s.all_day else broadcast_fields(s.branch_venues, _shown_broadcast(s))),
     ]
 
@@ -187,6 +195,8 @@ def changes_from(s: SessionView, values: dict[str, Any]) -> Any | None:
     for name in ("title", "topic", "speaker", "location", "note"):
         if name in values and values[name] != getattr(s, name):
             changed[name] = values[name]
+    if "note_public" in values and bool(values["note_public"]) != s.note_public:
+        changed["note_public"] = bool(values["note_public"])
     if "date" in values:
         starts, ends = _at(values["date"], values["start"]), _at(values["date"], values["end"])
         if (starts, ends) != (to_local(s.starts_at), to_local(s.ends_at)):

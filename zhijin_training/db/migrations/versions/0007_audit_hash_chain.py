@@ -18,7 +18,7 @@ from alembic import op
 from zhijin_training.db.chain import GENESIS, OPTIONAL_CHAIN_COLUMNS, entry_hash
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

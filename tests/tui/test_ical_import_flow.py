@@ -1,0 +1,61 @@
+"""Importing an Outlook invitation by keyboard: the preview asks which programme (or a new one) the sessions join,
+shows the file's encoding and the window recurring events are expanded over, and writes only on y."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from zhijin_training.services import schedule
+from zhijin_training.tui.kit.dialogs import FormDialog
+from zhijin_training.tui.screens.preview import PreviewDialog
+
+from .burst import burst
+from .conftest import screen_text, settle
+from .test_files import type_path
+
+SERIES = Path(__file__).parents[1] / "ical" / "files" / "outlook-weekly-v1.ics"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_outlook_series_asks_for_a_programme_then_previews(make_app, run_pilot, tui_ctx, home) -> None:
+    source = home / "invite.ics"
+    shutil.copyfile(SERIES, source)
+    before = len(schedule.list_sessions(tui_ctx, limit=5000))
+
+    async def scenario(pilot) -> None:
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        await type_path(pilot, source)
+        await settle(pilot, 3)
+        assert isinstance(pilot.app.screen, FormDialog)  # which programme? (not "invite")
+        assert "所属项目" in screen_text(pilot.app) and "新建培训项目" in screen_text(pilot.app)
+        await pilot.press("ctrl+s")  # "new programme" without a name: refused in the form
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, FormDialog)
+        assert pilot.app.screen.focused is pilot.app.screen.query_one("#f-title")  # the field at fault
+        await burst(pilot, "党建工作例会")
+        await pilot.press("ctrl+s")
+        await settle(pilot, 3)
+        assert isinstance(pilot.app.screen, PreviewDialog)
+        text = screen_text(pilot.app)
+        assert "新增 5" in text and "党建工作例会（改到下午）" in text
+        await pilot.press("end")
+        await settle(pilot)
+        text = screen_text(pilot.app)
+        assert "文件编码：UTF-8" in text and "重复日程展开范围" in text
+        await pilot.press("y")
+        await settle(pilot, 3)
+
+    run_pilot(make_app(), scenario, size=(80, 24))
+    found = [s for s in schedule.list_sessions(tui_ctx, limit=5000) if s.programme_title == "党建工作例会"]
+    assert len(found) == 5 and len(schedule.list_sessions(tui_ctx, limit=5000)) == before + 5
