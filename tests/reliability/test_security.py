@@ -163,7 +163,7 @@ def test_cli_refuses_a_viewer_with_one_line(demo_path: Path, tmp_path: Path) -> 
     done = run_cli(["cadres", "add", "李四", "--unit", "茶店"], env=env)
     assert done.returncode == 1
     err = done.stderr.decode()
-    assert "guest" in err and "viewer" in err and err.count("\n") == 1
+    assert "guest" in err and "查看" in err and err.count("\n") == 1
     assert dump(demo_path) == before
 
 
