@@ -168,24 +168,7 @@ def list_entries(
     stmt = stmt.order_by(sa.desc(AuditEntry.id)).offset(offset).limit(limit)
     with ctx.db.read() as s:
         rows = s.exec(stmt).all()
-        return [
-            AuditView(
-                id=r.id or 0,
-                at=r.at,
-                user=r.os_user,
-                action=r.action,
-                entity=r.entity,
-                entity_id=r.entity_id,
-                session_id=r.session_id,
-                cadre_id=r.cadre_id,
-                changes=changed_fields(r.before, r.after),
-                reason=r.reason,
-                before=r.before,
-                after=r.after,
-                real_user=r.real_user,
-            )
-            for r in rows
-        ]
+        return [_view(r) for r in rows]
 
 
 # ---------------------------------------------------------------- tamper evidence
