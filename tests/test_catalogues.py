@@ -221,6 +221,23 @@ def test_each_file_has_its_twin() -> None:
         assert set(zh) == set(en), (path.name, sorted(set(zh) ^ set(en))[:10])
 
 
+def test_no_key_is_defined_in_two_files() -> None:
+    """The files are merged into one catalogue; a key in two of them means one text silently wins."""
+    for lang in ("zh", "en"):
+        owners: dict[str, list[str]] = {}
+        for path in sorted(LOCALE.glob(f"{lang}.*json")):
+            for key in json.loads(path.read_text(encoding="utf-8")):
+                owners.setdefault(key, []).append(path.name)
+        assert {k: v for k, v in owners.items() if len(v) > 1} == {}, lang
+
+
+def test_one_namespace_per_topic() -> None:
+    """Each topic file's keys share the topic's prefixes; the old catch-all ops./sched. prefixes are gone."""
+    for path in LOCALE.glob("*.json"):
+        keys = json.loads(path.read_text(encoding="utf-8"))
+        assert not [k for k in keys if k.startswith(("ops.", "sched."))], path.name
+
+
 def test_placeholders_match_between_languages() -> None:
     zh, en = _catalogue("zh"), _catalogue("en")
     differ = {k: (_placeholders(zh[k]), _placeholders(en[k])) for k in set(zh) & set(en)}

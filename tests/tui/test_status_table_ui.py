@@ -29,6 +29,6 @@ def test_every_status_has_words_in_both_languages() -> None:
             set_lang(lang)
             for spec in STATUS_SPECS:
                 assert has_key(f"status.{spec.value}", lang)
-                assert not ops_common.short_status(spec.value).startswith("ops.")
+                assert not ops_common.short_status(spec.value).startswith("common.")
     finally:
         set_lang("zh")

@@ -200,8 +200,8 @@ def parse_range(text: str) -> tuple[date, date]:
     from zhijin_training.timeutil import parse_date
 
     first_text, _, last_text = text.strip().partition("..")
-    first = parse_date(first_text.strip(), field="days")
-    last = parse_date(last_text.strip(), field="days") if last_text.strip() else first
+    first = parse_date(first_text.strip(), field="dates")
+    last = parse_date(last_text.strip(), field="dates") if last_text.strip() else first
     return first, last
 
 
@@ -211,10 +211,10 @@ def entries_for(first: date, last: date, kind: str, name: str) -> list[DayEntry]
     if last < first:
         from zhijin_training.services.errors import EndBeforeStart
 
-        raise EndBeforeStart(start=first, end=last, field="days")
+        raise EndBeforeStart(start=first, end=last, field="dates")
     if (last - first).days >= MAX_RANGE_DAYS:
         raise ValidationError(
-            "holidays.range_too_long", field="days", first=first, last=last, limit=MAX_RANGE_DAYS
+            "holidays.range_too_long", field="dates", first=first, last=last, limit=MAX_RANGE_DAYS
         )
     _check_year(first.year)
     _check_year(last.year)
@@ -232,7 +232,7 @@ def save_days(ctx: Context, entries: Sequence[DayEntry]) -> AddResult:
     the sessions already planned on the days that became rest days."""
     ctx.actor.require(AccessRole.ADMIN, "edit holidays")
     if not entries:
-        raise ValidationError("holidays.nothing", field="days")
+        raise ValidationError("holidays.nothing", field="dates")
     with ctx.db.write() as s:
         days = [e.day for e in entries]
         existing = {

@@ -40,7 +40,7 @@ def explain(exc: BaseException) -> tuple[str, str]:
         return t("err.busy"), t("err.locked")
     if type(exc).__name__ == "DateParseError":
         return t("err.invalid"), printable(text)
-    return t("err.unexpected"), t("ops.err.unexpected", kind=type(exc).__name__, msg=printable(text)[:200])
+    return t("err.unexpected"), t("common.err.unexpected", kind=type(exc).__name__, msg=printable(text)[:200])
 
 
 def report_error(node: Any, exc: BaseException) -> None:

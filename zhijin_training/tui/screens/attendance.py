@@ -110,17 +110,17 @@ class AttendanceScreen(SectionScreen):
             "all_present",
             "kit.short.all_present",
             key_display="A",
-            tooltip="ops.att.k.all_present_long",
+            tooltip="attendance.k.all_present_long",
             edits=True,
         ),
-        Key("attendance.pick", "s", "pick_session", "kit.short.pick", tooltip="ops.att.k.pick_long"),
-        Key("attendance.signin", "g", "signin_sheet", "kit.short.signin", tooltip="ops.att.k.signin"),
-        Key("attendance.venue", "w", "cycle_venue", "ops.att.k.venue", show=False),
+        Key("attendance.pick", "s", "pick_session", "kit.short.pick", tooltip="attendance.k.pick_long"),
+        Key("attendance.signin", "g", "signin_sheet", "kit.short.signin", tooltip="attendance.k.signin"),
+        Key("attendance.venue", "w", "cycle_venue", "attendance.k.venue", show=False),
         Key(
             "attendance.previous",
             "left_square_bracket",
             "neighbour(-1)",
-            "ops.att.k.previous",
+            "attendance.k.previous",
             key_display="[",
             show=False,
         ),
@@ -128,11 +128,11 @@ class AttendanceScreen(SectionScreen):
             "attendance.next",
             "right_square_bracket",
             "neighbour(1)",
-            "ops.att.k.next",
+            "attendance.k.next",
             key_display="]",
             show=False,
         ),
-        Key("attendance.reload", "r,f5,ctrl+r", "reload", "ops.k.reload", show=False),
+        Key("attendance.reload", "r,f5,ctrl+r", "reload", "common.k.reload", show=False),
     )
 
     def __init__(self) -> None:
@@ -159,15 +159,15 @@ class AttendanceScreen(SectionScreen):
     @staticmethod
     def _columns(with_venue: bool) -> list[Col]:
         cols = [
-            Col("no", t("ops.col.no"), 4, right=True),
-            Col("name", t("ops.col.name"), 8, grow=1),
-            Col("unit", t("ops.col.unit"), 12, grow=3),
-            Col("post", t("ops.col.post"), 10, grow=3, optional=2),
-            Col("status", t("ops.col.status"), _status_width()),
+            Col("no", t("common.col.no"), 4, right=True),
+            Col("name", t("common.col.name"), 8, grow=1),
+            Col("unit", t("common.col.unit"), 12, grow=3),
+            Col("post", t("common.col.post"), 10, grow=3, optional=2),
+            Col("status", t("common.col.status"), _status_width()),
         ]
         if with_venue:
-            cols.append(Col("venue", t("ops.col.venue"), 10, grow=2, optional=3))
-        cols.append(Col("detail", t("ops.col.detail"), 10, grow=3, optional=1))
+            cols.append(Col("venue", t("common.col.venue"), 10, grow=2, optional=3))
+        cols.append(Col("detail", t("common.col.detail"), 10, grow=3, optional=1))
         return cols
 
     @property
@@ -186,7 +186,7 @@ class AttendanceScreen(SectionScreen):
         if self._requested is not None:
             return  # someone asked for a session meanwhile (open_attendance)
         if session_id is None:
-            self.query_one("#att-session", Static).update(Text(t("ops.att.no_sessions")))
+            self.query_one("#att-session", Static).update(Text(t("attendance.no_sessions")))
             return
         self.load_session(session_id)
 
@@ -202,7 +202,7 @@ class AttendanceScreen(SectionScreen):
         self.people = {p.cadre_id: p for p in sheet.participants}
         self.order = [p.cadre_id for p in sheet.participants]
         session = sheet.session
-        venues = [session.location or t("ops.att.main_venue"), *session.branch_venues]
+        venues = [session.location or t("attendance.main_venue"), *session.branch_venues]
         if not same:
             self.venues = venues if session.branch_venues else []
             self.venue_index = 0
@@ -257,10 +257,10 @@ class AttendanceScreen(SectionScreen):
     # ------------------------------------------------------------ drawing
     def _detail(self, p: ParticipantView) -> str:
         if p.status == AttendanceStatus.ON_LEAVE.value:
-            who = t("ops.att.approved_by", who=p.approved_by) if p.approved_by else ""
+            who = t("attendance.approved_by", who=p.approved_by) if p.approved_by else ""
             return f"{p.leave_reason} {who}".strip()
         if p.status == AttendanceStatus.DEPUTY.value:
-            return t("ops.att.deputy_is", who=p.deputy_name)
+            return t("attendance.deputy_is", who=p.deputy_name)
         return p.note
 
     def _row(self, p: ParticipantView) -> Row:
@@ -288,12 +288,12 @@ class AttendanceScreen(SectionScreen):
         text.append("\n")
         text.append(f"{when}  {label('programme_kind', s.programme_kind)}  ")
         if s.is_cancelled:
-            text.append(t("ops.att.cancelled_banner"), style="bold reverse red")
+            text.append(t("attendance.cancelled_banner"), style="bold reverse red")
         else:
             text.append(label("session_status", s.status), style="dim")
         if self.venues:  # broadcast lecture: which venue the next marks are for
             text.append(
-                "  " + t("ops.att.venue_now", venue=printable(self.venues[self.venue_index])), style="bold"
+                "  " + t("attendance.venue_now", venue=printable(self.venues[self.venue_index])), style="bold"
             )
         elif s.location:
             text.append("  " + printable(s.location))
@@ -305,8 +305,8 @@ class AttendanceScreen(SectionScreen):
         counts = tally(list(self.people.values()), self.sheet.session.is_cancelled)
         total = len(self.people)
         head = [
-            t("ops.att.taken", taken=total - counts.not_taken, total=total),
-            t("ops.att.rate", rate=rate_text(counts.rate)),  # first: narrow screens
+            t("attendance.taken", taken=total - counts.not_taken, total=total),
+            t("attendance.rate", rate=rate_text(counts.rate)),  # first: narrow screens
         ]
         line = self.query_one("#att-counts", Static)
         room = line.content_region.width or (self.size.width or 80) - 2
@@ -327,10 +327,10 @@ class AttendanceScreen(SectionScreen):
 
     def _can_mark(self) -> bool:
         if self.sheet is None:
-            self.show_info(t("ops.att.no_session"))
+            self.show_info(t("attendance.no_session"))
             return False
         if self.sheet.session.is_cancelled:
-            self.notify(t("ops.att.cancelled_no_marks"), severity="warning", markup=False)
+            self.notify(t("attendance.cancelled_no_marks"), severity="warning", markup=False)
             return False
         return True
 
@@ -348,11 +348,11 @@ class AttendanceScreen(SectionScreen):
             needs = status_spec(status).needs  # the domain's rule decides what is required
             fields = [
                 Field(
-                    "reason", t("ops.att.leave_reason"), required="leave_reason" in needs,
+                    "reason", t("attendance.leave_reason"), required="leave_reason" in needs,
                     value=person.leave_reason,
                 ),
                 Field(
-                    "approved_by", t("ops.att.leave_approver"), required="approved_by" in needs,
+                    "approved_by", t("attendance.leave_approver"), required="approved_by" in needs,
                     value=person.approved_by,
                 ),
             ]
@@ -367,7 +367,7 @@ class AttendanceScreen(SectionScreen):
                     )
                     self._submit(session_id, person, mark)
 
-            title = t("ops.att.leave_title", name=person.cadre_name)
+            title = t("attendance.leave_title", name=person.cadre_name)
             form = FormDialog(
                 title,
                 fields,
@@ -379,7 +379,7 @@ class AttendanceScreen(SectionScreen):
             self.app.push_screen(form, leave)
             return
         if status == AttendanceStatus.DEPUTY.value:
-            fields = [Field("deputy", t("ops.att.deputy_name"), required=True, value=person.deputy_name)]
+            fields = [Field("deputy", t("attendance.deputy_name"), required=True, value=person.deputy_name)]
 
             def deputy(values: dict[str, str] | None) -> None:
                 if values:
@@ -388,7 +388,7 @@ class AttendanceScreen(SectionScreen):
                     )
 
             form = FormDialog(
-                t("ops.att.deputy_title", name=person.cadre_name),
+                t("attendance.deputy_title", name=person.cadre_name),
                 fields,
                 check=lambda v: attendance.check_mark(Mark(status, deputy_name=v["deputy"])),
                 field_map={"deputy_name": "deputy"},
@@ -499,13 +499,13 @@ class AttendanceScreen(SectionScreen):
 
     def _ask_correction(self, job: MarkJob, person: ParticipantView) -> None:
         note = t(
-            "ops.att.correction_note",
+            "attendance.correction_note",
             before=label("status", person.status),
             after=label("status", job.mark.status),
             who=printable(person.recorded_by),
             at=format_local(person.recorded_at) if person.recorded_at else "?",
         )
-        fields = [Field("reason", t("ops.att.correction_reason"), required=True)]
+        fields = [Field("reason", t("attendance.correction_reason"), required=True)]
 
         def answered(values: dict[str, str] | None) -> None:
             if values:
@@ -515,7 +515,7 @@ class AttendanceScreen(SectionScreen):
                 self._enqueue(replace(job, mark=mark))
 
         self.app.push_screen(
-            FormDialog(t("ops.att.correction_title", name=person.cadre_name), fields, note=note), answered
+            FormDialog(t("attendance.correction_title", name=person.cadre_name), fields, note=note), answered
         )
 
     def action_all_present(self) -> None:
@@ -524,7 +524,7 @@ class AttendanceScreen(SectionScreen):
             return
         remaining = sum(1 for p in self.people.values() if p.status is None)
         if not remaining:
-            self.show_info(t("ops.att.all_present_done", n=0))
+            self.show_info(t("attendance.all_present_done", n=0))
             return
         session = self.sheet.session
 
@@ -552,13 +552,13 @@ class AttendanceScreen(SectionScreen):
         )
 
     def done_all_present(self, changed: int) -> None:
-        self.show_info(t("ops.att.all_present_done", n=changed))
+        self.show_info(t("attendance.all_present_done", n=changed))
         self.action_reload()
 
     # ------------------------------------------------------------ venue, session choice, sign-in sheet
     def action_cycle_venue(self) -> None:
         if not self.venues:
-            self.show_info(t("ops.att.no_branch_venues"))
+            self.show_info(t("attendance.no_branch_venues"))
             return
         self.venue_index = (self.venue_index + 1) % len(self.venues)
         self._show_session()
@@ -578,7 +578,7 @@ class AttendanceScreen(SectionScreen):
 
     def done_neighbour(self, session_id: int | None) -> None:
         if session_id is None:
-            self.show_info(t("ops.att.no_more_sessions"))
+            self.show_info(t("attendance.no_more_sessions"))
         else:
             self.load_session(session_id)
 
@@ -586,22 +586,22 @@ class AttendanceScreen(SectionScreen):
         try:
             from zhijin_training.sheets.signin import write_signin_sheet
         except ImportError:
-            self.show_info(t("ops.unavailable"))
+            self.show_info(t("common.unavailable"))
             return
         if self.sheet is None:
             return
         session = self.sheet.session
-        name = f"{t('ops.att.signin_file')}-{local_date(session.starts_at).isoformat()}-{session.title}.xlsx"
+        name = f"{t('attendance.signin_file')}-{local_date(session.starts_at).isoformat()}-{session.title}.xlsx"
         ctx = self.ctx
         ask_save_path(
             self,
-            t("ops.att.signin_title"),
+            t("attendance.signin_title"),
             default_path(name),
             lambda path: self.call_service("signin", write_signin_sheet, ctx, session.id, path),
         )
 
     def done_signin(self, path: Any) -> None:
-        self.show_info(t("ops.att.signin_done", path=str(path)))
+        self.show_info(t("attendance.signin_done", path=str(path)))
 
     def palette_commands(self) -> list[tuple[str, str, Any]]:
         """Extra palette entries: the status keys are bindings already; offer the neighbours by name."""

@@ -122,8 +122,8 @@ def _names(
 
 
 def field_name(key: str) -> str:
-    text = t(f"ops.field.{key}")
-    return key if text == f"ops.field.{key}" else text
+    text = t(f"common.field.{key}")
+    return key if text == f"common.field.{key}" else text
 
 
 def show_value(key: str, value: Any) -> str:
@@ -139,7 +139,7 @@ def show_value(key: str, value: Any) -> str:
     if key in LABELLED_FIELDS and isinstance(value, str) and has_key(f"{LABELLED_FIELDS[key]}.{value}"):
         return label(LABELLED_FIELDS[key], value)
     if isinstance(value, bool):
-        return t("ops.yes") if value else t("ops.no")
+        return t("common.yes") if value else t("common.no")
     if isinstance(value, list):
         return "、".join(str(v) for v in value)
     return str(value)
@@ -170,10 +170,10 @@ def reason_text(reason: str) -> str:
 class AuditScreen(SectionScreen):
     CSS_PATH = "audit.tcss"
     KEYS: ClassVar = keys(
-        Key("audit.session", "s", "filter_session", "ops.aud.k.session"),
-        Key("audit.cadre", "c", "filter_cadre", "ops.aud.k.cadre"),
-        Key("audit.clear", "z", "clear_filters", "ops.aud.k.clear"),
-        Key("audit.reload", "r,f5,ctrl+r", "reload", "ops.k.reload", show=False),
+        Key("audit.session", "s", "filter_session", "audit.k.session"),
+        Key("audit.cadre", "c", "filter_cadre", "audit.k.cadre"),
+        Key("audit.clear", "z", "clear_filters", "audit.k.clear"),
+        Key("audit.reload", "r,f5,ctrl+r", "reload", "common.k.reload", show=False),
     )
 
     def __init__(self) -> None:
@@ -193,12 +193,12 @@ class AuditScreen(SectionScreen):
         yield Static("", id="aud-bar")
         yield Table(
             [
-                Col("at", t("ops.col.when"), 16),
-                Col("user", t("ops.aud.user"), 8, optional=2),
-                Col("what", t("ops.aud.what"), 8),
-                Col("target", t("ops.aud.target"), 12, grow=2),
-                Col("changes", t("ops.aud.changes"), 16, grow=5),
-                Col("reason", t("ops.aud.reason"), 8, grow=1, optional=1),
+                Col("at", t("common.col.when"), 16),
+                Col("user", t("audit.user"), 8, optional=2),
+                Col("what", t("audit.what"), 8),
+                Col("target", t("audit.target"), 12, grow=2),
+                Col("changes", t("audit.changes"), 16, grow=5),
+                Col("reason", t("audit.reason"), 8, grow=1, optional=1),
             ],
             id="aud-table",
         )
@@ -302,7 +302,7 @@ class AuditScreen(SectionScreen):
         return " @ ".join(parts)
 
     def _what(self, e: AuditView) -> str:
-        return f"{t(f'ops.aud.action.{e.action}')}{t(f'ops.aud.entity.{e.entity}')}"
+        return f"{t(f'audit.action.{e.action}')}{t(f'audit.entity.{e.entity}')}"
 
     def _row(self, e: AuditView) -> Row:
         group = self.groups.get(str(e.id))
@@ -316,15 +316,15 @@ class AuditScreen(SectionScreen):
 
     def _show_bar(self) -> None:
         text = Text(no_wrap=True, overflow="crop", end="")
-        text.append(t("ops.aud.filters"), style="bold")
+        text.append(t("audit.filters"), style="bold")
         if not self.session_filter and not self.cadre_filter:
-            text.append(" " + t("ops.aud.no_filter"))
+            text.append(" " + t("audit.no_filter"))
         if self.session_filter:
-            text.append(" " + t("ops.aud.session_is", title=self.session_filter[1]), style="reverse")
+            text.append(" " + t("audit.session_is", title=self.session_filter[1]), style="reverse")
         if self.cadre_filter:
-            text.append(" " + t("ops.aud.cadre_is", name=self.cadre_filter[1]), style="reverse")
+            text.append(" " + t("audit.cadre_is", name=self.cadre_filter[1]), style="reverse")
         more = "+" if not self.exhausted else ""
-        text.append("  " + t("ops.aud.loaded", n=f"{len(self.entries)}{more}"), style="dim")
+        text.append("  " + t("audit.loaded", n=f"{len(self.entries)}{more}"), style="dim")
         self.query_one("#aud-bar", Static).update(text)
 
     # ------------------------------------------------------------ filters
@@ -385,9 +385,9 @@ class AuditScreen(SectionScreen):
         group = next((g for g in self.groups.values() if head.id in g.entry_ids), None)
         named = group.head if group is not None else head
         columns = [
-            Col("what", t("ops.aud.what"), 8),
-            Col("target", t("ops.aud.target"), 12, grow=2),
-            Col("changes", t("ops.aud.changes"), 16, grow=5),
+            Col("what", t("audit.what"), 8),
+            Col("target", t("audit.target"), 12, grow=2),
+            Col("changes", t("audit.changes"), 16, grow=5),
         ]
         rows: list[Row] = [(str(e.id), (self._what(e), self._target(e), summary(e))) for e in page.entries]
         title = t(
@@ -422,11 +422,11 @@ class AuditScreen(SectionScreen):
             for k in keys
         ]
         columns = [
-            Col("field", t("ops.aud.field"), 10, grow=1),
-            Col("before", t("ops.aud.before"), 12, grow=3),
-            Col("after", t("ops.aud.after"), 12, grow=3),
+            Col("field", t("audit.field"), 10, grow=1),
+            Col("before", t("audit.before"), 12, grow=3),
+            Col("after", t("audit.after"), 12, grow=3),
             Col("changed", "", 1),
         ]
         title = f"{when(entry.at)}  {entry.user}  {self._what(entry)}  {self._target(entry)}"
-        note = t("ops.aud.reason_is", reason=reason_text(entry.reason)) if entry.reason else ""
+        note = t("audit.reason_is", reason=reason_text(entry.reason)) if entry.reason else ""
         self.app.push_screen(TableDialog(title, columns, rows, note=note))

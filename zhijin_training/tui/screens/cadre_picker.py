@@ -32,14 +32,14 @@ class CadrePicker(Keyed, Calls, ModalScreen[tuple[int, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="kit-dialog wide"):
-            yield Static(Text(t("ops.cadre_picker.title")), classes="kit-title")
-            yield Input(placeholder=t("ops.roster.search_placeholder"), id="cadre-search", compact=True)
+            yield Static(Text(t("picker.cadre.title")), classes="kit-title")
+            yield Input(placeholder=t("roster.search_placeholder"), id="cadre-search", compact=True)
             yield Table(
                 [
-                    Col("name", t("ops.col.name"), 8, grow=1),
-                    Col("unit", t("ops.col.unit"), 12, grow=3),
-                    Col("post", t("ops.col.post"), 10, grow=2),
-                    Col("role", t("ops.col.role"), 10, optional=1),
+                    Col("name", t("common.col.name"), 8, grow=1),
+                    Col("unit", t("common.col.unit"), 12, grow=3),
+                    Col("post", t("common.col.post"), 10, grow=2),
+                    Col("role", t("common.col.role"), 10, optional=1),
                 ],
                 id="cadre-table",
             )

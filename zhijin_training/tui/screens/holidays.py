@@ -170,7 +170,7 @@ class HolidaysScreen(Keyed, Calls, ModalScreen[bool]):
 
         fields = [
             Field(
-                "days",
+                "dates",
                 t("holiday.f.days"),
                 required=True,
                 placeholder=f"{self.year}-02-06..{self.year}-02-12",
@@ -186,7 +186,7 @@ class HolidaysScreen(Keyed, Calls, ModalScreen[bool]):
         ctx = self.ctx
 
         def submit(values: dict[str, Any], _force: bool) -> Any:
-            first, last = holidays.parse_range(values["days"])
+            first, last = holidays.parse_range(values["dates"])
             return holidays.save_days(ctx, holidays.entries_for(first, last, kind, values["name"]))
 
         # a bad range or name is marked in the form, which stays open with what was typed

@@ -182,7 +182,7 @@ class HoursScreen(SectionScreen):
         Key("hours.dossier", "d", "dossier", "hours.k.dossier"),
         Key("hours.export", "x", "export", "hours.k.export", show=False),
         Key("hours.leave_over", "l", "leave_over", "hours.k.leave_over", show=False),
-        Key("hours.reload", "r,f5,ctrl+r", "reload", "ops.k.reload", show=False),
+        Key("hours.reload", "r,f5,ctrl+r", "reload", "common.k.reload", show=False),
     )
 
     def __init__(self) -> None:
@@ -253,7 +253,7 @@ class HoursScreen(SectionScreen):
         text.append(f"  {self.year}")
         if self.behind and self.view != "pending":
             text.append("  " + t("hours.behind_only"), style="bold")
-        text.append("  " + (t("ops.loading") if loading else t("hours.rows", n=len(self.items))), style="dim")
+        text.append("  " + (t("common.loading") if loading else t("hours.rows", n=len(self.items))), style="dim")
         if self.leave_over:
             text.append("  " + t("hours.leave_over_bar", n=len(self.leave_over)), style="bold red")
         self.query_one("#hours-bar", Static).update(text)
@@ -446,4 +446,4 @@ class HoursScreen(SectionScreen):
         )
 
     def done_exported(self, path: Any) -> None:
-        self.show_info(t("ops.saved_to", path=str(path)))
+        self.show_info(t("common.saved_to", path=str(path)))

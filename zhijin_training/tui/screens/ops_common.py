@@ -34,7 +34,7 @@ STATUS_STYLES: dict[str | None, str] = {spec.value: spec.style for spec in statu
 
 def short_status(status: str) -> str:
     """A status as a narrow column heading (English "Pres"); a status without one uses its label."""
-    key = f"ops.rep.{status}"
+    key = f"reports.{status}"
     return t(key) if has_key(key) else status_label(status)
 
 

@@ -68,10 +68,10 @@ class ParticipantsDialog(Keyed, Calls, ModalScreen[PeopleChange | None]):
             yield Table(
                 [
                     Col("mark", "", 4),
-                    Col("name", t("ops.col.name"), 8, grow=1),
-                    Col("unit", t("ops.col.unit"), 12, grow=3),
-                    Col("post", t("ops.col.post"), 10, grow=2, optional=2),
-                    Col("status", t("ops.col.status"), 6, optional=1),
+                    Col("name", t("common.col.name"), 8, grow=1),
+                    Col("unit", t("common.col.unit"), 12, grow=3),
+                    Col("post", t("common.col.post"), 10, grow=2, optional=2),
+                    Col("status", t("common.col.status"), 6, optional=1),
                 ],
                 id="people-table",
             )

@@ -81,7 +81,7 @@ def _count_cols() -> list[Col]:
     return [
         Col(
             f,
-            t("ops.rep.expected") if f == "expected" else short_status(f),
+            t("reports.expected") if f == "expected" else short_status(f),
             4,
             right=True,
             optional=0 if f == "expected" or status_spec(f).in_notice else 2,
@@ -91,30 +91,30 @@ def _count_cols() -> list[Col]:
 
 
 def columns_for(view: str) -> list[Col]:
-    rate = Col("rate", t("ops.rep.rate"), 6, right=True)
+    rate = Col("rate", t("reports.rate"), 6, right=True)
     if view == "cadre":
         return [
-            Col("name", t("ops.col.name"), 8, grow=1),
-            Col("unit", t("ops.col.unit"), 10, grow=3),
-            Col("post", t("ops.col.post"), 10, grow=2, optional=3),
+            Col("name", t("common.col.name"), 8, grow=1),
+            Col("unit", t("common.col.unit"), 10, grow=3),
+            Col("post", t("common.col.post"), 10, grow=2, optional=3),
             *_count_cols(),
             rate,
         ]
     if view == "unit":
         return [
-            Col("unit", t("ops.col.unit"), 12, grow=3),
-            Col("kind", t("ops.rep.kind"), 8, optional=3),
+            Col("unit", t("common.col.unit"), 12, grow=3),
+            Col("kind", t("reports.kind"), 8, optional=3),
             *_count_cols(),
             rate,
         ]
     return [
-        Col("rank", t("ops.rep.rank"), 4, right=True),
-        Col("unit", t("ops.col.unit"), 12, grow=3),
-        Col("expected", t("ops.rep.expected"), 4, right=True),
+        Col("rank", t("reports.rank"), 4, right=True),
+        Col("unit", t("common.col.unit"), 12, grow=3),
+        Col("expected", t("reports.expected"), 4, right=True),
         Col("absent", short_status("absent"), 4, right=True),
         rate,
-        Col("previous", t("ops.rep.previous"), 6, right=True),
-        Col("change", t("ops.rep.change"), 7, right=True),
+        Col("previous", t("reports.previous"), 6, right=True),
+        Col("change", t("reports.change"), 7, right=True),
     ]
 
 
@@ -178,19 +178,19 @@ def _key(view: str, item: Any) -> str:
 class ReportsScreen(SectionScreen):
     CSS_PATH = "reports.tcss"
     KEYS: ClassVar = keys(
-        Key("reports.view", "t", "next_view", "ops.rep.k.view"),
+        Key("reports.view", "t", "next_view", "reports.k.view"),
         Key(
             "reports.previous",
             "left_square_bracket",
             "quarter(-1)",
-            "ops.rep.k.prev_quarter",
+            "reports.k.prev_quarter",
             key_display="[",
         ),
-        Key("reports.next", "right_square_bracket", "quarter(1)", "ops.rep.k.next_quarter", key_display="]"),
-        Key("reports.period", "p", "period", "ops.rep.k.period"),
-        Key("reports.sort", "s", "sort_next", "ops.rep.k.sort"),
-        Key("reports.reverse", "S", "sort_reverse", "ops.rep.k.reverse", key_display="S"),
-        Key("reports.export", "o", "export_as", "ops.rep.k.export"),
+        Key("reports.next", "right_square_bracket", "quarter(1)", "reports.k.next_quarter", key_display="]"),
+        Key("reports.period", "p", "period", "reports.k.period"),
+        Key("reports.sort", "s", "sort_next", "reports.k.sort"),
+        Key("reports.reverse", "S", "sort_reverse", "reports.k.reverse", key_display="S"),
+        Key("reports.export", "o", "export_as", "reports.k.export"),
         # n: the quarter's 通报 as the editable notice form that writes the .docx (issue 13);
         # N: the same absences as plain text to read, copy or save (the i10 text view)
         Key("reports.notice", "n", "notice", "notice.absences_key", tooltip="notice.absences_long"),
@@ -203,7 +203,7 @@ class ReportsScreen(SectionScreen):
             key_display="N",
             show=False,
         ),
-        Key("reports.reload", "r,f5,ctrl+r", "reload", "ops.k.reload", show=False),
+        Key("reports.reload", "r,f5,ctrl+r", "reload", "common.k.reload", show=False),
     )
 
     def __init__(self) -> None:
@@ -281,23 +281,23 @@ class ReportsScreen(SectionScreen):
     def _show_bar(self, *, loading: bool = False) -> None:
         assert self.period is not None
         text = Text(no_wrap=True, overflow="crop", end="")
-        text.append(t(f"ops.rep.view.{self.view}"), style="bold reverse")
+        text.append(t(f"reports.view.{self.view}"), style="bold reverse")
         text.append("  " + self.period.label)
         if self.sort_column:
             name = next(
                 (c.label for c in columns_for(self.view) if c.key == self.sort_column), self.sort_column
             )
-            direction = t("ops.rep.desc") if self.sort_reverse else t("ops.rep.asc")
-            text.append("  " + t("ops.rep.sorted", column=name, direction=direction))
+            direction = t("reports.desc") if self.sort_reverse else t("reports.asc")
+            text.append("  " + t("reports.sorted", column=name, direction=direction))
         if self.view == "review" and self.review is not None:
             text.append(
                 "  "
-                + t("ops.rep.below", n=len(self.review.below), threshold=rate_text(self.review.threshold))
+                + t("reports.below", n=len(self.review.below), threshold=rate_text(self.review.threshold))
             )
         if loading:
-            text.append("  " + t("ops.loading"), style="dim")
+            text.append("  " + t("common.loading"), style="dim")
         else:
-            text.append("  " + t("ops.rep.rows", n=len(self.items)), style="dim")
+            text.append("  " + t("reports.rows", n=len(self.items)), style="dim")
         self.query_one("#rep-bar", Static).update(text)
 
     # ------------------------------------------------------------ view, period, sort
@@ -320,9 +320,9 @@ class ReportsScreen(SectionScreen):
         assert self.period is not None
         current = self.period.quarter or ""
         fields = [
-            Field("quarter", t("ops.rep.quarter"), value=current, placeholder="2026Q3"),
-            Field("start", t("ops.rep.start"), "date", self.period.start.isoformat(), required=True),
-            Field("end", t("ops.rep.end"), "date", self.period.end.isoformat(), required=True),
+            Field("quarter", t("reports.quarter"), value=current, placeholder="2026Q3"),
+            Field("start", t("reports.start"), "date", self.period.start.isoformat(), required=True),
+            Field("end", t("reports.end"), "date", self.period.end.isoformat(), required=True),
         ]
 
         def check(values: dict[str, Any]) -> None:
@@ -335,13 +335,13 @@ class ReportsScreen(SectionScreen):
                 return
             start, end = values["start"], values["end"]
             if end < start:
-                raise FieldError("end", t("ops.rep.end_before_start"))
+                raise FieldError("end", t("reports.end_before_start"))
             quarter = quarter_of(start)
             exact = quarter_bounds(quarter) == (start, end)
             values["period"] = Period(start, end, reports.quarter_label(quarter) if exact else None)
 
         self.app.push_screen(
-            FormDialog(t("ops.rep.period_title"), fields, note=t("ops.rep.period_note"), check=check),
+            FormDialog(t("reports.period_title"), fields, note=t("reports.period_note"), check=check),
             self._period_chosen,
         )
 
@@ -407,12 +407,12 @@ class ReportsScreen(SectionScreen):
 
     def done_behind(self, result: tuple[str, bool, list[Any]]) -> None:
         name, per_unit, rows = result
-        columns = [Col("when", t("ops.col.when"), 16), Col("title", t("ops.col.title"), 16, grow=3)]
+        columns = [Col("when", t("common.col.when"), 16), Col("title", t("common.col.title"), 16, grow=3)]
         if per_unit:
-            columns.append(Col("who", t("ops.col.name"), 8, grow=1))
+            columns.append(Col("who", t("common.col.name"), 8, grow=1))
         else:  # a cadre's sessions: the unit he held each time, marked when it is not today's
             columns.append(Col("unit", t("feat.report.unit_then"), 10, grow=1))
-        columns.append(Col("status", t("ops.col.status"), 6))
+        columns.append(Col("status", t("common.col.status"), 6))
         table_rows: list[Row] = []
         for i, r in enumerate(rows):
             values: list[str | Text] = [format_local(r.starts_at), r.title]
@@ -423,8 +423,8 @@ class ReportsScreen(SectionScreen):
             values.append(status_cell(r.status))
             table_rows.append((f"{r.session_id}:{i}", values))
         assert self.period is not None
-        title = t("ops.rep.behind_title", name=name, period=self.period.label, n=len(rows))
-        note = t("ops.rep.behind_note")
+        title = t("reports.behind_title", name=name, period=self.period.label, n=len(rows))
+        note = t("reports.behind_note")
         if not per_unit and any(r.unit_changed for r in rows):
             note += "  " + t("feat.report.moved_note", unit=rows[0].current_unit_name)
 
@@ -465,8 +465,8 @@ class ReportsScreen(SectionScreen):
 
         self.app.push_screen(
             Choice(
-                t("ops.rep.export_title"),
-                [("xlsx", t("ops.rep.k.export_xlsx")), ("csv", t("ops.rep.k.export_csv"))],
+                t("reports.export_title"),
+                [("xlsx", t("reports.k.export_xlsx")), ("csv", t("reports.k.export_csv"))],
             ),
             chosen,
         )
@@ -475,14 +475,14 @@ class ReportsScreen(SectionScreen):
         try:
             from zhijin_training.sheets import ledger
         except ImportError:
-            self.show_info(t("ops.unavailable"))
+            self.show_info(t("common.unavailable"))
             return
         if self.period is None or not self.items:
-            self.show_info(t("ops.rep.nothing"))
+            self.show_info(t("reports.nothing"))
             return
         period, view = self.period, self.view
         name = period.quarter or f"{period.start.isoformat()}_{period.end.isoformat()}"
-        default = default_path(f"{t('ops.rep.file')}-{t(f'ops.rep.view.{view}')}-{name}.{fmt}")
+        default = default_path(f"{t('reports.file')}-{t(f'reports.view.{view}')}-{name}.{fmt}")
         org = self.ctx.settings.org_name if self.ctx.settings else ""
         items, review = list(self.items), self.review
 
@@ -501,8 +501,8 @@ class ReportsScreen(SectionScreen):
             return ledger.write_xlsx(books, path)
 
         ask_save_path(
-            self, t("ops.rep.export_title"), default, lambda path: self.call_service("exported", write, path)
+            self, t("reports.export_title"), default, lambda path: self.call_service("exported", write, path)
         )
 
     def done_exported(self, path: Any) -> None:
-        self.show_info(t("ops.saved_to", path=str(path)))
+        self.show_info(t("common.saved_to", path=str(path)))

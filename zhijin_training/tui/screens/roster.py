@@ -36,7 +36,7 @@ CADRE_FIELDS = {"post_title": "post", "unit_id": "unit", "since": "since", "effe
 
 
 def _cadre_row(c: CadreView) -> Row:
-    name = c.name if c.active else f"{c.name} ({t('ops.roster.inactive')})"
+    name = c.name if c.active else f"{c.name} ({t('roster.inactive')})"
     return (
         str(c.id),
         (name, c.unit_name, c.post_title, label("role", c.role), c.ref or "", c.phone),
@@ -45,31 +45,31 @@ def _cadre_row(c: CadreView) -> Row:
 
 def _field_name(key: str) -> str:
     """A roster field as its column is called on screen (姓名, 单位 ...), else the key itself."""
-    name = t(f"ops.col.{key.removesuffix('_title')}")
-    return key if name.startswith("ops.col.") else name
+    name = t(f"common.col.{key.removesuffix('_title')}")
+    return key if name.startswith("common.col.") else name
 
 
 class RosterScreen(SectionScreen):
     CSS_PATH = "roster.tcss"
     KEYS: ClassVar = keys(
-        Key("roster.search", "slash", "search", "ops.roster.k.search"),
-        Key("roster.add", "a", "add", "ops.roster.k.add", edits=True),
-        Key("roster.edit", "e", "edit", "ops.roster.k.edit", edits=True),
-        Key("roster.move", "m", "move", "ops.roster.k.move", edits=True),
-        Key("roster.history", "h", "history", "kit.short.history", tooltip="ops.roster.k.history"),
+        Key("roster.search", "slash", "search", "roster.k.search"),
+        Key("roster.add", "a", "add", "roster.k.add", edits=True),
+        Key("roster.edit", "e", "edit", "roster.k.edit", edits=True),
+        Key("roster.move", "m", "move", "roster.k.move", edits=True),
+        Key("roster.history", "h", "history", "kit.short.history", tooltip="roster.k.history"),
         Key(
             "roster.deactivate",
             "x",
             "toggle_active",
             "kit.short.deactivate",
-            tooltip="ops.roster.k.deactivate",
+            tooltip="roster.k.deactivate",
             edits=True,
         ),
-        Key("roster.units", "u", "units", "kit.short.units", tooltip="ops.roster.k.units"),
-        Key("roster.export", "o", "export_calendar", "kit.short.export", tooltip="ops.roster.k.calendar"),
-        Key("roster.show_inactive", "t", "toggle_inactive", "ops.roster.k.show_inactive", show=False),
-        Key("roster.import", "i", "import_roster", "ops.roster.k.import", show=False, edits=True),
-        Key("roster.reload", "r,f5,ctrl+r", "reload", "ops.k.reload", show=False),
+        Key("roster.units", "u", "units", "kit.short.units", tooltip="roster.k.units"),
+        Key("roster.export", "o", "export_calendar", "kit.short.export", tooltip="roster.k.calendar"),
+        Key("roster.show_inactive", "t", "toggle_inactive", "roster.k.show_inactive", show=False),
+        Key("roster.import", "i", "import_roster", "roster.k.import", show=False, edits=True),
+        Key("roster.reload", "r,f5,ctrl+r", "reload", "common.k.reload", show=False),
     )
 
     def __init__(self) -> None:
@@ -87,18 +87,18 @@ class RosterScreen(SectionScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         with Horizontal(id="roster-bar"):
-            yield Input(placeholder=t("ops.roster.search_placeholder"), id="roster-search")
+            yield Input(placeholder=t("roster.search_placeholder"), id="roster-search")
             yield Static("", id="roster-count")
         with Horizontal(id="roster-body"):
             yield OptionList(id="roster-units")
             yield Table(
                 [
-                    Col("name", t("ops.col.name"), 8, grow=2),
-                    Col("unit", t("ops.col.unit"), 12, grow=3),
-                    Col("post", t("ops.col.post"), 10, grow=3),
-                    Col("role", t("ops.col.role"), 10, grow=1, optional=2),
-                    Col("ref", t("ops.col.ref"), 8, optional=3),
-                    Col("phone", t("ops.col.phone"), 11, optional=4),
+                    Col("name", t("common.col.name"), 8, grow=2),
+                    Col("unit", t("common.col.unit"), 12, grow=3),
+                    Col("post", t("common.col.post"), 10, grow=3),
+                    Col("role", t("common.col.role"), 10, grow=1, optional=2),
+                    Col("ref", t("common.col.ref"), 8, optional=3),
+                    Col("phone", t("common.col.phone"), 11, optional=4),
                 ],
                 id="roster-cadres",
             )
@@ -162,16 +162,16 @@ class RosterScreen(SectionScreen):
         self.show_error(exc)
 
     def _show_count(self) -> None:
-        text = t("ops.roster.count", total=self.total, shown=len(self.cadres))
+        text = t("roster.count", total=self.total, shown=len(self.cadres))
         if self.show_inactive:
-            text += " " + t("ops.roster.with_inactive")
+            text += " " + t("roster.with_inactive")
         self.query_one("#roster-count", Static).update(Text(text, no_wrap=True))
 
     def done_units(self, units: list[UnitView]) -> None:
         self.units = units
         options = self.query_one("#roster-units", OptionList)
         options.clear_options()
-        options.add_option(Option(Text(t("ops.roster.all_units")), id=ALL_UNITS))
+        options.add_option(Option(Text(t("roster.all_units")), id=ALL_UNITS))
         width = max((options.size.width or 24) - 3, 8)
         for u in units:
             options.add_option(Option(Text(clip(u.name, width), no_wrap=True), id=str(u.id)))
@@ -246,7 +246,7 @@ class RosterScreen(SectionScreen):
         key = self.table.current_key()
         cadre = self.cadres.get(key) if key else None
         if cadre is None:
-            self.show_info(t("ops.roster.none_selected"))
+            self.show_info(t("roster.none_selected"))
         return cadre
 
     def _today(self) -> date:
@@ -262,15 +262,15 @@ class RosterScreen(SectionScreen):
     # ------------------------------------------------------------ add
     def action_add(self) -> None:
         fields = [
-            Field("name", t("ops.col.name"), required=True),
-            Field("unit", t("ops.col.unit"), options=self._unit_options(), value=str(self.unit_filter or "")),
-            Field("post", t("ops.col.post")),
+            Field("name", t("common.col.name"), required=True),
+            Field("unit", t("common.col.unit"), options=self._unit_options(), value=str(self.unit_filter or "")),
+            Field("post", t("common.col.post")),
             Field(
-                "role", t("ops.col.role"), required=True, options=self._role_options(), value=Role.OTHER.value
+                "role", t("common.col.role"), required=True, options=self._role_options(), value=Role.OTHER.value
             ),
-            Field("phone", t("ops.col.phone")),
-            Field("ref", t("ops.col.ref")),
-            Field("since", t("ops.roster.since"), "date", self._today().isoformat(), required=True),
+            Field("phone", t("common.col.phone")),
+            Field("ref", t("common.col.ref")),
+            Field("since", t("roster.since"), "date", self._today().isoformat(), required=True),
         ]
         ctx = self.ctx
 
@@ -287,14 +287,14 @@ class RosterScreen(SectionScreen):
             )
 
         self.app.push_screen(
-            FormDialog(t("ops.roster.add_title"), fields, submit=submit, field_map=CADRE_FIELDS), self._saved
+            FormDialog(t("roster.add_title"), fields, submit=submit, field_map=CADRE_FIELDS), self._saved
         )
 
     def _saved(self, cadre: CadreView | None) -> None:
         """A form saved a cadre: say so, reload, and keep the cursor on that cadre."""
         if cadre is None:
             return
-        self.show_info(t("ops.roster.saved", name=cadre.name))
+        self.show_info(t("roster.saved", name=cadre.name))
         self.cadres[str(cadre.id)] = cadre
         self.table.update_row(*_cadre_row(cadre))
         self._keep_on = str(cadre.id)
@@ -313,10 +313,10 @@ class RosterScreen(SectionScreen):
         if cadre is None:
             return
         fields = [
-            Field("name", t("ops.col.name"), required=True, value=cadre.name),
-            Field("phone", t("ops.col.phone"), value=cadre.phone),
-            Field("ref", t("ops.col.ref"), value=cadre.ref or ""),
-            Field("note", t("ops.col.note"), value=cadre.note),
+            Field("name", t("common.col.name"), required=True, value=cadre.name),
+            Field("phone", t("common.col.phone"), value=cadre.phone),
+            Field("ref", t("common.col.ref"), value=cadre.ref or ""),
+            Field("note", t("common.col.note"), value=cadre.note),
         ]
         ctx = self.ctx
 
@@ -333,9 +333,9 @@ class RosterScreen(SectionScreen):
 
         self.app.push_screen(
             FormDialog(
-                t("ops.roster.edit_title", name=cadre.name),
+                t("roster.edit_title", name=cadre.name),
                 fields,
-                note=t("ops.roster.edit_note"),
+                note=t("roster.edit_note"),
                 submit=submit,
                 field_map=CADRE_FIELDS,
             ),
@@ -349,11 +349,11 @@ class RosterScreen(SectionScreen):
             return
         fields = [
             Field(
-                "unit", t("ops.roster.new_unit"), options=self._unit_options(), value=str(cadre.unit_id or "")
+                "unit", t("roster.new_unit"), options=self._unit_options(), value=str(cadre.unit_id or "")
             ),
-            Field("post", t("ops.roster.new_post"), required=True, value=cadre.post_title),
-            Field("role", t("ops.col.role"), required=True, options=self._role_options(), value=cadre.role),
-            Field("effective", t("ops.roster.effective"), "date", self._today().isoformat(), required=True),
+            Field("post", t("roster.new_post"), required=True, value=cadre.post_title),
+            Field("role", t("common.col.role"), required=True, options=self._role_options(), value=cadre.role),
+            Field("effective", t("roster.effective"), "date", self._today().isoformat(), required=True),
         ]
         ctx = self.ctx
 
@@ -370,9 +370,9 @@ class RosterScreen(SectionScreen):
 
         self.app.push_screen(
             FormDialog(
-                t("ops.roster.move_title", name=cadre.name),
+                t("roster.move_title", name=cadre.name),
                 fields,
-                note=t("ops.roster.move_note"),
+                note=t("roster.move_note"),
                 submit=submit,
                 field_map=CADRE_FIELDS,
             ),
@@ -392,7 +392,7 @@ class RosterScreen(SectionScreen):
                 str(p.id),
                 (
                     p.start_date.isoformat(),
-                    p.end_date.isoformat() if p.end_date else t("ops.roster.current"),
+                    p.end_date.isoformat() if p.end_date else t("roster.current"),
                     p.unit_name,
                     p.post_title,
                     label("role", p.role),
@@ -401,16 +401,16 @@ class RosterScreen(SectionScreen):
             for p in posts
         ]
         columns = [
-            Col("start", t("ops.roster.from"), 10),
-            Col("end", t("ops.roster.to"), 10),
-            Col("unit", t("ops.col.unit"), 12, grow=3),
-            Col("post", t("ops.col.post"), 10, grow=3),
-            Col("role", t("ops.col.role"), 8, grow=1, optional=1),
+            Col("start", t("roster.from"), 10),
+            Col("end", t("roster.to"), 10),
+            Col("unit", t("common.col.unit"), 12, grow=3),
+            Col("post", t("common.col.post"), 10, grow=3),
+            Col("role", t("common.col.role"), 8, grow=1, optional=1),
         ]
         detail = " ".join(x for x in (cadre.ref or "", cadre.phone, cadre.note) if x)
         self.app.push_screen(
             TableDialog(
-                t("ops.roster.history_title", name=cadre.name, n=len(posts)), columns, rows, note=detail
+                t("roster.history_title", name=cadre.name, n=len(posts)), columns, rows, note=detail
             )
         )
 
@@ -420,7 +420,7 @@ class RosterScreen(SectionScreen):
         if cadre is None:
             return
         question = t(
-            "ops.roster.confirm_deactivate" if cadre.active else "ops.roster.confirm_activate",
+            "roster.confirm_deactivate" if cadre.active else "roster.confirm_activate",
             name=cadre.name,
         )
 
@@ -442,7 +442,7 @@ class RosterScreen(SectionScreen):
         try:
             from zhijin_training.ical.export import write_calendar
         except ImportError:
-            self.show_info(t("ops.unavailable"))
+            self.show_info(t("common.unavailable"))
             return
         units = self.query_one("#roster-units", OptionList)
         option = units.highlighted_option if units.has_focus else None
@@ -457,28 +457,28 @@ class RosterScreen(SectionScreen):
         ctx = self.ctx
         ask_save_path(
             self,
-            t("ops.roster.calendar_title", name=name),
+            t("roster.calendar_title", name=name),
             default_path(f"{name}.ics"),
             lambda path: self.call_service("exported", lambda: (path, write_calendar(ctx, path, **target))),
         )
 
     def done_exported(self, result: tuple[Path, int]) -> None:
         path, count = result
-        self.show_info(t("ops.exported", n=count, path=str(path)))
+        self.show_info(t("common.exported", n=count, path=str(path)))
 
     def action_import_roster(self) -> None:
         """A roster file: preview (new / changed / unchanged / errors, by row), ask, then write all or nothing."""
         try:
             from zhijin_training.sheets import roster_io
         except ImportError:
-            self.show_info(t("ops.unavailable"))
+            self.show_info(t("common.unavailable"))
             return
         ctx = self.ctx
         ask_open_path(
             self,
-            t("ops.roster.import_title"),
+            t("roster.import_title"),
             lambda path: self.call_service("preview", roster_io.preview_import, ctx, path),
-            note=t("ops.roster.import_note"),
+            note=t("roster.import_note"),
         )
 
     def done_preview(self, preview: Any) -> None:
@@ -506,14 +506,14 @@ class RosterScreen(SectionScreen):
         if preview.ignored:  # columns not kept are shown, never a reason to refuse
             sections.append((t("preview.ignored", n=len(preview.ignored)), list(preview.ignored), "dim"))
         summary = t(
-            "ops.roster.import_summary",
+            "roster.import_summary",
             new=len(preview.new),
             changed=len(preview.changed),
             same=len(preview.unchanged),
             errors=len(preview.errors),
         )
         if not preview.errors and not preview.new and not preview.changed:
-            self.show_info(t("ops.roster.import_nothing", same=len(preview.unchanged)))
+            self.show_info(t("roster.import_nothing", same=len(preview.unchanged)))
             return
 
         def answered(yes: bool | None) -> None:
@@ -522,7 +522,7 @@ class RosterScreen(SectionScreen):
 
         self.app.push_screen(
             PreviewDialog(
-                t("ops.roster.import_title") + f"  {preview.path.name}",
+                t("roster.import_title") + f"  {preview.path.name}",
                 summary,
                 sections,
                 can_apply=not preview.errors,
@@ -532,6 +532,6 @@ class RosterScreen(SectionScreen):
 
     def done_imported(self, result: Any) -> None:
         self.show_info(
-            t("ops.roster.imported", added=result.added, changed=result.changed, moved=result.moved)
+            t("roster.imported", added=result.added, changed=result.changed, moved=result.moved)
         )
         self.load_cadres()

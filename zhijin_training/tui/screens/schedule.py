@@ -73,28 +73,28 @@ def _query_args(ctx: Any, f: Filters) -> dict[str, Any]:
 
 class ScheduleScreen(SectionScreen):
     KEYS: ClassVar = keys(
-        Key("schedule.new", "a", "new_session", "kit.short.new", tooltip="sched.key.new", edits=True),
-        Key("schedule.series", "s", "new_series", "kit.short.series", tooltip="sched.key.series", edits=True),
-        Key("schedule.trip", "t", "new_trip", "kit.short.trip", tooltip="sched.key.trip", edits=True),
+        Key("schedule.new", "a", "new_session", "kit.short.new", tooltip="schedule.key.new", edits=True),
+        Key("schedule.series", "s", "new_series", "kit.short.series", tooltip="schedule.key.series", edits=True),
+        Key("schedule.trip", "t", "new_trip", "kit.short.trip", tooltip="schedule.key.trip", edits=True),
         Key(
             "schedule.secondment",
             "g",
             "new_secondment",
             "kit.short.secondment",
-            tooltip="sched.key.secondment",
+            tooltip="schedule.key.secondment",
             edits=True,
         ),
-        Key("schedule.edit", "e", "edit", "sched.key.edit", edits=True),
-        Key("schedule.reschedule", "m", "reschedule", "sched.key.reschedule", edits=True),
+        Key("schedule.edit", "e", "edit", "schedule.key.edit", edits=True),
+        Key("schedule.reschedule", "m", "reschedule", "schedule.key.reschedule", edits=True),
         Key(
             "schedule.cancel",
             "x",
             "cancel_session",
             "kit.short.cancel",
-            tooltip="sched.key.cancel",
+            tooltip="schedule.key.cancel",
             edits=True,
         ),
-        Key("schedule.export", "o", "export", "kit.short.export", tooltip="sched.key.export"),
+        Key("schedule.export", "o", "export", "kit.short.export", tooltip="schedule.key.export"),
         Key(
             "schedule.participants",
             "p",
@@ -112,13 +112,13 @@ class ScheduleScreen(SectionScreen):
             edits=True,
             show=False,
         ),
-        Key("schedule.view", "v", "toggle_view", "sched.key.view"),
+        Key("schedule.view", "v", "toggle_view", "schedule.key.view"),
         Key("schedule.attendance", "k", "attendance", "key.attendance", show=False),
-        Key("schedule.import", "i", "import", "sched.key.import", edits=True, show=False),
-        Key("schedule.filter", "f", "filters", "sched.key.filter", show=False),
-        Key("schedule.next_page", "right_square_bracket", "page(1)", "sched.key.next_page", show=False),
-        Key("schedule.prev_page", "left_square_bracket", "page(-1)", "sched.key.prev_page", show=False),
-        Key("schedule.past", "h", "toggle_past", "sched.key.past", show=False),
+        Key("schedule.import", "i", "import", "schedule.key.import", edits=True, show=False),
+        Key("schedule.filter", "f", "filters", "schedule.key.filter", show=False),
+        Key("schedule.next_page", "right_square_bracket", "page(1)", "schedule.key.next_page", show=False),
+        Key("schedule.prev_page", "left_square_bracket", "page(-1)", "schedule.key.prev_page", show=False),
+        Key("schedule.past", "h", "toggle_past", "schedule.key.past", show=False),
         Key("schedule.reload", "r,f5,ctrl+r", "reload", "key.reload", show=False),
         Key("schedule.notice", "n", "notice", "notice.key", show=False),
         Key("schedule.holidays", "H", "holidays", "holiday.key", key_display="H", show=False),
@@ -141,15 +141,15 @@ class ScheduleScreen(SectionScreen):
         yield from self.compose_top()
         with Horizontal(id="filters"):
             yield AsciiSelect(
-                [(t("sched.all_kinds"), "")] + [(label("programme_kind", k), k) for k in KINDS],
+                [(t("schedule.all_kinds"), "")] + [(label("programme_kind", k), k) for k in KINDS],
                 value="",
                 allow_blank=False,
                 id="filter-kind",
                 compact=True,
             )
-            yield Input(placeholder=t("sched.filter.topic"), id="filter-topic", compact=True)
-            yield Input(placeholder=t("sched.filter.unit"), id="filter-unit", compact=True)
-            yield Input(placeholder=t("sched.filter.cadre"), id="filter-cadre", compact=True)
+            yield Input(placeholder=t("schedule.filter.topic"), id="filter-topic", compact=True)
+            yield Input(placeholder=t("schedule.filter.unit"), id="filter-unit", compact=True)
+            yield Input(placeholder=t("schedule.filter.cadre"), id="filter-cadre", compact=True)
         with ContentSwitcher(initial="agenda", id="views"):
             yield Table(
                 [
@@ -254,12 +254,12 @@ class ScheduleScreen(SectionScreen):
         self._restore_cursor("#agenda")
         first = page.offset + 1 if page.sessions else 0
         last = page.offset + len(page.sessions)
-        where = t("sched.past") if self.past else t("sched.from_today")
-        more = t("sched.more") if page.has_more else ""
+        where = t("schedule.past") if self.past else t("schedule.from_today")
+        more = t("schedule.more") if page.has_more else ""
         self.query_one("#pager", Static).update(
-            t("sched.pager", first=first, last=last, where=where, more=more)
+            t("schedule.pager", first=first, last=last, where=where, more=more)
         )
-        self.set_status(t("sched.filters_now", text=self._filter_text()))
+        self.set_status(t("schedule.filters_now", text=self._filter_text()))
 
     def _load_month(self) -> None:
         cal = self.query_one("#calendar", MonthCalendar)
@@ -302,7 +302,7 @@ class ScheduleScreen(SectionScreen):
         cal.set_marks(marks, names)
         self._show_day(cal.day)
         self._restore_cursor("#day-list")
-        self.query_one("#pager", Static).update(t("sched.month_pager", n=len(rows)))
+        self.query_one("#pager", Static).update(t("schedule.month_pager", n=len(rows)))
 
     def _show_day(self, day: date) -> None:
         now = self.ctx.now()
@@ -336,7 +336,7 @@ class ScheduleScreen(SectionScreen):
     def _filter_text(self) -> str:
         f = self.filters
         parts = [label("programme_kind", f.kind) if f.kind else "", f.topic, f.unit, f.cadre]
-        return " / ".join(p for p in parts if p) or t("sched.no_filter")
+        return " / ".join(p for p in parts if p) or t("schedule.no_filter")
 
     def _read_filters(self) -> None:
         kind = self.query_one("#filter-kind", Select).value
@@ -439,7 +439,7 @@ class ScheduleScreen(SectionScreen):
 
         options = self._programme_options("lecture", "course", "meeting")
         if not options:
-            self.notify(t("sched.no_programme"), severity="warning")
+            self.notify(t("schedule.no_programme"), severity="warning")
             return
         day = (
             self.query_one("#calendar", MonthCalendar).day
@@ -451,12 +451,12 @@ class ScheduleScreen(SectionScreen):
         ctx = self.ctx
         form = PlanningForm(
             ctx,
-            t("sched.form.new"),
+            t("schedule.form.new"),
             session_fields(options, day),
             submit=lambda values, force: schedule.create_session(ctx, draft_from(values), force=force),
             field_map=SESSION_FIELD_MAP,
         )
-        self.app.push_screen(form, self._saved(t("sched.created")))
+        self.app.push_screen(form, self._saved(t("schedule.created")))
 
     def action_new_series(self) -> None:
         from zhijin_training.services import schedule
@@ -469,7 +469,7 @@ class ScheduleScreen(SectionScreen):
 
         options = self._programme_options("lecture", "course", "meeting")
         if not options:
-            self.notify(t("sched.no_programme"), severity="warning")
+            self.notify(t("schedule.no_programme"), severity="warning")
             return
         from zhijin_training.tui.screens.holidays import PlanningForm
 
@@ -479,7 +479,7 @@ class ScheduleScreen(SectionScreen):
         def done(result: schedule.SeriesResult | None) -> None:
             if result is None:
                 return
-            text = t("sched.series_created", n=len(result.sessions), skipped=len(result.skipped_holidays))
+            text = t("schedule.series_created", n=len(result.sessions), skipped=len(result.skipped_holidays))
             if result.warning:
                 text += " " + result.warning
             self.notify(text, markup=False, timeout=8)
@@ -487,7 +487,7 @@ class ScheduleScreen(SectionScreen):
 
         form = PlanningForm(
             ctx,
-            t("sched.form.series"),
+            t("schedule.form.series"),
             series_fields(options, today),
             check=lambda values: values.__setitem__("rule", rule_from(values)),
             submit=lambda values, force: schedule.create_series(
@@ -538,8 +538,8 @@ class ScheduleScreen(SectionScreen):
 
         self.app.push_screen(
             Choice(
-                t("sched.scope.title"),
-                [("this", t("sched.scope.this")), ("following", t("sched.scope.following"))],
+                t("schedule.scope.title"),
+                [("this", t("schedule.scope.this")), ("following", t("schedule.scope.following"))],
             ),
             chosen,
         )
@@ -552,7 +552,7 @@ class ScheduleScreen(SectionScreen):
             self._ask_scope(
                 session,
                 lambda scope: self._edit_form(
-                    session, scope, t("sched.form.edit", title=session.title), edit_fields(session)
+                    session, scope, t("schedule.form.edit", title=session.title), edit_fields(session)
                 ),
             )
 
@@ -564,7 +564,7 @@ class ScheduleScreen(SectionScreen):
             self._ask_scope(
                 session,
                 lambda scope: self._edit_form(
-                    session, scope, t("sched.form.reschedule", title=session.title), time_fields(session)
+                    session, scope, t("schedule.form.reschedule", title=session.title), time_fields(session)
                 ),
             )
 
@@ -586,9 +586,9 @@ class ScheduleScreen(SectionScreen):
             if rows is None:
                 return
             if rows == "unchanged":
-                self.notify(t("sched.unchanged"))
+                self.notify(t("schedule.unchanged"))
                 return
-            self.notify(t("sched.updated", n=len(rows)), markup=False)
+            self.notify(t("schedule.updated", n=len(rows)), markup=False)
             self._focus_session(session.id)
 
         self.app.push_screen(FormDialog(title, fields, submit=submit, field_map=SESSION_FIELD_MAP), done)
@@ -598,7 +598,7 @@ class ScheduleScreen(SectionScreen):
         if session is None:
             return
         if session.is_cancelled:
-            self.notify(t("sched.already_cancelled"), severity="warning")
+            self.notify(t("schedule.already_cancelled"), severity="warning")
             return
         self._ask_scope(session, lambda scope: self._cancel_form(session, scope))
 
@@ -614,12 +614,12 @@ class ScheduleScreen(SectionScreen):
 
         def done(rows: list[SessionView] | None) -> None:
             if rows is not None:
-                self.notify(t("sched.cancelled", n=len(rows)))
+                self.notify(t("schedule.cancelled", n=len(rows)))
                 self._focus_session(session.id)
 
         form = FormDialog(
-            t("sched.form.cancel", title=session.title),
-            [Field("reason", t("sched.cancel_reason"), required=True)],
+            t("schedule.form.cancel", title=session.title),
+            [Field("reason", t("schedule.cancel_reason"), required=True)],
             submit=submit,
         )
         self.app.push_screen(form, done)
@@ -642,15 +642,15 @@ class ScheduleScreen(SectionScreen):
                 return
             ask_save_path(
                 self,
-                t("sched.form.export", title=session.title),
+                t("schedule.form.export", title=session.title),
                 default_path(name),
                 lambda path: self._export(path, selector),
             )
 
         self.app.push_screen(
             Choice(
-                t("sched.form.export", title=session.title),
-                [("session", t("sched.export_session")), ("programme", t("sched.export_programme"))],
+                t("schedule.form.export", title=session.title),
+                [("session", t("schedule.export_session")), ("programme", t("schedule.export_programme"))],
             ),
             chosen,
         )
@@ -661,12 +661,12 @@ class ScheduleScreen(SectionScreen):
         ctx = self.ctx
         self.run_service(
             lambda: write_calendar(ctx, path, **selector),
-            lambda n: self.notify(t("sched.exported", n=n, path=str(path)), markup=False, timeout=8),
+            lambda n: self.notify(t("schedule.exported", n=n, path=str(path)), markup=False, timeout=8),
         )
 
     def action_import(self) -> None:
         """Sessions from another calendar (.ics): a preview of what changes, then a question, then writing."""
-        ask_open_path(self, t("sched.import_title"), self._preview_import, note=t("sched.import_note"))
+        ask_open_path(self, t("schedule.import_title"), self._preview_import, note=t("schedule.import_note"))
 
     def _preview_import(self, path: Path, choice: Any = None) -> None:
         from zhijin_training.ical.importer import preview_import
@@ -720,7 +720,7 @@ class ScheduleScreen(SectionScreen):
 
             self.app.push_screen(
                 FormDialog(
-                    t("sched.import_title"),
+                    t("schedule.import_title"),
                     fields,
                     note=path.name,
                     check=check,
@@ -737,7 +737,7 @@ class ScheduleScreen(SectionScreen):
 
         if not preview.has_changes:
             self.notify(
-                t("sched.import_nothing", same=len(preview.unchanged), skipped=len(preview.skipped)),
+                t("schedule.import_nothing", same=len(preview.unchanged), skipped=len(preview.skipped)),
                 markup=False,
                 timeout=8,
             )
@@ -774,7 +774,7 @@ class ScheduleScreen(SectionScreen):
             (t("ical.preview.file"), about, "bold"),
         ]
         summary = t(
-            "sched.import_summary",
+            "schedule.import_summary",
             name=preview.calendar_name or preview.source_name,
             added=len(preview.added),
             changed=len(preview.changed),
@@ -787,7 +787,7 @@ class ScheduleScreen(SectionScreen):
                 self._apply_import(preview)
 
         self.app.push_screen(
-            PreviewDialog(t("sched.import_title"), summary, sections, can_apply=True), answered
+            PreviewDialog(t("schedule.import_title"), summary, sections, can_apply=True), answered
         )
 
     def _apply_import(self, preview: Any) -> None:
@@ -797,7 +797,7 @@ class ScheduleScreen(SectionScreen):
 
         def done(result: Any) -> None:
             self.notify(
-                t("sched.imported", added=result.added, changed=result.changed), markup=False, timeout=8
+                t("schedule.imported", added=result.added, changed=result.changed), markup=False, timeout=8
             )
             self.refresh_data()
 

@@ -47,7 +47,7 @@ def session_row(s: SessionView) -> Row:
 class SessionPicker(Keyed, Calls, ModalScreen[int | None]):
     KEYS: ClassVar = keys(
         Key("dialog.close", "escape", "close", "kit.key.close"),
-        Key("dialog.search", "slash", "search", "ops.roster.k.search"),
+        Key("dialog.search", "slash", "search", "roster.k.search"),
     )
 
     def __init__(self, current: int | None = None) -> None:
@@ -56,14 +56,14 @@ class SessionPicker(Keyed, Calls, ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="kit-dialog wide"):
-            yield Static(Text(t("ops.picker.title")), classes="kit-title")
-            yield Input(placeholder=t("ops.picker.search"), id="picker-search", compact=True, select_on_focus=False)
+            yield Static(Text(t("picker.title")), classes="kit-title")
+            yield Input(placeholder=t("picker.search"), id="picker-search", compact=True, select_on_focus=False)
             yield Table(
                 [
-                    Col("when", t("ops.col.when"), 16),
-                    Col("title", t("ops.col.title"), 16, grow=1),
-                    Col("taken", t("ops.col.taken"), 7, right=True),
-                    Col("state", t("ops.col.state"), 6, optional=1),
+                    Col("when", t("common.col.when"), 16),
+                    Col("title", t("common.col.title"), 16, grow=1),
+                    Col("taken", t("common.col.taken"), 7, right=True),
+                    Col("state", t("common.col.state"), 6, optional=1),
                 ],
                 id="picker-table",
             )
