@@ -164,8 +164,33 @@ def schema_of(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
     """Every table, index and trigger of a SQLite database with its SQL, whitespace normalised."""
     out = {}
     for kind, name, sql in conn.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"):
-        out[(kind, name)] = " ".join((sql or "").split())
+        text = " ".join((sql or "").split())
+        out[(kind, name)] = _table_items_sorted(text) if kind == "table" else text
     return out
+
+
+def _table_items_sorted(sql: str) -> str:
+    """A CREATE TABLE with its columns and constraints in a fixed order.
+
+    Alembic's batch mode on SQLite re-creates a table and writes its constraints in whatever order reflection
+    returns them, so two sound databases at the same revision can list the same foreign keys differently.
+    Every column and constraint still has to be there, word for word; only their order is ignored.
+    """
+    open_at, close_at = sql.find("("), sql.rfind(")")
+    if open_at < 0 or close_at < open_at:
+        return sql
+    items, depth, start = [], 0, open_at + 1
+    for i in range(open_at + 1, close_at):
+        ch = sql[i]
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(sql[start:i].strip())
+            start = i + 1
+    items.append(sql[start:close_at].strip())
+    return f"{sql[:open_at].strip()} ({', '.join(sorted(items))}){sql[close_at + 1:]}"
 
 
 _EXPECTED: dict[str, dict[tuple[str, str], str]] = {}
