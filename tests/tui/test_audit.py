@@ -51,3 +51,13 @@ def test_filter_by_cadre_then_session(make_app, run_pilot, tui_ctx) -> None:
         assert "修改前" in screen_text(pilot.app)
 
     run_pilot(make_app(), scenario)
+
+
+def test_a_unit_in_a_change_is_shown_by_name_not_by_id(tui_ctx) -> None:
+    from zhijin_training.services import roster
+    from zhijin_training.tui.screens import audit as audit_screen
+
+    unit = roster.list_units(tui_ctx)[0]
+    audit_screen.load_page(tui_ctx, {}, None, {}, {})
+    assert audit_screen.show_value("unit_id", unit.id) == unit.name
+    assert audit_screen.show_value("unit_id", 999_999) == "999999"  # a unit since deleted keeps its number

@@ -89,6 +89,7 @@ def load_page(
     """Worker side: one page of operations (a new session with its participants is one) plus the names they
     refer to (looked up once per id)."""
     page = audit.list_groups(ctx, limit=PAGE, before_id=before_id, **filters)
+    _remember_units(ctx)
     entries = [g.head for g in page.groups]
     names = _names(ctx, entries, known_cadres, known_sessions)
     return AuditPage(entries, *names, groups=page.groups, next_before=page.next_before)
@@ -99,6 +100,7 @@ def load_group(
 ) -> AuditPage:
     """Worker side: every entry of one operation, to open it up."""
     entries = audit.group_entries(ctx, group.entry_ids)
+    _remember_units(ctx)
     return AuditPage(entries, *_names(ctx, entries, known_cadres, known_sessions))
 
 
@@ -121,6 +123,14 @@ def _names(
     return cadres, sessions
 
 
+# unit ids in the stored snapshots are shown by name; a county has a few dozen units, read with each page
+_UNIT_NAMES: dict[int, str] = {}
+
+
+def _remember_units(ctx: Context) -> None:
+    _UNIT_NAMES.update({u.id: u.name for u in roster.list_units(ctx)})
+
+
 def field_name(key: str) -> str:
     text = t(f"common.field.{key}")
     return key if text == f"common.field.{key}" else text
@@ -134,6 +144,8 @@ def show_value(key: str, value: Any) -> str:
         if shown == f"status.{value}":
             shown = label("session_status", value)
         return shown
+    if key == "unit_id" and isinstance(value, int) and value in _UNIT_NAMES:
+        return _UNIT_NAMES[value]
     if key == "role" and isinstance(value, str):
         return label("role", value)
     if key in LABELLED_FIELDS and isinstance(value, str) and has_key(f"{LABELLED_FIELDS[key]}.{value}"):

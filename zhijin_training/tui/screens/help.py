@@ -29,7 +29,9 @@ class HelpScreen(Keyed, ModalScreen[None]):
                 [("key", t("help.key"), 16), ("what", t("help.action"), 0), ("where", t("help.where"), 8)],
                 id="help-table",
             )
-            yield Static(t("help.hint"), classes="dialog-hint", markup=False)
+            from zhijin_training.tui.app import SECTIONS
+
+            yield Static(t("help.hint", last=len(SECTIONS)), classes="dialog-hint", markup=False)
 
     def _rows(self) -> list[tuple[str, tuple[str, str, str]]]:
         app = self.app
