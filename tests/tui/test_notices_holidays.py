@@ -158,7 +158,13 @@ def test_holidays_screen_imports_a_year_and_moves_a_session(make_app, run_pilot,
         assert "已排在这些假日的场次（2）" in text and "2027-01-01 15:00" in text
         await pilot.press("m")  # the first: 元旦 → the next working day
         await settle(pilot)
-        await pilot.press("s")  # the other: skipped (cancelled)
+        await pilot.press("s")  # the other: skipped (cancelled), after saying what that means
+        await settle(pilot)
+        assert "略过这一场？" in screen_text(pilot.app) and "将取消" in screen_text(pilot.app)
+        await pilot.press("n")  # not yet: nothing cancelled
+        await settle(pilot)
+        assert "已排在这些假日的场次（1）" in screen_text(pilot.app)
+        await pilot.press("s", "y")
         await settle(pilot)
         assert "没有场次排在这些日期上" in screen_text(pilot.app)
 

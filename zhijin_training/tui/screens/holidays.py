@@ -29,7 +29,7 @@ from zhijin_training.settings import AccessRole
 from zhijin_training.textsafe import printable
 from zhijin_training.timeutil import DateParseError, format_local, local_date, parse_date
 from zhijin_training.tui.kit.calls import Calls, explain, run_call
-from zhijin_training.tui.kit.dialogs import Field, FormDialog, TableDialog
+from zhijin_training.tui.kit.dialogs import Confirm, Field, FormDialog, TableDialog
 from zhijin_training.tui.kit.keymap import Key, Keyed, edit_actions, keys
 from zhijin_training.tui.kit.table import Col, Table
 
@@ -286,7 +286,23 @@ class HolidaysScreen(Keyed, Calls, ModalScreen[bool]):
             self._say(t("holiday.skipped", id=view.id))
             self.load()
 
-        self._run(work, skipped)
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._run(work, skipped)
+
+        # skipping cancels the session for everyone invited: asked first, like every cancellation
+        self.app.push_screen(
+            Confirm(
+                t("holiday.skip_confirm.title"),
+                t(
+                    "holiday.skip_confirm.text",
+                    title=session.title,
+                    when=format_local(session.starts_at),
+                    people=session.participant_count,
+                ),
+            ),
+            answered,
+        )
 
 
 def _periods(entries: list[Any]) -> list[list[str | Text]]:
