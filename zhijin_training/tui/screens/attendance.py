@@ -20,7 +20,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from zhijin_training.enums import status_spec, status_specs
 from zhijin_training.i18n import label, t
@@ -37,7 +37,8 @@ from zhijin_training.tui.base import SectionScreen
 from zhijin_training.tui.files import ask_save_path, default_path
 from zhijin_training.tui.kit.dialogs import Confirm, Field, FormDialog
 from zhijin_training.tui.kit.keymap import Key, keys
-from zhijin_training.tui.kit.table import Col, Row, Table
+from zhijin_training.tui.kit.lines import LineTable
+from zhijin_training.tui.kit.table import Col, Row
 from zhijin_training.tui.screens.ops_common import rate_text, short_status, status_cell
 from zhijin_training.tui.screens.session_picker import SessionPicker
 
@@ -100,7 +101,13 @@ class AttendanceScreen(SectionScreen):
     DEFAULT_CSS = (Path(__file__).parent / "attendance.tcss").read_text(encoding="utf-8")
     KEYS: ClassVar = keys(
         *(
-            Key(f"attendance.{spec.value}", spec.key, f"mark('{spec.value}')", f"status.{spec.value}", edits=True)
+            Key(
+                f"attendance.{spec.value}",
+                spec.key,
+                f"mark('{spec.value}')",
+                f"status.{spec.value}",
+                edits=True,
+            )
             for spec in status_specs()
         ),
         # short words for the footer at 80 columns; the palette and F1 show the tooltip's longer wording
@@ -153,7 +160,8 @@ class AttendanceScreen(SectionScreen):
         yield from self.compose_top()
         yield Static("", id="att-session")
         yield Static("", id="att-counts")
-        yield Table(self._columns(False), id="att-table")
+        # a Line-API list: only the rows on screen are drawn, one row redrawn per mark (kit.lines)
+        yield LineTable(self._columns(False), id="att-table")
         yield from self.compose_bottom()
 
     @staticmethod
@@ -171,8 +179,8 @@ class AttendanceScreen(SectionScreen):
         return cols
 
     @property
-    def table(self) -> Table:
-        return self.query_one("#att-table", Table)
+    def table(self) -> LineTable:
+        return self.query_one("#att-table", LineTable)
 
     def on_mount(self) -> None:
         self.table.focus()
@@ -348,11 +356,15 @@ class AttendanceScreen(SectionScreen):
             needs = status_spec(status).needs  # the domain's rule decides what is required
             fields = [
                 Field(
-                    "reason", t("attendance.leave_reason"), required="leave_reason" in needs,
+                    "reason",
+                    t("attendance.leave_reason"),
+                    required="leave_reason" in needs,
                     value=person.leave_reason,
                 ),
                 Field(
-                    "approved_by", t("attendance.leave_approver"), required="approved_by" in needs,
+                    "approved_by",
+                    t("attendance.leave_approver"),
+                    required="approved_by" in needs,
                     value=person.approved_by,
                 ),
             ]
@@ -591,7 +603,9 @@ class AttendanceScreen(SectionScreen):
         if self.sheet is None:
             return
         session = self.sheet.session
-        name = f"{t('attendance.signin_file')}-{local_date(session.starts_at).isoformat()}-{session.title}.xlsx"
+        name = (
+            f"{t('attendance.signin_file')}-{local_date(session.starts_at).isoformat()}-{session.title}.xlsx"
+        )
         ctx = self.ctx
         ask_save_path(
             self,
@@ -607,7 +621,7 @@ class AttendanceScreen(SectionScreen):
         """Extra palette entries: the status keys are bindings already; offer the neighbours by name."""
         return []
 
-    @on(DataTable.RowSelected, "#att-table")
+    @on(LineTable.RowSelected, "#att-table")
     def _enter(self) -> None:
         """Enter on a row marks present, the most common case (when marks are offered at all)."""
         if self.check_action("mark", (AttendanceStatus.PRESENT.value,)):
