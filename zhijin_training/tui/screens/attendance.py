@@ -101,13 +101,7 @@ class AttendanceScreen(SectionScreen):
     DEFAULT_CSS = (Path(__file__).parent / "attendance.tcss").read_text(encoding="utf-8")
     KEYS: ClassVar = keys(
         *(
-            Key(
-                f"attendance.{spec.value}",
-                spec.key,
-                f"mark('{spec.value}')",
-                f"status.{spec.value}",
-                edits=True,
-            )
+            Key(f"attendance.{spec.value}", spec.key, f"mark('{spec.value}')", f"status.{spec.value}", edits=True)
             for spec in status_specs()
         ),
         # short words for the footer at 80 columns; the palette and F1 show the tooltip's longer wording
@@ -356,15 +350,11 @@ class AttendanceScreen(SectionScreen):
             needs = status_spec(status).needs  # the domain's rule decides what is required
             fields = [
                 Field(
-                    "reason",
-                    t("attendance.leave_reason"),
-                    required="leave_reason" in needs,
+                    "reason", t("attendance.leave_reason"), required="leave_reason" in needs,
                     value=person.leave_reason,
                 ),
                 Field(
-                    "approved_by",
-                    t("attendance.leave_approver"),
-                    required="approved_by" in needs,
+                    "approved_by", t("attendance.leave_approver"), required="approved_by" in needs,
                     value=person.approved_by,
                 ),
             ]
@@ -603,9 +593,7 @@ class AttendanceScreen(SectionScreen):
         if self.sheet is None:
             return
         session = self.sheet.session
-        name = (
-            f"{t('attendance.signin_file')}-{local_date(session.starts_at).isoformat()}-{session.title}.xlsx"
-        )
+        name = f"{t('attendance.signin_file')}-{local_date(session.starts_at).isoformat()}-{session.title}.xlsx"
         ctx = self.ctx
         ask_save_path(
             self,
