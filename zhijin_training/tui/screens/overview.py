@@ -147,11 +147,13 @@ class OverviewScreen(SectionScreen):
         if not self._loaded:
             self.query_one("#quarter", Static).update(Text(t("overview.loading_figures"), style="dim"))
         self.call_after_refresh(self._painted)
-        ctx = self.ctx
-        self.run_service(lambda: load_secondary(ctx), self._show_secondary, tag="secondary")
 
     def _painted(self) -> None:
+        """The sessions are on screen: now the figures. Asked for only after the paint, because their worker
+        imports SQLAlchemy and would hold the interpreter while the lists are being drawn."""
         self.first_data_shown = True
+        ctx = self.ctx
+        self.run_service(lambda: load_secondary(ctx), self._show_secondary, tag="secondary")
 
     def _show_secondary(self, more: SecondaryData) -> None:
         self._loaded = True
