@@ -149,6 +149,7 @@ class AttendanceScreen(SectionScreen):
         self._lock = threading.Lock()
         self._draining = False
         self._requested: int | None = None
+        self._binding_state = (False, False)  # (cancelled, not yet begun) the footer's keys were chosen for
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
@@ -216,7 +217,12 @@ class AttendanceScreen(SectionScreen):
             self.table.set_rows([self._row(p) for p in sheet.participants])
         self._show_session()
         self._show_counts()
-        self.refresh_bindings()  # what may be marked depends on the session (future, cancelled)
+        # what may be marked depends on the session (future, cancelled); the footer is rebuilt only when that
+        # changes (no sheet offers what a session under way offers)
+        state = (session.is_cancelled, session.starts_at > self.ctx.now())
+        if state != self._binding_state:
+            self._binding_state = state
+            self.refresh_bindings()
 
     def allows(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """A cancelled session offers no marks; one not yet begun only leave (v), which is known ahead."""
