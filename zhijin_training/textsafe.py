@@ -15,6 +15,8 @@ def printable(text: str | None) -> str:
     """
     if not text:
         return ""
+    if text.isprintable():  # the usual case, in C: no Cc/Cf character (nor a line break) to replace
+        return text
     out = []
     for ch in text:
         if ch == "\n":

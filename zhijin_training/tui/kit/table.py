@@ -64,6 +64,20 @@ def _as_col(spec: Col | tuple[str, str, int]) -> Col:
     return Col(key, label, width) if width > 0 else Col(key, label, 1, grow=max(1, -width))
 
 
+def fit_columns(specs: Sequence[Col], total: int, pad: int) -> dict[str, int]:
+    """Column key -> width in cells for a table `total` cells wide (`pad`: the cells around each value)."""
+    avail = max(total - 2, 20)  # leave room for the vertical scrollbar
+    cols = list(specs)
+    while len(cols) > 1 and sum(c.width + pad for c in cols) > avail:
+        optional = [c for c in cols if c.optional]
+        if not optional:
+            break
+        cols.remove(max(optional, key=lambda c: c.optional))
+    spare = max(avail - sum(c.width + pad for c in cols), 0)
+    shares = sum(c.grow for c in cols) or 1
+    return {c.key: c.width + (spare * c.grow) // shares for c in cols}
+
+
 class Table(DataTable[Text]):
     """A row-cursor table that fits its columns to its own width and keeps the cursor on re-layout."""
 
@@ -91,17 +105,7 @@ class Table(DataTable[Text]):
 
     # ------------------------------------------------------------ layout
     def _fit(self, total: int) -> dict[str, int]:
-        pad = 2 * self.cell_padding
-        avail = max(total - 2, 20)  # leave room for the vertical scrollbar
-        cols = list(self.specs)
-        while len(cols) > 1 and sum(c.width + pad for c in cols) > avail:
-            optional = [c for c in cols if c.optional]
-            if not optional:
-                break
-            cols.remove(max(optional, key=lambda c: c.optional))
-        spare = max(avail - sum(c.width + pad for c in cols), 0)
-        shares = sum(c.grow for c in cols) or 1
-        return {c.key: c.width + (spare * c.grow) // shares for c in cols}
+        return fit_columns(self.specs, total, 2 * self.cell_padding)
 
     def _label(self, spec: Col, width: int) -> Text:
         text = spec.label + self.marker.get(spec.key, "")

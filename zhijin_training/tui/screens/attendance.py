@@ -20,7 +20,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from zhijin_training.enums import status_spec, status_specs
 from zhijin_training.i18n import label, t
@@ -37,7 +37,8 @@ from zhijin_training.tui.base import SectionScreen
 from zhijin_training.tui.files import ask_save_path, default_path
 from zhijin_training.tui.kit.dialogs import Confirm, Field, FormDialog
 from zhijin_training.tui.kit.keymap import Key, keys
-from zhijin_training.tui.kit.table import Col, Row, Table
+from zhijin_training.tui.kit.lines import LineTable
+from zhijin_training.tui.kit.table import Col, Row
 from zhijin_training.tui.screens.ops_common import rate_text, short_status, status_cell
 from zhijin_training.tui.screens.session_picker import SessionPicker
 
@@ -148,12 +149,14 @@ class AttendanceScreen(SectionScreen):
         self._lock = threading.Lock()
         self._draining = False
         self._requested: int | None = None
+        self._binding_state = (False, False)  # (cancelled, not yet begun) the footer's keys were chosen for
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         yield Static("", id="att-session")
         yield Static("", id="att-counts")
-        yield Table(self._columns(False), id="att-table")
+        # a Line-API list: only the rows on screen are drawn, one row redrawn per mark (kit.lines)
+        yield LineTable(self._columns(False), id="att-table")
         yield from self.compose_bottom()
 
     @staticmethod
@@ -171,8 +174,8 @@ class AttendanceScreen(SectionScreen):
         return cols
 
     @property
-    def table(self) -> Table:
-        return self.query_one("#att-table", Table)
+    def table(self) -> LineTable:
+        return self.query_one("#att-table", LineTable)
 
     def on_mount(self) -> None:
         self.table.focus()
@@ -214,7 +217,12 @@ class AttendanceScreen(SectionScreen):
             self.table.set_rows([self._row(p) for p in sheet.participants])
         self._show_session()
         self._show_counts()
-        self.refresh_bindings()  # what may be marked depends on the session (future, cancelled)
+        # what may be marked depends on the session (future, cancelled); the footer is rebuilt only when that
+        # changes (no sheet offers what a session under way offers)
+        state = (session.is_cancelled, session.starts_at > self.ctx.now())
+        if state != self._binding_state:
+            self._binding_state = state
+            self.refresh_bindings()
 
     def allows(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """A cancelled session offers no marks; one not yet begun only leave (v), which is known ahead."""
@@ -607,7 +615,7 @@ class AttendanceScreen(SectionScreen):
         """Extra palette entries: the status keys are bindings already; offer the neighbours by name."""
         return []
 
-    @on(DataTable.RowSelected, "#att-table")
+    @on(LineTable.RowSelected, "#att-table")
     def _enter(self) -> None:
         """Enter on a row marks present, the most common case (when marks are offered at all)."""
         if self.check_action("mark", (AttendanceStatus.PRESENT.value,)):

@@ -41,27 +41,31 @@ class QuarterFigures:
 
 
 @dataclass(frozen=True)
-class OverviewData:
-    upcoming: list[SessionView]
-    awaiting: list[SessionView]
+class SecondaryData:
     figures: QuarterFigures | None
-    hours_behind: list[tuple[str, float]] | None = None  # 学时 behind target to date: name, by how much
+    hours_behind: list[tuple[str, float]] | None = None
 
 
-def load_overview(ctx: object) -> OverviewData:
-    """Runs in a worker: everything the overview shows, as plain views."""
-    from zhijin_training.services import schedule
+def load_sessions(ctx: object) -> tuple[list[SessionView], list[SessionView]]:
+    """Runs in a worker: the first panels. On SQLite without importing SQLAlchemy (services.first_look), so
+    the overview shows its sessions about as soon as the screen is up."""
+    from zhijin_training.services.context import Context
+    from zhijin_training.services.first_look import overview_sessions
+
+    assert isinstance(ctx, Context)
+    return overview_sessions(ctx)
+
+
+def load_secondary(ctx: object) -> SecondaryData:
+    """Runs in a worker after the first panels are shown: the quarter's rate and 学时 behind target."""
+    from zhijin_training.services import hours
     from zhijin_training.services.context import Context
 
     assert isinstance(ctx, Context)
-    upcoming = schedule.upcoming(ctx, days=14)
-    awaiting = schedule.awaiting_attendance(ctx, limit=20)
-    from zhijin_training.services import hours
-
     behind = [
         (r.name, r.behind_by) for r in hours.behind_target(ctx, local_date(ctx.now()).year) if r.behind_by
     ]
-    return OverviewData(upcoming, awaiting, _quarter_figures(ctx), behind)
+    return SecondaryData(_quarter_figures(ctx), behind)
 
 
 def _quarter_figures(ctx: object) -> QuarterFigures | None:
@@ -121,6 +125,7 @@ class OverviewScreen(SectionScreen):
         yield from self.compose_bottom()
 
     _loaded = False  # set once the first load has been shown
+    first_data_shown = False  # the first panels have been painted (the start-up benchmark waits for it)
 
     def on_mount(self) -> None:
         self.query_one("#upcoming", Table).focus()
@@ -133,10 +138,28 @@ class OverviewScreen(SectionScreen):
 
     def refresh_data(self) -> None:
         ctx = self.ctx
-        self.run_service(lambda: load_overview(ctx), self._show, tag="load")
+        # the sessions first; the slower figures are asked for once they are on screen
+        self.run_service(lambda: load_sessions(ctx), self._show_sessions, tag="load")
 
-    def _show(self, data: OverviewData) -> None:
+    def _show_sessions(self, sessions: tuple[list[SessionView], list[SessionView]]) -> None:
+        upcoming, awaiting = sessions
+        self._show_lists(upcoming, awaiting)
+        if not self._loaded:
+            self.query_one("#quarter", Static).update(Text(t("overview.loading_figures"), style="dim"))
+        self.call_after_refresh(self._painted)
+
+    def _painted(self) -> None:
+        """The sessions are on screen: now the figures. Asked for only after the paint, because their worker
+        imports SQLAlchemy and would hold the interpreter while the lists are being drawn."""
+        self.first_data_shown = True
+        ctx = self.ctx
+        self.run_service(lambda: load_secondary(ctx), self._show_secondary, tag="secondary")
+
+    def _show_secondary(self, more: SecondaryData) -> None:
         self._loaded = True
+        self.query_one("#quarter", Static).update(self._quarter_text(more.figures, more.hours_behind))
+
+    def _show_lists(self, upcoming: list[SessionView], awaiting: list[SessionView]) -> None:
         now = self.ctx.now()
         self.query_one("#upcoming", Table).set_rows(
             (
@@ -151,17 +174,16 @@ class OverviewScreen(SectionScreen):
                 ),
                 "strike" if s.is_cancelled else "",
             )
-            for s in data.upcoming
+            for s in upcoming
         )
         self.query_one("#awaiting", Table).set_rows(
             (
                 s.id,
                 (day_text(s.first_day), time_text(s), s.title, f"{s.recorded_count}/{s.participant_count}"),
             )
-            for s in data.awaiting
+            for s in awaiting
         )
-        self.query_one("#quarter", Static).update(self._quarter_text(data.figures, data.hours_behind))
-        self.set_status(t("overview.loaded", n=len(data.upcoming), m=len(data.awaiting)))
+        self.set_status(t("overview.loaded", n=len(upcoming), m=len(awaiting)))
 
     def _quarter_text(
         self, fig: QuarterFigures | None, behind: list[tuple[str, float]] | None = None
