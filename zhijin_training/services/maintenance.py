@@ -308,6 +308,7 @@ class HealthReport:
     receipt: str = ""
     outside: tuple[Any, ...] = ()  # audit.OutsideChange: rows changed outside the program
     is_sqlite: bool = True
+    tallies: tuple[Any, ...] = ()  # tallies.TallyDifference: maintained report figures that disagree with the rows
 
     @property
     def ok(self) -> bool:
@@ -318,6 +319,7 @@ class HealthReport:
             and not self.side_files
             and self.chain_broken_at is None
             and not self.outside
+            and not self.tallies
         )
 
 
@@ -350,10 +352,18 @@ def check(db: Database) -> HealthReport:
             "chain_broken_at": chain.first_broken,
             "receipt": chain.receipt if chain.ok else "",
             "outside": tuple(audit.replay_check(ctx)),
+            "tallies": _tally_differences(db),
         }
     return HealthReport(
         integrity, revision, head, permission_warning(db), side_file_problems(db), is_sqlite=db.is_sqlite, **extra
     )
+
+
+def _tally_differences(db: Database) -> tuple[Any, ...]:
+    from zhijin_training.services import tallies
+
+    with db.read() as s:
+        return tuple(tallies.differences(s))
 
 
 def side_file_problems(db: Database) -> tuple[str, ...]:

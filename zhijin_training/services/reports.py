@@ -34,6 +34,7 @@ from zhijin_training.models import (
     TrainingSession,
     Unit,
 )
+from zhijin_training.services import tallies
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import EndBeforeStart, NotFoundError, ValidationError
 from zhijin_training.services.rates import Counts, count_columns, counts_from_row, notice_values
@@ -278,7 +279,10 @@ def _cadre_rows(
     kind: str | None = None,
     search: str | None = None,
     unit_kind: str | None = None,
+    use_tallies: bool = True,  # False: from the raw rows (tests compare the two; `kind` always does)
 ) -> list[CadreRow]:
+    if use_tallies and kind is None and start is not None and end is not None:
+        return _cadre_rows_tallied(s, now, start, end, unit_id=unit_id, search=search, unit_kind=unit_kind)
     shown_unit = aliased(Unit)  # the unit displayed on the row
     at_time = aliased(Unit)  # the unit held on the session's day
     unit_key = col(Participant.unit_id) if unit_id is not None else col(Cadre.unit_id)
@@ -344,6 +348,86 @@ def _cadre_rows(
     return [replace(r, elsewhere=elsewhere[r.cadre_id]) if r.cadre_id in elsewhere else r for r in rows]
 
 
+def _cadre_rows_tallied(
+    s: Session,
+    now: datetime,
+    start: date,
+    end: date,
+    *,
+    unit_id: int | None,
+    search: str | None,
+    unit_kind: str | None,
+) -> list[CadreRow]:
+    """`_cadre_rows` from the maintained tallies: the figures per cadre, then the cadres' names in roster order."""
+    figures = tallies.counts(s, now, start, end, by="cadre", unit_id=unit_id, unit_kind=unit_kind)
+    if not figures:
+        return []
+    shown_unit = aliased(Unit)
+    unit_key = sa.literal(unit_id) if unit_id is not None else col(Cadre.unit_id)
+    stmt = (
+        select(Cadre.id, Cadre.name, Cadre.ref, shown_unit.id, shown_unit.name, Cadre.post_title, Cadre.role)
+        .select_from(Cadre)
+        .join(shown_unit, unit_key == shown_unit.id, isouter=True)
+    )
+    for word in (search or "").split():
+        like = like_pattern(word)
+        stmt = stmt.where(
+            sa.or_(
+                col(Cadre.name).like(like, escape="\\"),
+                shown_unit.name.like(like, escape="\\"),
+                col(Cadre.post_title).like(like, escape="\\"),
+                col(Cadre.ref).like(like, escape="\\"),
+            )
+        )
+    stmt = stmt.order_by(sa.nulls_last(shown_unit.kind.desc()), shown_unit.sort_order, _ROLE_ORDER, Cadre.id)
+    rows = [
+        CadreRow(
+            cadre_id=r[0],
+            name=r[1],
+            ref=r[2],
+            unit_id=r[3],
+            unit_name=r[4] or NO_UNIT,
+            post_title=r[5],
+            role=r[6],
+            counts=figures[r[0]],
+        )
+        for r in s.exec(stmt).all()
+        if r[0] in figures
+    ]
+    if unit_id is not None or not rows:
+        return rows
+    held = tallies.counts(s, now, start, end, by="cadre_unit", unit_kind=unit_kind, begun_only=False)
+    shown = {r.cadre_id: r.unit_id for r in rows}
+    away: dict[int, list[int | None]] = {}
+    for cadre_id, held_unit in held:
+        if cadre_id in shown and held_unit != shown[cadre_id]:
+            away.setdefault(cadre_id, []).append(held_unit)
+    names = dict(s.exec(select(Unit.id, Unit.name)).all())
+    elsewhere: dict[int, tuple[tuple[str, int], ...]] = {}
+    # several units are listed in the order of their first session: the tally of years tells it unless two
+    # began in the same year (or the period is not whole years); then the raw rows of those few cadres do
+    first = tallies.first_years(
+        s, start, end, [c for c, units in away.items() if len(units) > 1], unit_kind=unit_kind
+    )
+    tied: set[int] = set()
+    for cadre_id, units in away.items():
+        if len(units) > 1:
+            years = [first.get((cadre_id, u)) for u in units] if first is not None else [None]
+            if None in years or len(set(years)) < len(years):
+                tied.add(cadre_id)
+                continue
+            units.sort(key=lambda u: first[(cadre_id, u)] if first else 0)
+        listed = []
+        for unit in units:
+            there = held[(cadre_id, unit)]
+            listed.append(((names.get(unit) if unit else None) or NO_UNIT, there.expected + there.not_taken))
+        elsewhere[cadre_id] = tuple(listed)  # expected + not taken: every session held there
+    several = [r for r in rows if r.cadre_id in tied]
+    if several:
+        elsewhere.update(_units_elsewhere(s, several, start, end, kind=None, unit_kind=unit_kind))
+    return [replace(r, elsewhere=elsewhere[r.cadre_id]) if r.cadre_id in elsewhere else r for r in rows]
+
+
 def _units_elsewhere(
     s: Session,
     rows: Sequence[CadreRow],
@@ -394,16 +478,25 @@ def attendance_by_unit(
 
 
 def _unit_rows(
-    s: Session, now: datetime, start: date | None, end: date | None, *, unit_kind: str | None = None
+    s: Session,
+    now: datetime,
+    start: date | None,
+    end: date | None,
+    *,
+    unit_kind: str | None = None,
+    use_tallies: bool = True,
 ) -> list[UnitRow]:
-    stmt = (
-        select(col(Participant.unit_id), *count_columns(col(Participant.status), now))
-        .select_from(Participant)
-        .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
-        .where(*_in_period(start, end))
-        .group_by(col(Participant.unit_id))
-    )
-    figures = {r[0]: counts_from_row(r[1:]) for r in s.exec(stmt).all()}
+    if use_tallies and start is not None and end is not None:
+        figures = tallies.counts(s, now, start, end, by="unit")
+    else:
+        stmt = (
+            select(col(Participant.unit_id), *count_columns(col(Participant.status), now))
+            .select_from(Participant)
+            .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
+            .where(*_in_period(start, end))
+            .group_by(col(Participant.unit_id))
+        )
+        figures = {r[0]: counts_from_row(r[1:]) for r in s.exec(stmt).all()}
     units_stmt = select(Unit)
     if unit_kind:
         units_stmt = units_stmt.where(Unit.kind == unit_kind)
@@ -485,14 +578,7 @@ def quarter_figures(
     limit = review_threshold(ctx)
     now = ctx.now()
     with ctx.db.read() as s:
-        total = counts_from_row(
-            s.exec(
-                select(*count_columns(col(Participant.status), now))
-                .select_from(Participant)
-                .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
-                .where(*_in_period(start, end))
-            ).one()
-        )
+        total = tallies.counts(s, now, start, end, by="total").get(None, Counts())
         below = _below(s, now, start, end, limit, unit_kind)
     return QuarterFigures(quarter_label(quarter), total, limit, below)
 
