@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -359,7 +359,8 @@ def _cadre_rows_tallied(
     unit_kind: str | None,
 ) -> list[CadreRow]:
     """`_cadre_rows` from the maintained tallies: the figures per cadre, then the cadres' names in roster order."""
-    figures = tallies.counts(s, now, start, end, by="cadre", unit_id=unit_id, unit_kind=unit_kind)
+    tallied = tallies.cadre_figures(s, now, start, end, unit_id=unit_id, unit_kind=unit_kind)
+    figures = tallied.counts
     if not figures:
         return []
     shown_unit = aliased(Unit)
@@ -396,36 +397,80 @@ def _cadre_rows_tallied(
     ]
     if unit_id is not None or not rows:
         return rows
-    held = tallies.counts(s, now, start, end, by="cadre_unit", unit_kind=unit_kind, begun_only=False)
     shown = {r.cadre_id: r.unit_id for r in rows}
     away: dict[int, list[int | None]] = {}
-    for cadre_id, held_unit in held:
+    for cadre_id, held_unit in tallied.sessions:
         if cadre_id in shown and held_unit != shown[cadre_id]:
             away.setdefault(cadre_id, []).append(held_unit)
     names = dict(s.exec(select(Unit.id, Unit.name)).all())
     elsewhere: dict[int, tuple[tuple[str, int], ...]] = {}
-    # several units are listed in the order of their first session: the tally of years tells it unless two
-    # began in the same year (or the period is not whole years); then the raw rows of those few cadres do
-    first = tallies.first_years(
-        s, start, end, [c for c, units in away.items() if len(units) > 1], unit_kind=unit_kind
-    )
+    # several units are listed in the order of their first session: the tallies tell it unless two began in
+    # the same tally period (or the period has edges); then the raw rows of those few cadres do
     tied: set[int] = set()
+    exact = _first_sessions(s, tallied, away, unit_kind) if tallied.first_known else {}
     for cadre_id, units in away.items():
         if len(units) > 1:
-            years = [first.get((cadre_id, u)) for u in units] if first is not None else [None]
-            if None in years or len(set(years)) < len(years):
+            if not tallied.first_known:
                 tied.add(cadre_id)
                 continue
-            units.sort(key=lambda u: first[(cadre_id, u)] if first else 0)
-        listed = []
-        for unit in units:
-            there = held[(cadre_id, unit)]
-            listed.append(((names.get(unit) if unit else None) or NO_UNIT, there.expected + there.not_taken))
-        elsewhere[cadre_id] = tuple(listed)  # expected + not taken: every session held there
+            units.sort(key=lambda u, c=cadre_id: (tallied.first[(c, u)], exact.get((c, u), _NEVER)))
+        elsewhere[cadre_id] = tuple(
+            (((names.get(u) if u else None) or NO_UNIT), tallied.sessions[(cadre_id, u)]) for u in units
+        )
     several = [r for r in rows if r.cadre_id in tied]
     if several:
         elsewhere.update(_units_elsewhere(s, several, start, end, kind=None, unit_kind=unit_kind))
     return [replace(r, elsewhere=elsewhere[r.cadre_id]) if r.cadre_id in elsewhere else r for r in rows]
+
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+def _first_sessions(
+    s: Session,
+    tallied: tallies.CadreFigures,
+    away: dict[int, list[int | None]],
+    unit_kind: str | None,
+) -> dict[tuple[int, int | None], datetime]:
+    """The first session's start for the (cadre, unit)s whose first tally period is shared by another unit of
+    the same cadre: read from the raw rows of that period's year only, for these few."""
+    tied_years: dict[int, set[int]] = {}
+    for cadre_id, units in away.items():
+        if len(units) > 1:
+            firsts = [tallied.first[(cadre_id, u)] for u in units]
+            for day in {d for d in firsts if firsts.count(d) > 1}:
+                tied_years.setdefault(day.year, set()).add(cadre_id)
+    out: dict[tuple[int, int | None], datetime] = {}
+    for year, cadres in tied_years.items():
+        ids = sorted(cadres)
+        for i in range(0, len(ids), 500):
+            stmt = (
+                select(
+                    Participant.cadre_id,
+                    col(Participant.unit_id),
+                    sa.func.min(col(TrainingSession.starts_at)),
+                )
+                .select_from(Participant)
+                .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
+                .where(
+                    *_in_period(date(year, 1, 1), date(year, 12, 31)),
+                    col(Participant.cadre_id).in_(ids[i : i + 500]),
+                )
+                .group_by(col(Participant.cadre_id), col(Participant.unit_id))
+            )
+            if unit_kind:
+                stmt = stmt.join(Unit, col(Participant.unit_id) == Unit.id).where(Unit.kind == unit_kind)
+            for cadre_id, unit, first in s.exec(stmt).all():
+                if tallied.first.get((cadre_id, unit), date.min).year == year:
+                    out[(cadre_id, unit)] = _aware(first)
+    return out
+
+
+def _aware(value: datetime | str) -> datetime:
+    """min() over a UTC column comes back without the column's type on SQLite: a string or a naive datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _units_elsewhere(

@@ -108,6 +108,72 @@ def counts(
     `count_columns` over the raw rows of [start, end] would give. `unit_id` / `unit_kind` limit to sessions
     held while in that unit / a unit of that kind. `begun_only=False` counts as not taken the participants of
     sessions still to come too (expected + not_taken is then every participant)."""
+    sums = _sums(s, now, start, end, by=by, unit_id=unit_id, unit_kind=unit_kind, begun_only=begun_only)
+    return {key: _from_values(values) for key, values in sums.items()}
+
+
+@dataclass(frozen=True)
+class CadreFigures:
+    """What the per-cadre report needs, from one pass over the tallies."""
+
+    counts: dict[int, Counts]  # per cadre
+    sessions: dict[tuple[int, int | None], int]  # per (cadre, unit held): every participation, taken or not
+    first: dict[tuple[int, int | None], date]  # the start of the first tally period with a session there
+    first_known: bool  # False when the period has edges read from raw rows: `first` is then empty
+
+
+def cadre_figures(
+    s: Session, now: datetime, start: date, end: date, *, unit_id: int | None, unit_kind: str | None
+) -> CadreFigures:
+    firsts: dict[Any, date] = {}
+    futures: dict[Any, int] = {}
+    sums = _sums(
+        s,
+        now,
+        start,
+        end,
+        by="cadre_unit",
+        unit_id=unit_id,
+        unit_kind=unit_kind,
+        firsts=firsts,
+        futures=futures,
+    )
+    per_cadre: dict[int, list[int]] = {}
+    sessions: dict[tuple[int, int | None], int] = {}
+    last = len(TALLY_COLUMNS) - 1
+    for (cadre, unit), values in sums.items():
+        into = per_cadre.get(cadre)
+        if into is None:
+            per_cadre[cadre] = list(values)
+        else:
+            for i, v in enumerate(values):
+                into[i] += v
+        sessions[(cadre, unit)] = values[0] + values[last] + futures.get((cadre, unit), 0)
+    known = not spans(start, end).edges
+    return CadreFigures(
+        {c: _from_values(v) for c, v in per_cadre.items()}, sessions, firsts if known else {}, known
+    )
+
+
+def _period_start(table: sa.Table, period: int) -> date:
+    if table is YEARS:
+        return date(period, 1, 1)
+    return date(period // 10, 3 * (period % 10 - 1) + 1, 1)
+
+
+def _sums(
+    s: Session,
+    now: datetime,
+    start: date,
+    end: date,
+    *,
+    by: By,
+    unit_id: int | None = None,
+    unit_kind: str | None = None,
+    begun_only: bool = True,
+    firsts: dict[Any, date] | None = None,
+    futures: dict[Any, int] | None = None,
+) -> dict[Any, list[int]]:
     if set(status_values()) != set(TALLY_STATUSES):
         raise RuntimeError("tallies: the attendance statuses changed; a migration must add their columns")
     span = spans(start, end)
@@ -140,9 +206,10 @@ def counts(
             continue
         c = table.c
         group = keyed(c.cadre_id, c.unit_key)
-        stmt = sa.select(*group, *(sa.func.sum(getattr(c, n)) for n in TALLY_COLUMNS)).where(
-            c.period.in_(periods)
-        )
+        figures = [sa.func.sum(getattr(c, n)) for n in TALLY_COLUMNS]
+        if firsts is not None:  # the first period with someone there (rows subtracted to zero are empty)
+            figures.append(sa.func.min(sa.case(((c.expected + c.untaken) > 0, c.period), else_=None)))
+        stmt = sa.select(*group, *figures).where(c.period.in_(periods))
         if group:
             stmt = stmt.group_by(*group)
         if unit_id is not None:
@@ -151,6 +218,11 @@ def counts(
             stmt = stmt.join(Unit, col(Unit.id) == c.unit_key).where(Unit.kind == unit_kind)
         for row in s.execute(stmt).all():
             key, values = key_of(row)
+            if firsts is not None:
+                values, first = values[:-1], values[-1]
+                if first is not None:
+                    day = _period_start(table, int(first))
+                    firsts[key] = min(firsts.get(key, day), day)
             if any(values):  # rows subtracted back to zero: nobody there
                 add(key, values)
 
@@ -196,30 +268,9 @@ def counts(
             key, (n,) = key_of(row)
             if key in sums:
                 sums[key][width - 1] -= int(n)
-    return {key: _from_values(values) for key, values in sums.items()}
-
-
-def first_years(
-    s: Session, start: date, end: date, cadre_ids: Sequence[int], *, unit_kind: str | None = None
-) -> dict[tuple[int, int | None], int] | None:
-    """The first year each cadre had a session in each unit, when [start, end] is whole years (else None)."""
-    span = spans(start, end)
-    if span.quarters or span.edges or not span.years:
-        return None
-    c = YEARS.c
-    out: dict[tuple[int, int | None], int] = {}
-    ids = list(cadre_ids)
-    for i in range(0, len(ids), 500):
-        stmt = (
-            sa.select(c.cadre_id, c.unit_key, sa.func.min(c.period))
-            .where(c.period.in_(span.years), c.cadre_id.in_(ids[i : i + 500]), (c.expected + c.untaken) > 0)
-            .group_by(c.cadre_id, c.unit_key)
-        )
-        if unit_kind:
-            stmt = stmt.join(Unit, col(Unit.id) == c.unit_key).where(Unit.kind == unit_kind)
-        for cadre, unit, year in s.execute(stmt).all():
-            out[(int(cadre), int(unit) or None)] = int(year)
-    return out
+                if futures is not None:
+                    futures[key] = int(n)
+    return sums
 
 
 # ---------------------------------------------------------------- check
