@@ -162,3 +162,21 @@ def test_migration_backfills_existing_rows(ctx: Context, office: dict) -> None:
     with ctx.db.read() as s:
         assert {t: tallies.stored_rows(s, t) for t in tallies.TALLY_TABLES} == before
         assert before["tally_quarter"]
+
+
+def test_check_and_rebuild_agree_with_the_triggers_within_one_quarter(ctx: Context) -> None:
+    """January and February are one quarter: the check's own sums must land on one row (integer quarters)."""
+    cadre = secretaries(ctx, 1)[0]
+    programme = lecture(ctx)
+    for day in (date(2026, 1, 10), date(2026, 2, 10), date(2026, 3, 10)):
+        sid = session_on(ctx, programme.id, day).id
+        participants.change_participants(ctx, sid, add=[cadre.id], force=True)
+        attendance.mark(ctx, sid, cadre.id, _mark("present"), force=True)
+    with ctx.db.read() as s:
+        kept = {t: tallies.stored_rows(s, t) for t in tallies.TALLY_TABLES}
+        assert tallies.differences(s) == []
+    assert kept["tally_quarter"][(20261, cadre.id, cadre.unit_id)][1] == 3  # present, all three in 2026Q1
+    with ctx.db.write() as s:
+        tallies.rebuild(s)
+    with ctx.db.read() as s:
+        assert {t: tallies.stored_rows(s, t) for t in tallies.TALLY_TABLES} == kept

@@ -32,11 +32,17 @@ class TallyQuarter(_TallyColumns, table=True):
     """period = year × 10 + quarter (local, the day the session starts)."""
 
     __tablename__ = "tally_quarter"
-    __table_args__ = (sa.PrimaryKeyConstraint("period", "cadre_id", "unit_key", name="pk_tally_quarter"),)
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("period", "cadre_id", "unit_key", name="pk_tally_quarter"),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class TallyYear(_TallyColumns, table=True):
     """period = the local year the session starts in."""
 
     __tablename__ = "tally_year"
-    __table_args__ = (sa.PrimaryKeyConstraint("period", "cadre_id", "unit_key", name="pk_tally_year"),)
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("period", "cadre_id", "unit_key", name="pk_tally_year"),
+        {"sqlite_with_rowid": False},
+    )

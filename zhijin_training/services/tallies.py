@@ -296,7 +296,7 @@ def _period_expr(dialect: str, table: str, starts: Any) -> Any:
     if table == "tally_year":
         return year
     month = sa.cast(sa.func.strftime("%m", starts, "+8 hours"), sa.Integer)
-    return year * 10 + (month + 2) / 3
+    return year * 10 + (month + 2) // 3  # floor division: SQLAlchemy makes "/" a true division
 
 
 def _actual_stmt(s: Session, table: str) -> Any:

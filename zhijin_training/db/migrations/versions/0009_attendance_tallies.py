@@ -188,6 +188,8 @@ def upgrade() -> None:
             sa.Column("unit_key", sa.Integer(), nullable=False),
             *(sa.Column(c, sa.Integer(), nullable=False, server_default="0") for c in COLUMNS),
             sa.PrimaryKeyConstraint("period", "cadre_id", "unit_key", name=f"pk_{table}"),
+            # SQLite: rows stored in key order, so a report reads one period's rows in one sweep
+            sqlite_with_rowid=False,
         )
         op.execute(backfill_sql(dialect, table))
     for sql in create_triggers_sql(dialect):
