@@ -413,7 +413,9 @@ def _cadre_rows_tallied(
             if not tallied.first_known:
                 tied.add(cadre_id)
                 continue
-            units.sort(key=lambda u, c=cadre_id: (tallied.first[(c, u)], exact.get((c, u), _NEVER)))
+            units.sort(
+                key=lambda u, c=cadre_id: (tallied.first[(c, u)], *exact.get((c, u), (date.min, _NEVER)))
+            )
         elsewhere[cadre_id] = tuple(
             (((names.get(u) if u else None) or NO_UNIT), tallied.sessions[(cadre_id, u)]) for u in units
         )
@@ -431,18 +433,31 @@ def _first_sessions(
     tallied: tallies.CadreFigures,
     away: dict[int, list[int | None]],
     unit_kind: str | None,
-) -> dict[tuple[int, int | None], datetime]:
-    """The first session's start for the (cadre, unit)s whose first tally period is shared by another unit of
-    the same cadre: read from the raw rows of that period's year only, for these few."""
-    tied_years: dict[int, set[int]] = {}
+) -> dict[tuple[int, int | None], tuple[date, datetime]]:
+    """A finer key than the first tally period, for the (cadre, unit)s whose first period another unit of the
+    same cadre shares: the first quarter (from tally_quarter, that year only), then — still tied — the first
+    session's start (raw rows of that quarter, for these few)."""
+    tied: dict[int, set[int]] = {}  # year -> cadres with two units first seen in it
     for cadre_id, units in away.items():
         if len(units) > 1:
             firsts = [tallied.first[(cadre_id, u)] for u in units]
             for day in {d for d in firsts if firsts.count(d) > 1}:
-                tied_years.setdefault(day.year, set()).add(cadre_id)
-    out: dict[tuple[int, int | None], datetime] = {}
-    for year, cadres in tied_years.items():
+                tied.setdefault(day.year, set()).add(cadre_id)
+    out: dict[tuple[int, int | None], tuple[date, datetime]] = {}
+    for year, cadres in tied.items():
+        for (cadre_id, unit), quarter in tallies.first_quarters(
+            s, year, sorted(cadres), unit_kind=unit_kind
+        ).items():
+            if (cadre_id, unit) in tallied.first and tallied.first[(cadre_id, unit)].year == year:
+                out[(cadre_id, unit)] = (quarter, _NEVER)
+    tied_quarters: dict[date, set[int]] = {}
+    for cadre_id, units in away.items():
+        keys = [out[(cadre_id, u)][0] for u in units if (cadre_id, u) in out]
+        for quarter in {q for q in keys if keys.count(q) > 1}:
+            tied_quarters.setdefault(quarter, set()).add(cadre_id)
+    for quarter, cadres in tied_quarters.items():
         ids = sorted(cadres)
+        last = date(quarter.year + (quarter.month == 10), (quarter.month + 2) % 12 + 1, 1) - timedelta(days=1)
         for i in range(0, len(ids), 500):
             stmt = (
                 select(
@@ -452,17 +467,14 @@ def _first_sessions(
                 )
                 .select_from(Participant)
                 .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
-                .where(
-                    *_in_period(date(year, 1, 1), date(year, 12, 31)),
-                    col(Participant.cadre_id).in_(ids[i : i + 500]),
-                )
+                .where(*_in_period(quarter, last), col(Participant.cadre_id).in_(ids[i : i + 500]))
                 .group_by(col(Participant.cadre_id), col(Participant.unit_id))
             )
             if unit_kind:
                 stmt = stmt.join(Unit, col(Participant.unit_id) == Unit.id).where(Unit.kind == unit_kind)
             for cadre_id, unit, first in s.exec(stmt).all():
-                if tallied.first.get((cadre_id, unit), date.min).year == year:
-                    out[(cadre_id, unit)] = _aware(first)
+                if out.get((cadre_id, unit), (None,))[0] == quarter:
+                    out[(cadre_id, unit)] = (quarter, _aware(first))
     return out
 
 

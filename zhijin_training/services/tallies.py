@@ -155,6 +155,30 @@ def cadre_figures(
     )
 
 
+def first_quarters(
+    s: Session, year: int, cadre_ids: Sequence[int], *, unit_kind: str | None = None
+) -> dict[tuple[int, int | None], date]:
+    """The first quarter of `year` in which each cadre had a session in each unit (its first day)."""
+    c = QUARTERS.c
+    out: dict[tuple[int, int | None], date] = {}
+    ids = list(cadre_ids)
+    for i in range(0, len(ids), 500):
+        stmt = (
+            sa.select(c.cadre_id, c.unit_key, sa.func.min(c.period))
+            .where(
+                c.period.in_([year * 10 + q for q in (1, 2, 3, 4)]),
+                c.cadre_id.in_(ids[i : i + 500]),
+                (c.expected + c.untaken) > 0,
+            )
+            .group_by(c.cadre_id, c.unit_key)
+        )
+        if unit_kind:
+            stmt = stmt.join(Unit, col(Unit.id) == c.unit_key).where(Unit.kind == unit_kind)
+        for cadre, unit, period in s.execute(stmt).all():
+            out[(int(cadre), int(unit) or None)] = _period_start(QUARTERS, int(period))
+    return out
+
+
 def _period_start(table: sa.Table, period: int) -> date:
     if table is YEARS:
         return date(period, 1, 1)
