@@ -308,7 +308,8 @@ class HealthReport:
     receipt: str = ""
     outside: tuple[Any, ...] = ()  # audit.OutsideChange: rows changed outside the program
     is_sqlite: bool = True
-    tallies: tuple[Any, ...] = ()  # tallies.TallyDifference: maintained report figures that disagree with the rows
+    # tallies.TallyDifference: maintained report figures that disagree with the raw rows
+    tallies: tuple[Any, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -281,7 +281,7 @@ def _cadre_rows(
     unit_kind: str | None = None,
     use_tallies: bool = True,  # False: from the raw rows (tests compare the two; `kind` always does)
 ) -> list[CadreRow]:
-    if use_tallies and kind is None and start is not None and end is not None:
+    if use_tallies and kind is None and start is not None and end is not None and tallies.usable():
         return _cadre_rows_tallied(s, now, start, end, unit_id=unit_id, search=search, unit_kind=unit_kind)
     shown_unit = aliased(Unit)  # the unit displayed on the row
     at_time = aliased(Unit)  # the unit held on the session's day
@@ -543,7 +543,7 @@ def _unit_rows(
     unit_kind: str | None = None,
     use_tallies: bool = True,
 ) -> list[UnitRow]:
-    if use_tallies and start is not None and end is not None:
+    if use_tallies and start is not None and end is not None and tallies.usable():
         figures = tallies.counts(s, now, start, end, by="unit")
     else:
         stmt = (
@@ -635,7 +635,17 @@ def quarter_figures(
     limit = review_threshold(ctx)
     now = ctx.now()
     with ctx.db.read() as s:
-        total = tallies.counts(s, now, start, end, by="total").get(None, Counts())
+        if tallies.usable():
+            total = tallies.counts(s, now, start, end, by="total").get(None, Counts())
+        else:
+            total = counts_from_row(
+                s.exec(
+                    select(*count_columns(col(Participant.status), now))
+                    .select_from(Participant)
+                    .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
+                    .where(*_in_period(start, end))
+                ).one()
+            )
         below = _below(s, now, start, end, limit, unit_kind)
     return QuarterFigures(quarter_label(quarter), total, limit, below)
 
