@@ -115,12 +115,29 @@ def _migrated(path: Path) -> None:
 
 
 def _drop_indexes(con: sqlite3.Connection) -> list[str]:
+    """Drops the indexes and the tally triggers (migration 0009) for the bulk load; returns the SQL that puts
+    them back. The tallies are rebuilt from the loaded rows before the triggers return."""
     rows = con.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL"
+        " AND (type = 'index' OR (type = 'trigger' AND name LIKE '%tally%'))"
     ).fetchall()
-    for name, _sql in rows:
-        con.execute(f'DROP INDEX "{name}"')
-    return [sql for _name, sql in rows]
+    for kind, name, _sql in rows:
+        con.execute(f'DROP {kind.upper()} "{name}"')
+    return [sql for kind, _name, sql in rows if kind == "index"] + [
+        sql for kind, _name, sql in rows if kind == "trigger"
+    ]
+
+
+def _rebuild_tallies(path: Path) -> None:
+    from zhijin_training.db.engine import Database
+    from zhijin_training.services import tallies
+
+    db = Database(f"sqlite:///{path}")
+    try:
+        with db.write() as s:
+            tallies.rebuild(s)
+    finally:
+        db.dispose()
 
 
 # ---------------------------------------------------------------- people and posts
@@ -556,7 +573,15 @@ def generate(size: Size, path: Path | None = None, *, seed: int = 2012, quiet: b
         con.execute("INSERT OR REPLACE INTO app_setting (key, value) VALUES (?, ?)", (key, value))
     con.execute("COMMIT")
     for sql in index_sql:
+        if sql.lstrip().upper().startswith("CREATE TRIGGER"):
+            continue
         con.execute(sql)
+    con.close()
+    _rebuild_tallies(tmp)
+    con = sqlite3.connect(tmp, isolation_level=None)
+    for sql in index_sql:
+        if sql.lstrip().upper().startswith("CREATE TRIGGER"):
+            con.execute(sql)
     # no ANALYZE: the app never runs it, so real databases have no planner statistics either
     # the per-cadre figures follow today's secretary with the longest record
     long_cadre = con.execute(

@@ -97,8 +97,17 @@ def status_specs() -> tuple[StatusSpec, ...]:
     return STATUS_SPECS
 
 
+_VALUES: list[tuple[tuple[StatusSpec, ...], tuple[str, ...]]] = []  # (the table, its values), last one read
+
+
 def status_values() -> tuple[str, ...]:
-    return tuple(spec.value for spec in status_specs())
+    # every Counts asks: remember the values of the table last seen (the same object unless monkeypatched)
+    specs = status_specs()
+    if _VALUES and _VALUES[0][0] is specs:
+        return _VALUES[0][1]
+    values = tuple(spec.value for spec in specs)
+    _VALUES[:] = [(specs, values)]
+    return values
 
 
 def status_spec(value: str) -> StatusSpec:

@@ -145,6 +145,17 @@ def check(
         say(t(f"trust.outside.{change.kind}", table=change.table, id=change.row_id, fields=", ".join(change.fields)))
     if len(report.outside) > 50:
         say(t("trust.outside.more", n=len(report.outside) - 50))
+    for d in report.tallies:
+        say(
+            t(
+                "tallies.differs", table=d.table, period=d.period, cadre=d.cadre_id, unit=d.unit_key,
+                column=d.column, stored=d.stored, actual=d.actual,
+            )
+        )
+    if len(report.tallies) >= 20:
+        say(t("tallies.more", n=len(report.tallies)))
+    elif report.revision == report.head and report.integrity == "ok":
+        say(t("tallies.ok"))
     if report.is_sqlite:
         say(t("trust.sqlite_note"))
     failed = not report.ok

@@ -333,6 +333,8 @@ class HealthReport:
     receipt: str = ""
     outside: tuple[Any, ...] = ()  # audit.OutsideChange: rows changed outside the program
     is_sqlite: bool = True
+    # tallies.TallyDifference: maintained report figures that disagree with the raw rows
+    tallies: tuple[Any, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -343,6 +345,7 @@ class HealthReport:
             and not self.side_files
             and self.chain_broken_at is None
             and not self.outside
+            and not self.tallies
         )
 
 
@@ -375,10 +378,18 @@ def check(db: Database) -> HealthReport:
             "chain_broken_at": chain.first_broken,
             "receipt": chain.receipt if chain.ok else "",
             "outside": tuple(audit.replay_check(ctx)),
+            "tallies": _tally_differences(db),
         }
     return HealthReport(
         integrity, revision, head, permission_warning(db), side_file_problems(db), is_sqlite=db.is_sqlite, **extra
     )
+
+
+def _tally_differences(db: Database) -> tuple[Any, ...]:
+    from zhijin_training.services import tallies
+
+    with db.read() as s:
+        return tuple(tallies.differences(s))
 
 
 def side_file_problems(db: Database) -> tuple[str, ...]:

@@ -18,20 +18,33 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from zhijin_training.enums import status_specs, status_values, statuses_where
+from zhijin_training.enums import StatusSpec, status_specs, status_values, statuses_where
+
+_WHERE: dict[str, tuple[tuple[StatusSpec, ...], tuple[str, ...]]] = {}
+
+
+def _values_where(flag: str) -> tuple[str, ...]:
+    """Values of the statuses with `flag`, remembered for the status table last seen (every rate asks)."""
+    specs = status_specs()
+    known = _WHERE.get(flag)
+    if known is not None and known[0] is specs:
+        return known[1]
+    values = tuple(spec.value for spec in statuses_where(**{flag: True}))
+    _WHERE[flag] = (specs, values)
+    return values
 
 
 def attended_values() -> tuple[str, ...]:
-    return tuple(spec.value for spec in statuses_where(attended=True))
+    return _values_where("attended")
 
 
 def excused_values() -> tuple[str, ...]:
-    return tuple(spec.value for spec in statuses_where(excused=True))
+    return _values_where("excused")
 
 
 def notice_values() -> tuple[str, ...]:
     """Unexcused absences: the statuses listed in an absence notice (通报)."""
-    return tuple(spec.value for spec in statuses_where(in_notice=True))
+    return _values_where("in_notice")
 
 
 class Counts:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -34,6 +34,7 @@ from zhijin_training.models import (
     TrainingSession,
     Unit,
 )
+from zhijin_training.services import tallies
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import EndBeforeStart, NotFoundError, ValidationError
 from zhijin_training.services.rates import Counts, count_columns, counts_from_row, notice_values
@@ -278,7 +279,10 @@ def _cadre_rows(
     kind: str | None = None,
     search: str | None = None,
     unit_kind: str | None = None,
+    use_tallies: bool = True,  # False: from the raw rows (tests compare the two; `kind` always does)
 ) -> list[CadreRow]:
+    if use_tallies and kind is None and start is not None and end is not None and tallies.usable():
+        return _cadre_rows_tallied(s, now, start, end, unit_id=unit_id, search=search, unit_kind=unit_kind)
     shown_unit = aliased(Unit)  # the unit displayed on the row
     at_time = aliased(Unit)  # the unit held on the session's day
     unit_key = col(Participant.unit_id) if unit_id is not None else col(Cadre.unit_id)
@@ -344,6 +348,143 @@ def _cadre_rows(
     return [replace(r, elsewhere=elsewhere[r.cadre_id]) if r.cadre_id in elsewhere else r for r in rows]
 
 
+def _cadre_rows_tallied(
+    s: Session,
+    now: datetime,
+    start: date,
+    end: date,
+    *,
+    unit_id: int | None,
+    search: str | None,
+    unit_kind: str | None,
+) -> list[CadreRow]:
+    """`_cadre_rows` from the maintained tallies: the figures per cadre, then the cadres' names in roster order."""
+    tallied = tallies.cadre_figures(s, now, start, end, unit_id=unit_id, unit_kind=unit_kind)
+    figures = tallied.counts
+    if not figures:
+        return []
+    shown_unit = aliased(Unit)
+    unit_key = sa.literal(unit_id) if unit_id is not None else col(Cadre.unit_id)
+    stmt = (
+        select(Cadre.id, Cadre.name, Cadre.ref, shown_unit.id, shown_unit.name, Cadre.post_title, Cadre.role)
+        .select_from(Cadre)
+        .join(shown_unit, unit_key == shown_unit.id, isouter=True)
+    )
+    for word in (search or "").split():
+        like = like_pattern(word)
+        stmt = stmt.where(
+            sa.or_(
+                col(Cadre.name).like(like, escape="\\"),
+                shown_unit.name.like(like, escape="\\"),
+                col(Cadre.post_title).like(like, escape="\\"),
+                col(Cadre.ref).like(like, escape="\\"),
+            )
+        )
+    stmt = stmt.order_by(sa.nulls_last(shown_unit.kind.desc()), shown_unit.sort_order, _ROLE_ORDER, Cadre.id)
+    rows = [
+        CadreRow(
+            cadre_id=r[0],
+            name=r[1],
+            ref=r[2],
+            unit_id=r[3],
+            unit_name=r[4] or NO_UNIT,
+            post_title=r[5],
+            role=r[6],
+            counts=figures[r[0]],
+        )
+        for r in s.exec(stmt).all()
+        if r[0] in figures
+    ]
+    if unit_id is not None or not rows:
+        return rows
+    shown = {r.cadre_id: r.unit_id for r in rows}
+    away: dict[int, list[int | None]] = {}
+    for cadre_id, held_unit in tallied.sessions:
+        if cadre_id in shown and held_unit != shown[cadre_id]:
+            away.setdefault(cadre_id, []).append(held_unit)
+    names = dict(s.exec(select(Unit.id, Unit.name)).all())
+    elsewhere: dict[int, tuple[tuple[str, int], ...]] = {}
+    # several units are listed in the order of their first session: the tallies tell it unless two began in
+    # the same tally period (or the period has edges); then the raw rows of those few cadres do
+    tied: set[int] = set()
+    exact = _first_sessions(s, tallied, away, unit_kind) if tallied.first_known else {}
+    for cadre_id, units in away.items():
+        if len(units) > 1:
+            if not tallied.first_known:
+                tied.add(cadre_id)
+                continue
+            units.sort(
+                key=lambda u, c=cadre_id: (tallied.first[(c, u)], *exact.get((c, u), (date.min, _NEVER)))
+            )
+        elsewhere[cadre_id] = tuple(
+            (((names.get(u) if u else None) or NO_UNIT), tallied.sessions[(cadre_id, u)]) for u in units
+        )
+    several = [r for r in rows if r.cadre_id in tied]
+    if several:
+        elsewhere.update(_units_elsewhere(s, several, start, end, kind=None, unit_kind=unit_kind))
+    return [replace(r, elsewhere=elsewhere[r.cadre_id]) if r.cadre_id in elsewhere else r for r in rows]
+
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+def _first_sessions(
+    s: Session,
+    tallied: tallies.CadreFigures,
+    away: dict[int, list[int | None]],
+    unit_kind: str | None,
+) -> dict[tuple[int, int | None], tuple[date, datetime]]:
+    """A finer key than the first tally period, for the (cadre, unit)s whose first period another unit of the
+    same cadre shares: the first quarter (from tally_quarter, that year only), then — still tied — the first
+    session's start (raw rows of that quarter, for these few)."""
+    tied: dict[int, set[int]] = {}  # year -> cadres with two units first seen in it
+    for cadre_id, units in away.items():
+        if len(units) > 1:
+            firsts = [tallied.first[(cadre_id, u)] for u in units]
+            for day in {d for d in firsts if firsts.count(d) > 1}:
+                tied.setdefault(day.year, set()).add(cadre_id)
+    out: dict[tuple[int, int | None], tuple[date, datetime]] = {}
+    for year, cadres in tied.items():
+        for (cadre_id, unit), quarter in tallies.first_quarters(
+            s, year, sorted(cadres), unit_kind=unit_kind
+        ).items():
+            if (cadre_id, unit) in tallied.first and tallied.first[(cadre_id, unit)].year == year:
+                out[(cadre_id, unit)] = (quarter, _NEVER)
+    tied_quarters: dict[date, set[int]] = {}
+    for cadre_id, units in away.items():
+        keys = [out[(cadre_id, u)][0] for u in units if (cadre_id, u) in out]
+        for quarter in {q for q in keys if keys.count(q) > 1}:
+            tied_quarters.setdefault(quarter, set()).add(cadre_id)
+    for quarter, cadres in tied_quarters.items():
+        ids = sorted(cadres)
+        last = date(quarter.year + (quarter.month == 10), (quarter.month + 2) % 12 + 1, 1) - timedelta(days=1)
+        for i in range(0, len(ids), 500):
+            stmt = (
+                select(
+                    Participant.cadre_id,
+                    col(Participant.unit_id),
+                    sa.func.min(col(TrainingSession.starts_at)),
+                )
+                .select_from(Participant)
+                .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
+                .where(*_in_period(quarter, last), col(Participant.cadre_id).in_(ids[i : i + 500]))
+                .group_by(col(Participant.cadre_id), col(Participant.unit_id))
+            )
+            if unit_kind:
+                stmt = stmt.join(Unit, col(Participant.unit_id) == Unit.id).where(Unit.kind == unit_kind)
+            for cadre_id, unit, first in s.exec(stmt).all():
+                if out.get((cadre_id, unit), (None,))[0] == quarter:
+                    out[(cadre_id, unit)] = (quarter, _aware(first))
+    return out
+
+
+def _aware(value: datetime | str) -> datetime:
+    """min() over a UTC column comes back without the column's type on SQLite: a string or a naive datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _units_elsewhere(
     s: Session,
     rows: Sequence[CadreRow],
@@ -394,16 +535,25 @@ def attendance_by_unit(
 
 
 def _unit_rows(
-    s: Session, now: datetime, start: date | None, end: date | None, *, unit_kind: str | None = None
+    s: Session,
+    now: datetime,
+    start: date | None,
+    end: date | None,
+    *,
+    unit_kind: str | None = None,
+    use_tallies: bool = True,
 ) -> list[UnitRow]:
-    stmt = (
-        select(col(Participant.unit_id), *count_columns(col(Participant.status), now))
-        .select_from(Participant)
-        .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
-        .where(*_in_period(start, end))
-        .group_by(col(Participant.unit_id))
-    )
-    figures = {r[0]: counts_from_row(r[1:]) for r in s.exec(stmt).all()}
+    if use_tallies and start is not None and end is not None and tallies.usable():
+        figures = tallies.counts(s, now, start, end, by="unit")
+    else:
+        stmt = (
+            select(col(Participant.unit_id), *count_columns(col(Participant.status), now))
+            .select_from(Participant)
+            .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
+            .where(*_in_period(start, end))
+            .group_by(col(Participant.unit_id))
+        )
+        figures = {r[0]: counts_from_row(r[1:]) for r in s.exec(stmt).all()}
     units_stmt = select(Unit)
     if unit_kind:
         units_stmt = units_stmt.where(Unit.kind == unit_kind)
@@ -485,14 +635,17 @@ def quarter_figures(
     limit = review_threshold(ctx)
     now = ctx.now()
     with ctx.db.read() as s:
-        total = counts_from_row(
-            s.exec(
-                select(*count_columns(col(Participant.status), now))
-                .select_from(Participant)
-                .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
-                .where(*_in_period(start, end))
-            ).one()
-        )
+        if tallies.usable():
+            total = tallies.counts(s, now, start, end, by="total").get(None, Counts())
+        else:
+            total = counts_from_row(
+                s.exec(
+                    select(*count_columns(col(Participant.status), now))
+                    .select_from(Participant)
+                    .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
+                    .where(*_in_period(start, end))
+                ).one()
+            )
         below = _below(s, now, start, end, limit, unit_kind)
     return QuarterFigures(quarter_label(quarter), total, limit, below)
 

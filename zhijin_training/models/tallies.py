@@ -1,0 +1,48 @@
+"""Attendance tallies (migration 0009): per (period, cadre, unit held at the time) counts kept by triggers.
+
+Never written by the program: the triggers of migration 0009 keep them right, `services/tallies.py` reads them
+and `check` compares them with the raw participant rows. `unit_key` is participant.unit_id, 0 for none.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def _count() -> int:
+    return Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class _TallyColumns(SQLModel):
+    period: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    cadre_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    unit_key: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    expected: int = _count()  # status taken
+    present: int = _count()
+    late: int = _count()
+    left_early: int = _count()
+    on_leave: int = _count()
+    absent: int = _count()
+    deputy: int = _count()
+    untaken: int = _count()  # no status yet, whether or not the session has begun
+
+
+class TallyQuarter(_TallyColumns, table=True):
+    """period = year × 10 + quarter (local, the day the session starts)."""
+
+    __tablename__ = "tally_quarter"
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("period", "cadre_id", "unit_key", name="pk_tally_quarter"),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class TallyYear(_TallyColumns, table=True):
+    """period = the local year the session starts in."""
+
+    __tablename__ = "tally_year"
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("period", "cadre_id", "unit_key", name="pk_tally_year"),
+        {"sqlite_with_rowid": False},
+    )
