@@ -191,3 +191,8 @@ def _install_server_error_translation(engine: Engine, url: str) -> None:
 
             reason = (str(original).strip().splitlines() or ["?"])[0][:300]
             raise DatabaseUnavailable("storage.server_unreachable", url=shown, reason=reason) from None
+        if getattr(original, "sqlstate", None) == "42501":  # insufficient_privilege: the server's roles refused
+            from zhijin_training.services.errors import PermissionDenied
+
+            reason = (str(original).strip().splitlines() or ["?"])[0][:300]
+            raise PermissionDenied("pg.refused", reason=reason) from None
