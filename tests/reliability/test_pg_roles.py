@@ -232,7 +232,7 @@ def test_routes_by_role_on_postgresql(server: Server) -> None:
             assert lines[("open_context", "roster")] == "written", lines
             made = srv.query("SELECT os_user, real_user FROM audit_log WHERE entity = 'cadre' AND action = 'create' "
                              "ORDER BY id DESC LIMIT 2")
-            assert made == [[user, ""], [fake, user]], made  # open_context: the login; hand-made: claim + login
+            assert made == [[fake, user], [fake, user]], made  # acting as someone: the claim beside the login
             outcome[("python", role)] = "written, audited (a claimed name is kept beside the login)"
         # --- psql, straight to the server
         for what, template in PSQL_TRIES.items():
