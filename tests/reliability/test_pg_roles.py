@@ -264,6 +264,7 @@ def test_routes_by_role_on_postgresql(server: Server) -> None:
     for role in ("viewer", "admin"):
         done = srv.cli(USERS[role], "check")
         assert done.returncode == 0 and "audit chain: ok" in done.stdout, (role, done.stdout, done.stderr)
+        assert f"enforced by the database; the server says you are {USERS[role]} ({role})" in done.stdout
     listing = srv.cli("postgres", "db", "roles", "list", "--json")
     assert all(f'"{USERS[r]}"' in listing.stdout for r in ("viewer", "editor", "admin"))
     print("\n" + "\n".join(f"{route:7} {role:7} {what}" for (route, role), what in sorted(outcome.items())))

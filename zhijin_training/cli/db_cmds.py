@@ -65,6 +65,18 @@ def db_upgrade() -> None:
     console.print(f"schema {before or '(empty)'} -> {after}", markup=False)
 
 
+def _server_roles_line(db: Database) -> str:
+    """PostgreSQL: whether the database itself enforces the roles, and who the server says you are."""
+    from zhijin_training.db import pg_roles
+    from zhijin_training.i18n import t
+
+    with db.engine.connect() as conn:
+        found = pg_roles.role_of_session(conn)
+    if found is None:
+        return t("pg.check_not_set_up")
+    return t("pg.check_enforced", user=found[0], role=found[1] or "-")
+
+
 def _refresh_server_roles(db: Database) -> None:
     """New tables and columns get their owner, rights and triggers (PostgreSQL with `db roles setup` done)."""
     from zhijin_training.db import pg_roles
@@ -163,6 +175,8 @@ def check(
         say(t("trust.outside.more", n=len(report.outside) - 50))
     if report.is_sqlite:
         say(t("trust.sqlite_note"))
+    elif report.revision == report.head:
+        say(_server_roles_line(db))
     failed = not report.ok
     if wanted is not None and report.revision == report.head:
         from zhijin_training.services import audit
