@@ -24,6 +24,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,7 +83,11 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    _ensure_users()
+    try:
+        _ensure_users()
+    except subprocess.CalledProcessError:  # test_os_users on another worker made the same users just now
+        time.sleep(2)
+        _ensure_users()
     probe = _as("postgres", PYTHON, "-c", "import zhijin_training, psycopg", env={"PATH": "/usr/bin:/bin"})
     if probe.returncode != 0:
         pytest.skip(f"the test users cannot run {PYTHON} with psycopg (set ZT_TEST_OS_PYTHON): "
