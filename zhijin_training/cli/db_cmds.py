@@ -43,16 +43,18 @@ def init(
 def db_upgrade() -> None:
     """Apply pending migrations (the database is never rebuilt)."""
     from zhijin_training.db import migrate
-    from zhijin_training.services.context import Actor, Context
+    from zhijin_training.services.context import Context, actor_for
     from zhijin_training.settings import AccessRole
 
     current = settings()
-    actor = Actor(current.user, current.role, current.real_user if current.real_user != current.user else "")
-    actor.require(AccessRole.ADMIN, "db upgrade")
     db = Database(current.db_url)
+    actor = actor_for(db, current)
+    actor.require(AccessRole.ADMIN, "db upgrade")
     before = migrate.current_revision(db)
     migrate.upgrade(db)
     after = migrate.current_revision(db)
+    if after != before and not db.is_sqlite and actor.role == AccessRole.ADMIN:
+        _refresh_server_roles(db)
     if after != before:
         from zhijin_training.services.audit import record
 
@@ -61,6 +63,32 @@ def db_upgrade() -> None:
             record(ctx, s, action="upgrade", entity="database", entity_id=None,
                    after={"schema_before": before, "schema": after})
     console.print(f"schema {before or '(empty)'} -> {after}", markup=False)
+
+
+def _server_roles_line(db: Database) -> str:
+    """PostgreSQL: whether the database itself enforces the roles, and who the server says you are."""
+    from zhijin_training.db import pg_roles
+    from zhijin_training.i18n import t
+
+    with db.engine.connect() as conn:
+        found = pg_roles.role_of_session(conn)
+    if found is None:
+        return t("pg.check_not_set_up")
+    return t("pg.check_enforced", user=found[0], role=found[1] or "-")
+
+
+def _refresh_server_roles(db: Database) -> None:
+    """New tables and columns get their owner, rights and triggers (PostgreSQL with `db roles setup` done)."""
+    from zhijin_training.db import pg_roles
+
+    with db.engine.connect() as conn:
+        if pg_roles.role_of_session(conn) is None:
+            return
+    raw = db.engine.raw_connection()
+    try:
+        pg_roles.setup(raw.driver_connection)
+    finally:
+        raw.close()
 
 
 @db_app.command("copy")
@@ -158,6 +186,8 @@ def check(
         say(t("tallies.ok"))
     if report.is_sqlite:
         say(t("trust.sqlite_note"))
+    elif report.revision == report.head:
+        say(_server_roles_line(db))
     failed = not report.ok
     if wanted is not None and report.revision == report.head:
         from zhijin_training.services import audit

@@ -12,6 +12,7 @@ from zhijin_training.cli import (
     holiday_cmds,
     hours_cmds,
     notice_cmds,
+    roles_cmds,
     roster_cmds,
     schedule_cmds,
     sheets_cmds,
@@ -55,6 +56,7 @@ sheets_cmds.register(app)
 holiday_cmds.register(app)
 notice_cmds.register(app)
 hours_cmds.register(app)
+db_cmds.db_app.add_typer(roles_cmds.roles_app, name="roles")
 
 
 @app.callback(invoke_without_command=True)

@@ -191,3 +191,10 @@ def _install_server_error_translation(engine: Engine, url: str) -> None:
 
             reason = (str(original).strip().splitlines() or ["?"])[0][:300]
             raise DatabaseUnavailable("storage.server_unreachable", url=shown, reason=reason) from None
+        # insufficient_privilege: the server's roles refused; 0A000: a viewer's write reached a masked
+        # (read-only) view of zt_masked (db/pg_roles.py), which is the same refusal
+        if getattr(original, "sqlstate", None) in ("42501", "0A000"):
+            from zhijin_training.services.errors import PermissionDenied
+
+            reason = (str(original).strip().splitlines() or ["?"])[0][:300]
+            raise PermissionDenied("pg.refused", reason=reason) from None

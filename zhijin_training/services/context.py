@@ -58,5 +58,25 @@ def open_context(settings: Settings, *, check_schema: bool = True) -> Context:
             raise SchemaOutOfDate("schema.not_initialised", where=str(where))
         if current != SCHEMA_HEAD:
             raise SchemaOutOfDate("schema.differs", where=str(where), current=current, head=SCHEMA_HEAD)
+    return Context(db=db, actor=actor_for(db, settings), settings=settings)
+
+
+def actor_for(db: Database, settings: Settings) -> Actor:
+    """Who acts with which role. On SQLite: the config's [roles]. On a PostgreSQL database whose roles are set up
+    (`db roles setup`): the server's `session_user` (peer authentication vouches for it) and the highest zt_
+    group it is a member of; no setting can raise it, and the database refuses what the group may not do."""
     real = settings.real_user if settings.real_user and settings.real_user != settings.user else ""
-    return Context(db=db, actor=Actor(settings.user, settings.role, real), settings=settings)
+    if db.is_sqlite:
+        return Actor(settings.user, settings.role, real)
+    from zhijin_training.db.pg_roles import role_of_session
+
+    with db.engine.connect() as conn:
+        found = role_of_session(conn)
+    if found is None:  # a server without our roles (a personal or test database): the config decides
+        return Actor(settings.user, settings.role, real)
+    session_user, role = found
+    if role is None:
+        raise PermissionDenied("pg.no_group", user=session_user)
+    # acting as someone else (ZHIJIN_TRAINING_USER) names them; the audit trigger adds the vouched login
+    user = settings.user if real else session_user
+    return Actor(user, role, session_user if user != session_user else "")
