@@ -297,3 +297,26 @@ def test_typing_in_the_session_picker_searches(make_app, run_pilot, tui_ctx) -> 
         assert pilot.app.screen is screen and screen.sheet.session.id == wanted.id
 
     run_pilot(make_app(), scenario)
+
+
+def test_an_editor_is_not_offered_the_admins_roster_keys(run_pilot, demo_path: Path) -> None:
+    """The roster is an admin's: an editor sees it without 新增/修改/调动/停用 and `a` opens no form to type into
+    and be refused afterwards; the sessions keys stay offered to him."""
+    editor = make_ctx(demo_path, user="lihua", role="editor")
+    app = ZhijinApp(editor, cursor_blink=False, refresh_seconds=0)
+
+    async def scenario(pilot) -> None:
+        await pilot.press("3")
+        await settle(pilot)
+        footer = screen_text(pilot.app).splitlines()[-2:]
+        assert not any(word in " ".join(footer) for word in ("a 新增", "e 修改", "m 调动", "x 停用")), footer
+        assert "o 导出" in " ".join(footer)
+        await pilot.press("a")
+        await settle(pilot)
+        assert not isinstance(pilot.app.screen, FormDialog)
+        await pilot.press("2")
+        await settle(pilot)
+        assert "a 新建" in screen_text(pilot.app)
+
+    run_pilot(app, scenario, size=(120, 40))
+    editor.db.dispose()

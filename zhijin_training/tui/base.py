@@ -30,7 +30,7 @@ from textual.widgets import Header, Static
 from zhijin_training.i18n import has_key, t
 from zhijin_training.services.context import Context
 from zhijin_training.tui.kit.calls import Calls
-from zhijin_training.tui.kit.keymap import Keyed, edit_actions
+from zhijin_training.tui.kit.keymap import Keyed, forbidden_actions
 from zhijin_training.tui.widgets.footer import FitFooter
 from zhijin_training.tui.widgets.statusbar import StatusBar
 
@@ -125,7 +125,7 @@ class SectionScreen(Keyed, Calls, Screen[None]):
         return self.ctx.actor.role == AccessRole.VIEWER
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.read_only and action in edit_actions(type(self)):
+        if action in forbidden_actions(type(self), self.ctx.actor.role):
             return False  # not in the footer, the palette or F1; the key does nothing
         return self.allows(action, parameters)
 

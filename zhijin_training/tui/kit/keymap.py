@@ -49,7 +49,9 @@ class Key:
     key_display: str | None = None
     tooltip: str | None = None  # catalogue key of the longer words for the palette and help
     priority: bool = False
-    edits: bool = False  # changes data: not offered to a viewer
+    # changes data: True is an editor's work (not offered to a viewer); "admin" an admin's (roster, rules,
+    # recognition: not offered to a viewer or an editor)
+    edits: bool | str = False
 
     def binding(self) -> Binding:
         return Binding(
@@ -103,6 +105,19 @@ def localize(cls: type) -> None:
     if stale or cls.__dict__.get("_merged_lang") != lang:
         remerge_bindings(cls)  # merges every base's BINDINGS afresh
         cls._merged_lang = lang  # type: ignore[attr-defined]
+
+
+def forbidden_actions(cls: type, role: str) -> set[str]:
+    """The action names of `cls`'s keys that `role` may not use (so they are not offered at all)."""
+    from zhijin_training.settings import AccessRole
+
+    out: set[str] = set()
+    for klass in cls.__mro__:
+        for k in klass.__dict__.get("KEYS", ()):
+            need = AccessRole.ADMIN if k.edits == "admin" else AccessRole.EDITOR if k.edits else None
+            if need and not AccessRole.at_least(role, need):
+                out.add(k.action.split("(")[0])
+    return out
 
 
 def edit_actions(cls: type) -> set[str]:

@@ -53,9 +53,9 @@ class RosterScreen(SectionScreen):
     CSS_PATH = "roster.tcss"
     KEYS: ClassVar = keys(
         Key("roster.search", "slash", "search", "roster.k.search"),
-        Key("roster.add", "a", "add", "roster.k.add", edits=True),
-        Key("roster.edit", "e", "edit", "roster.k.edit", edits=True),
-        Key("roster.move", "m", "move", "roster.k.move", edits=True),
+        Key("roster.add", "a", "add", "roster.k.add", edits="admin"),
+        Key("roster.edit", "e", "edit", "roster.k.edit", edits="admin"),
+        Key("roster.move", "m", "move", "roster.k.move", edits="admin"),
         Key("roster.history", "h", "history", "kit.short.history", tooltip="roster.k.history"),
         Key(
             "roster.deactivate",
@@ -63,12 +63,12 @@ class RosterScreen(SectionScreen):
             "toggle_active",
             "kit.short.deactivate",
             tooltip="roster.k.deactivate",
-            edits=True,
+            edits="admin",
         ),
         Key("roster.units", "u", "units", "kit.short.units", tooltip="roster.k.units"),
         Key("roster.export", "o", "export_calendar", "kit.short.export", tooltip="roster.k.calendar"),
         Key("roster.show_inactive", "t", "toggle_inactive", "roster.k.show_inactive", show=False),
-        Key("roster.import", "i", "import_roster", "roster.k.import", show=False, edits=True),
+        Key("roster.import", "i", "import_roster", "roster.k.import", show=False, edits="admin"),
         Key("roster.reload", "r,f5,ctrl+r", "reload", "common.k.reload", show=False),
     )
 
