@@ -7,7 +7,6 @@ import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 from textual.widgets import Select
 
 from tests.conftest import make_ctx
@@ -56,13 +55,20 @@ def test_picked_session_stays_when_the_picker_closes(make_app, run_pilot, tui_ct
     run_pilot(make_app(), scenario)
 
 
-@pytest.mark.xfail(reason="KNOWN: a key added by the notices/holidays merge breaks the one-meaning-per-key check; to fix next session", strict=False)
 def test_keys_mean_one_thing_and_q_does_not_quit(make_app, run_pilot, tui_ctx) -> None:
     """Item 6: r reloads on every screen (reschedule is m), o exports, i imports, x takes out; q is no quit."""
+    import importlib
+    import pkgutil
+
+    import zhijin_training.tui.screens as screens
     from zhijin_training.tui.kit.keymap import REGISTRY
 
+    # every screen's keys registered, not only those this run happens to import (the 学时 dossier's x hid here)
+    for module in pkgutil.iter_modules(screens.__path__):
+        importlib.import_module(f"{screens.__name__}.{module.name}")
+
     async def scenario(pilot) -> None:
-        for section in "123456":
+        for section in "1234567":
             await pilot.press(section)
             await settle(pilot)
             reload = [b for b in pilot.app.screen._bindings.key_to_bindings.get("r", [])]

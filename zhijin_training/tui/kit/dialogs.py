@@ -277,7 +277,9 @@ class FormDialog(Keyed, Calls, ModalScreen[Any]):
         if first is not None:
             widget = self.query_one(f"#f-{first}")
             widget.focus()
-            self.query_one(f"#row-{first}").scroll_visible(animate=False)
+            # after the next layout: the row has only just grown by its (wrapped) error text
+            row = self.query_one(f"#row-{first}")
+            self.call_after_refresh(row.scroll_visible, animate=False)
 
     def show_error(self, exc: BaseException | str, field_name: str | None = None) -> None:  # type: ignore[override]
         """Say what is wrong: next to `field_name` (or the error's own `.field`) when the form has it."""
