@@ -71,12 +71,12 @@ class TripForm(FormDialog):
         ]
         if kind == "study_trip":
             fields += [
-                Field("destinations", t("trip.destinations"), placeholder="青州、寿光"),
+                Field("destinations", t("trip.destinations"), placeholder=t("trip.destinations_hint")),
                 Field("location", t("trip.location")),
                 Field("itinerary", t("trip.itinerary"), "lines", placeholder="", height=5),
             ]
         else:
-            fields += [Field("location", t("trip.host_place"), required=True, placeholder="山东省青州市")]
+            fields += [Field("location", t("trip.host_place"), required=True, placeholder=t("trip.host_place_hint"))]
         fields.append(Field("note", t("form.note")))
         super().__init__(
             t(f"trip.title.{kind}"),
