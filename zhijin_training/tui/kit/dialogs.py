@@ -75,6 +75,13 @@ def warning_text(warning: Any) -> str:
     """A ScheduleWarning in the user's language: who is double-booked where, which holidays."""
     lines: list[str] = []
     conflicts = list(getattr(warning, "conflicts", []))
+    # a series clashes once per occurrence with the same trip: one line per person and other session
+    seen: set[tuple[Any, Any]] = set()
+    conflicts = [
+        c
+        for c in conflicts
+        if (c.cadre_id, c.other_session_id) not in seen and not seen.add((c.cadre_id, c.other_session_id))
+    ]
     if conflicts:
         people = {c.cadre_id for c in conflicts}
         lines.append(t("warn.conflicts", n=len(people)))

@@ -1,0 +1,19 @@
+"""Defects met on the 80x24 walk of issue 10, each pinned by a test."""
+
+from __future__ import annotations
+
+
+def test_a_series_clash_is_listed_once_per_person_and_session() -> None:
+    """Walk finding: a series over a secondment listed 黄飞伟's secondment once per occurrence (4 same lines)."""
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    from zhijin_training.tui.kit.dialogs import warning_text
+
+    when = datetime(2026, 12, 1)
+    clash = [
+        SimpleNamespace(cadre_id=7, cadre_name="黄飞伟", other_session_id=3, other_title="挂职", other_starts_at=when)
+        for _ in range(4)
+    ]
+    text = warning_text(SimpleNamespace(conflicts=clash, holidays=[]))
+    assert text.count("黄飞伟：挂职") == 1
