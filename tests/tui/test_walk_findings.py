@@ -17,3 +17,19 @@ def test_a_series_clash_is_listed_once_per_person_and_session() -> None:
     ]
     text = warning_text(SimpleNamespace(conflicts=clash, holidays=[]))
     assert text.count("黄飞伟：挂职") == 1
+
+
+def test_english_section_tabs_show_all_seven_at_80_columns(make_app, run_pilot) -> None:
+    """Walk finding: in English the tab line cut off "7 Hours" at 80 columns."""
+    from zhijin_training.i18n import set_lang
+
+    from .conftest import screen_text, settle
+
+    set_lang("en")
+
+    async def scenario(pilot) -> None:
+        await pilot.press("1")
+        await settle(pilot)
+        assert "7 Hours" in screen_text(pilot.app).splitlines()[1]
+
+    run_pilot(make_app(), scenario, size=(80, 24))
