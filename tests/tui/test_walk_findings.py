@@ -33,3 +33,13 @@ def test_english_section_tabs_show_all_seven_at_80_columns(make_app, run_pilot) 
         assert "7 Hours" in screen_text(pilot.app).splitlines()[1]
 
     run_pilot(make_app(), scenario, size=(80, 24))
+
+
+def test_people_picker_lines_up_names_of_two_and_three_characters() -> None:
+    """Walk finding: 「韩飞  化起镇」 and 「潘秀明  猫场镇」 started their units in different columns."""
+    from rich.cells import cell_len
+
+    from zhijin_training.tui.screens.trip_form import person_line
+
+    two, three = person_line("韩飞", "化起镇", "镇党委书记"), person_line("潘秀明", "猫场镇", "镇党委书记")
+    assert cell_len(two.split("化起镇")[0]) == cell_len(three.split("猫场镇")[0])
