@@ -43,3 +43,22 @@ def test_people_picker_lines_up_names_of_two_and_three_characters() -> None:
 
     two, three = person_line("韩飞", "化起镇", "镇党委书记"), person_line("潘秀明", "猫场镇", "镇党委书记")
     assert cell_len(two.split("化起镇")[0]) == cell_len(three.split("猫场镇")[0])
+
+
+def test_english_session_picker_shows_the_state_whole(make_app, run_pilot) -> None:
+    """Walk finding: the session picker cut "Scheduled" to "Sche.." in English at 80 columns."""
+    from zhijin_training.i18n import set_lang
+
+    from .conftest import screen_text, settle
+
+    set_lang("en")
+
+    async def scenario(pilot) -> None:
+        await pilot.press("4")
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        text = screen_text(pilot.app)
+        assert "Scheduled" in text and "Sche.." not in text
+
+    run_pilot(make_app(), scenario, size=(80, 24))
