@@ -373,3 +373,21 @@ def test_course_notice(ctx: Context) -> None:
     body = "\n".join(text.body)
     assert "一、时间" in body and "2026年12月14日至2026年12月18日，共5天。" in body
     assert "县委党校。" in body and "报到及食宿" in body
+
+
+def test_a_title_ending_in_zhuanti_is_not_said_twice(ctx: Context) -> None:
+    """Walk finding: 「织金大讲堂 冬季专题」 became 「决定举办织金大讲堂 冬季专题专题讲座」."""
+    secretaries(ctx, 2)
+    p = programmes.add_programme(ctx, kind="lecture", title="织金大讲堂", audience=[("role", "township_secretary")])
+    s = schedule.create_session(
+        ctx,
+        schedule.SessionDraft(
+            programme=p.id,
+            starts_at=at(date(2026, 12, 4), 15),
+            ends_at=at(date(2026, 12, 4), 17),
+            title="织金大讲堂 冬季专题",
+        ),
+        force=True,
+    )
+    lead = notices.session_notice(ctx, s.id).body[0]
+    assert "冬季专题讲座" in lead and "专题专题" not in lead

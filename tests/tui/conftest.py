@@ -75,6 +75,15 @@ def screen_text(app: ZhijinApp) -> str:
     return "\n".join(strip.text for strip in strips)
 
 
+def footer_text(app: ZhijinApp) -> str:
+    """The footer of the current screen as seen (one line, or two when its keys wrap), lines joined by newlines."""
+    from zhijin_training.tui.widgets.footer import FitFooter
+
+    region = app.screen.query_one(FitFooter).region
+    lines = [strip.text for strip in app.screen._compositor.render_strips()]
+    return "\n".join(lines[region.y : region.bottom])  # the footer spans the screen's width
+
+
 def notifications(app: ZhijinApp) -> list[str]:
     return [n.message for n in app._notifications]
 

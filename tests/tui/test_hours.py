@@ -101,7 +101,7 @@ def test_dossier_on_screen_and_exported(make_app, run_pilot, tui_ctx, home) -> N
         assert isinstance(pilot.app.screen, TableDialog)
         text = screen_text(pilot.app)
         assert f"干部教育培训档案：{first.name}" in text and "五年集中学时合计" in text
-        await pilot.press("escape", "x")
+        await pilot.press("escape", "o")
         await settle(pilot)
         field = pilot.app.screen.query_one("#f-path")
         field.value = str(target)

@@ -7,7 +7,6 @@ import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 from textual.widgets import Select
 
 from tests.conftest import make_ctx
@@ -21,7 +20,7 @@ from zhijin_training.tui.kit.table import Table
 from zhijin_training.tui.screens.attendance import AttendanceScreen
 from zhijin_training.tui.screens.session_picker import SessionPicker
 
-from .conftest import screen_text, settle
+from .conftest import footer_text, screen_text, settle
 from .ops_helpers import forty_person_session
 from .test_schedule import next_field, open_schedule, type_text
 
@@ -29,7 +28,7 @@ ENGLISH_LEFT_OVER = ("Select", "No matches", "Up", "Down", "Left", "Right", "vie
 
 
 def footer(app) -> str:
-    return screen_text(app).splitlines()[-1]
+    return footer_text(app)
 
 
 def test_picked_session_stays_when_the_picker_closes(make_app, run_pilot, tui_ctx) -> None:
@@ -56,13 +55,20 @@ def test_picked_session_stays_when_the_picker_closes(make_app, run_pilot, tui_ct
     run_pilot(make_app(), scenario)
 
 
-@pytest.mark.xfail(reason="KNOWN: a key added by the notices/holidays merge breaks the one-meaning-per-key check; to fix next session", strict=False)
 def test_keys_mean_one_thing_and_q_does_not_quit(make_app, run_pilot, tui_ctx) -> None:
     """Item 6: r reloads on every screen (reschedule is m), o exports, i imports, x takes out; q is no quit."""
+    import importlib
+    import pkgutil
+
+    import zhijin_training.tui.screens as screens
     from zhijin_training.tui.kit.keymap import REGISTRY
 
+    # every screen's keys registered, not only those this run happens to import (the 学时 dossier's x hid here)
+    for module in pkgutil.iter_modules(screens.__path__):
+        importlib.import_module(f"{screens.__name__}.{module.name}")
+
     async def scenario(pilot) -> None:
-        for section in "123456":
+        for section in "1234567":
             await pilot.press(section)
             await settle(pilot)
             reload = [b for b in pilot.app.screen._bindings.key_to_bindings.get("r", [])]
@@ -184,8 +190,8 @@ def test_future_session_offers_only_leave(make_app, run_pilot, tui_ctx) -> None:
         pilot.app.open_attendance(future.id)
         await settle(pilot)
         line = footer(pilot.app)
-        assert "v 请假" in line
-        for word in ("p 出勤", "l 迟到", "a 缺席", "d 代会", "其余出勤"):
+        assert "v 假" in line
+        for word in ("p 出", "l 迟", "a 缺", "d 代", "A 其余"):
             assert word not in line
         titles = {title for title, _key, _run in screen_commands(pilot.app.screen)}
         assert "请假" in titles and not {"出勤", "迟到", "缺席", "代会", "其余全部出勤"} & titles
@@ -239,7 +245,7 @@ def test_user_keymap_moves_a_key(tui_ctx, run_pilot) -> None:
     async def scenario(pilot) -> None:
         await pilot.press("4")
         await settle(pilot)
-        assert "x 缺席" in footer(pilot.app)
+        assert "x 缺" in footer(pilot.app) and "a 缺" not in footer(pilot.app)
         await pilot.press("home", "x")
         await settle(pilot)
         await pilot.press("a")

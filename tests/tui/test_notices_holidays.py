@@ -91,7 +91,6 @@ def test_reports_n_writes_the_quarter_absence_notice(make_app, run_pilot, home: 
     assert Document(str(written)).paragraphs[0].text == "关于2026年第四季度干部教育培训无故缺席情况的通报"
 
 
-@pytest.mark.xfail(reason="KNOWN: the series form gained the note-public row after this test was written; to fix next session", strict=False)
 def test_series_form_says_the_year_is_unknown_and_refuses_to_skip(make_app, run_pilot, tui_ctx) -> None:
     before = len(schedule.list_sessions(tui_ctx))
 
@@ -107,8 +106,10 @@ def test_series_form_says_the_year_is_unknown_and_refuses_to_skip(make_app, run_
         await type_text(pilot, "2027-01-08")  # date
         await settle(pilot)
         assert "2027 年的节假日尚未录入" in screen_text(pilot.app)  # in the form, while typing
-        for _ in range(6):
+        # start, end, note, note public, repeat, weekday, until: tabbed as a person does, checked where it lands
+        for _ in range(7):
             await next_field(pilot)
+        assert pilot.app.screen.focused.id == "f-until"
         await type_text(pilot, "2027-06-30")  # until
         await pilot.press("ctrl+s")
         await settle(pilot)

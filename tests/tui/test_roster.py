@@ -11,7 +11,7 @@ from zhijin_training.tui.app import ZhijinApp
 from zhijin_training.tui.kit.dialogs import FormDialog, TableDialog
 from zhijin_training.tui.screens.roster import PAGE, RosterScreen
 
-from .conftest import notifications, screen_text, settle
+from .conftest import footer_text, notifications, screen_text, settle
 from .ops_helpers import table_rows
 
 
@@ -140,7 +140,7 @@ def test_viewer_sees_a_read_only_roster(run_pilot, demo_path: Path) -> None:
         await pilot.press("3")
         await settle(pilot)
         text = screen_text(pilot.app)
-        footer = text.splitlines()[-1]
+        footer = footer_text(pilot.app)
         assert "搜索" in footer and "新增" not in footer and "修改" not in footer and "调动" not in footer
         assert "（查看）" in text and "viewer" not in text
         titles = {title for title, _key, _run in screen_commands(pilot.app.screen)}

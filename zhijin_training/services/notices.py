@@ -216,7 +216,9 @@ def session_notice(ctx: Context, session_id: int, *, reply_slip: bool = False) -
     elif kind == ProgrammeKind.LECTURE.value:
         topic = f"“{view.topic}”" if view.topic else ""
         title = f"关于举办{view.programme_title}{topic}专题讲座的通知"
-        lead = f"为进一步提升干部队伍能力素质，经研究，决定举办{view.title}专题讲座。现将有关事项通知如下："
+        # "织金大讲堂 冬季专题" + 专题讲座 would say 专题 twice
+        what = view.title.removesuffix("专题讲座").removesuffix("讲座").removesuffix("专题")
+        lead = f"为进一步提升干部队伍能力素质，经研究，决定举办{what}专题讲座。现将有关事项通知如下："
         content = []
         if view.topic:
             content.append(f"讲座主题：{view.topic}。")

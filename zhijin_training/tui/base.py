@@ -57,11 +57,15 @@ class SectionTabs(Static):
         from zhijin_training.tui.app import SECTION_KEYS
 
         current = self.get_component_rich_style("section-tabs--current")
-        text = Text(no_wrap=True, overflow="crop")
-        for name, key in SECTION_KEYS.items():
-            label = f" {key} {t(f'section.{name}')} "
-            text.append(label, style=current if name == self.current else "")
-            text.append(" ")
+        room = (self.app.size.width or 80) - 2  # the padding
+        for gap in (" ", ""):  # the English names need the gaps at 80 columns, or "7 Hours" is cut off
+            text = Text(no_wrap=True, overflow="crop")
+            for name, key in SECTION_KEYS.items():
+                label = f" {key} {t(f'section.{name}')} "
+                text.append(label, style=current if name == self.current else "")
+                text.append(gap)
+            if text.cell_len <= room + len(gap):
+                break
         self.update(text)
 
 

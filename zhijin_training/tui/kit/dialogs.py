@@ -75,6 +75,13 @@ def warning_text(warning: Any) -> str:
     """A ScheduleWarning in the user's language: who is double-booked where, which holidays."""
     lines: list[str] = []
     conflicts = list(getattr(warning, "conflicts", []))
+    # a series clashes once per occurrence with the same trip: one line per person and other session
+    seen: set[tuple[Any, Any]] = set()
+    conflicts = [
+        c
+        for c in conflicts
+        if (c.cadre_id, c.other_session_id) not in seen and not seen.add((c.cadre_id, c.other_session_id))
+    ]
     if conflicts:
         people = {c.cadre_id for c in conflicts}
         lines.append(t("warn.conflicts", n=len(people)))
@@ -277,7 +284,9 @@ class FormDialog(Keyed, Calls, ModalScreen[Any]):
         if first is not None:
             widget = self.query_one(f"#f-{first}")
             widget.focus()
-            self.query_one(f"#row-{first}").scroll_visible(animate=False)
+            # after the next layout: the row has only just grown by its (wrapped) error text
+            row = self.query_one(f"#row-{first}")
+            self.call_after_refresh(row.scroll_visible, animate=False)
 
     def show_error(self, exc: BaseException | str, field_name: str | None = None) -> None:  # type: ignore[override]
         """Say what is wrong: next to `field_name` (or the error's own `.field`) when the form has it."""

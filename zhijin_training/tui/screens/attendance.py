@@ -23,7 +23,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from zhijin_training.enums import status_spec, status_specs
-from zhijin_training.i18n import label, t
+from zhijin_training.i18n import has_key, label, t
 from zhijin_training.models import AttendanceStatus
 from zhijin_training.services import attendance, schedule
 from zhijin_training.services.attendance import Mark, tally
@@ -44,6 +44,11 @@ from zhijin_training.tui.screens.session_picker import SessionPicker
 
 # one key per attendance status, from the status table (enums.STATUS_SPECS)
 STATUS_KEYS: dict[str, str] = {spec.key: spec.value for spec in status_specs()}
+
+
+def footer_word(status: str) -> str:
+    """The catalogue key of a status's footer word: its short form, or its name when it has none."""
+    return f"status.key.{status}" if has_key(f"status.key.{status}") else f"status.{status}"
 
 
 def default_session_id(ctx: Context) -> int | None:
@@ -100,8 +105,17 @@ class AttendanceScreen(SectionScreen):
     # every widget of the app when the screen first opens (~130 ms); default CSS is added incrementally
     DEFAULT_CSS = (Path(__file__).parent / "attendance.tcss").read_text(encoding="utf-8")
     KEYS: ClassVar = keys(
+        # the footer says "p 出" (status.key.*, one character in Chinese) so that every key fits 80 columns;
+        # F1 and the palette give the status's full name
         *(
-            Key(f"attendance.{spec.value}", spec.key, f"mark('{spec.value}')", f"status.{spec.value}", edits=True)
+            Key(
+                f"attendance.{spec.value}",
+                spec.key,
+                f"mark('{spec.value}')",
+                footer_word(spec.value),
+                tooltip=f"status.{spec.value}",
+                edits=True,
+            )
             for spec in status_specs()
         ),
         # short words for the footer at 80 columns; the palette and F1 show the tooltip's longer wording

@@ -179,7 +179,7 @@ class HolidaysScreen(Keyed, Calls, ModalScreen[bool]):
                 "name",
                 t("holiday.f.name"),
                 required=True,
-                placeholder="春节" if kind == "holiday" else "春节补班",
+                placeholder=t(f"holiday.f.name_hint.{kind}"),
             ),
         ]
         title = t("holiday.k.add") if kind == "holiday" else t("holiday.k.workday")

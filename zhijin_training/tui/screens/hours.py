@@ -180,7 +180,7 @@ class HoursScreen(SectionScreen):
         Key("hours.recognise", "y", "recognise", "hours.k.recognise", edits="admin"),
         Key("hours.reject", "n", "reject", "hours.k.reject", show=False, edits="admin"),
         Key("hours.dossier", "d", "dossier", "hours.k.dossier"),
-        Key("hours.export", "x", "export", "hours.k.export", show=False),
+        Key("hours.export", "o", "export", "hours.k.export"),
         Key("hours.leave_over", "l", "leave_over", "hours.k.leave_over", show=False),
         Key("hours.reload", "r,f5,ctrl+r", "reload", "common.k.reload", show=False),
     )

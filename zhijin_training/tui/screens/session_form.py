@@ -90,7 +90,7 @@ def series_fields(options: list[tuple[str, Any]], today: date) -> list[Field]:
             + [(t("cal.weekdays").split()[i], d) for i, d in enumerate(RRULE_DAYS)],
         ),
         Field("until", t("series.until"), "date", date(today.year, 12, 31).isoformat(), required=True),
-        Field("skip", t("series.skip"), placeholder="2026-12-25, 2027-01-08"),
+        Field("skip", t("series.skip"), placeholder=t("series.skip_hint")),
         Field("skip_holidays", t("series.skip_holidays"), "check", True),
         *broadcast_fields(),
     ]

@@ -20,6 +20,7 @@ from zhijin_training.timeutil import format_local, local_date
 from zhijin_training.tui.kit.calls import Calls
 from zhijin_training.tui.kit.keymap import Key, Keyed, keys
 from zhijin_training.tui.kit.table import Col, Row, Table
+from zhijin_training.tui.widgets.fmt import state_width
 
 WINDOW_BEFORE = timedelta(days=120)
 WINDOW_AFTER = timedelta(days=60)
@@ -63,7 +64,7 @@ class SessionPicker(Keyed, Calls, ModalScreen[int | None]):
                     Col("when", t("common.col.when"), 16),
                     Col("title", t("common.col.title"), 16, grow=1),
                     Col("taken", t("common.col.taken"), 7, right=True),
-                    Col("state", t("common.col.state"), 6, optional=1),
+                    Col("state", t("common.col.state"), state_width(), optional=1),  # "Scheduled" whole
                 ],
                 id="picker-table",
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -25,6 +26,16 @@ from zhijin_training.tui.widgets.narrow import TickList
 from zhijin_training.tui.widgets.text import fit
 
 ROLES = ("township_secretary", "deputy_party_building", "department_head", "other")
+
+
+def person_line(name: str, unit: str, post: str) -> str:
+    """One line of the people picker, in columns by cell width (韩飞 and 潘秀明 start their units together)."""
+
+    def cell(value: str, width: int) -> str:
+        text = fit(value, width)
+        return text + " " * (width - cell_len(text))
+
+    return fit(f"{cell(name, 8)}  {cell(unit, 16)}  {post}", 60)
 
 
 def parse_itinerary(text: str, first: date, last: date) -> list[tuple[date, str, str]]:
@@ -71,12 +82,12 @@ class TripForm(FormDialog):
         ]
         if kind == "study_trip":
             fields += [
-                Field("destinations", t("trip.destinations"), placeholder="青州、寿光"),
+                Field("destinations", t("trip.destinations"), placeholder=t("trip.destinations_hint")),
                 Field("location", t("trip.location")),
                 Field("itinerary", t("trip.itinerary"), "lines", placeholder="", height=5),
             ]
         else:
-            fields += [Field("location", t("trip.host_place"), required=True, placeholder="山东省青州市")]
+            fields += [Field("location", t("trip.host_place"), required=True, placeholder=t("trip.host_place_hint"))]
         fields.append(Field("note", t("form.note")))
         super().__init__(
             t(f"trip.title.{kind}"),
@@ -164,7 +175,7 @@ class TripForm(FormDialog):
         self._shown = people
         picker.clear_options()
         picker.add_options(
-            (fit(f"{p.name}  {p.unit_name}  {p.post_title}", 60), p.id, p.id in self.chosen) for p in people
+            (person_line(p.name, p.unit_name, p.post_title), p.id, p.id in self.chosen) for p in people
         )
         if people:
             ids = [p.id for p in people]

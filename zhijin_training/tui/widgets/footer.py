@@ -1,9 +1,12 @@
-"""A footer that never overflows: keys that do not fit the width are left out, last first.
+"""A footer that never overflows and never hides a key: keys that do not fit one line go on a second one.
 
 Textual's footer just cuts at the right edge, and the docked palette key then overlaps the cut key (half a
-Chinese character shows). Chinese labels are wide and 80 columns is the minimum we support, so the footer
-keeps the screen's keys in their declared order while they fit, always keeps F1 (help) and the palette key,
-and leaves the rest to F1 and ctrl+p, which list every key anyway.
+Chinese character shows). Chinese labels are wide and 80 columns is the minimum we support; every key a screen
+offers must still be visible (F1 and ctrl+p list them all, but a clerk should not need them for the
+screen's own actions). So the footer keeps the screen's keys in their declared order on one line while they
+fit, and only when they do not, wraps onto a second line (the palette key stays at the right of the first).
+Screens keep their footers to one line at 80 columns with short labels (the attendance statuses are one
+character in Chinese); the second line is the safety net, e.g. for the longer English words.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from typing import Any
 
 from rich.cells import cell_len
 from textual.app import ComposeResult
+from textual.containers import HorizontalGroup
 from textual.widgets import Footer
 
 from zhijin_training.tui.kit.compat import FooterKey
 
-ALWAYS = {"help", "app.help"}
+MAX_LINES = 3  # more than this and the screen has too many keys: a test walks every screen at 80x24
 
 
 def _width(key: FooterKey) -> int:
@@ -25,7 +29,25 @@ def _width(key: FooterKey) -> int:
     return cell_len(key.key_display) + (1 + cell_len(key.description) if key.description else 0) + extra
 
 
+def fit_lines(widths: list[int], room: int, first_line_taken: int) -> list[list[int]]:
+    """Indexes of `widths` laid out in order on lines of `room` cells (the first has `first_line_taken` less)."""
+    lines: list[list[int]] = [[]]
+    free = room - first_line_taken
+    for i, width in enumerate(widths):
+        if width > free and lines[-1]:
+            lines.append([])
+            free = room
+        lines[-1].append(i)
+        free -= width
+    return lines
+
+
 class FitFooter(Footer):
+    DEFAULT_CSS = """
+    FitFooter.-lines { layout: vertical; }
+    FitFooter.-lines > HorizontalGroup { height: 1; }
+    """
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("compact", True)
         super().__init__(**kwargs)
@@ -38,16 +60,18 @@ class FitFooter(Footer):
             yield from items
             return
         room = (self.size.width or self.app.size.width or 80) - 1
-        fixed = [k for k in keys if k.action in ALWAYS or k.has_class("-command-palette")]
-        room -= sum(_width(k) for k in fixed)
-        for key in keys:
-            if key in fixed:
-                yield key
-            elif _width(key) <= room:
-                room -= _width(key)
-                yield key
-            else:
-                room = -1  # keep the order: once one key is left out, the later ones are too
+        palette = [k for k in keys if k.has_class("-command-palette")]
+        others = [k for k in keys if k not in palette]
+        lines = fit_lines([_width(k) for k in others], room, sum(_width(k) for k in palette))
+        lines = lines[:MAX_LINES]
+        self.set_class(len(lines) > 1, "-lines")
+        self.styles.height = len(lines)
+        if len(lines) == 1:
+            yield from keys
+            return
+        for number, line in enumerate(lines):
+            row = [others[i] for i in line]
+            yield HorizontalGroup(*(palette if number == 0 else []), *row)
 
     def on_resize(self) -> None:
         if self.size.width != self._fitted_for:
