@@ -210,8 +210,12 @@ def test_publish_removes_only_files_it_wrote(demo_ctx: Context, tmp_path: Path) 
     (tmp_path / "README.txt").write_text("keep me")
     (tmp_path / "holidays.ics").write_text("someone else's calendar")
     (tmp_path / "all.ics").write_text("left by an old version: guessable, so it goes")
+    (tmp_path / "unit-3.ics").write_text("looks like an old feed, but no record of ours names it: it stays")
+    # every version wrote index.json naming its feeds; the old guessable ones are ours by that record
+    (tmp_path / "index.json").write_text('{"feeds": [{"file": "all.ics", "kind": "all"}]}')
     feeds.publish(demo_ctx, tmp_path)
     assert not (tmp_path / "all.ics").exists()
+    assert (tmp_path / "unit-3.ics").exists()
     leaver = roster.list_cadres(demo_ctx)[-1]
     gone = _file(tmp_path, "cadre", leaver.id)
     roster.set_cadre_active(demo_ctx, leaver.id, False, expected_version=leaver.version)

@@ -66,8 +66,6 @@ ENV_SECRET = "ZHIJIN_TRAINING_FEED_SECRET"
 INDEX_JSON = "index.json"
 INDEX_HTML = "index.html"
 MANIFEST = ".zhijin-feeds.json"  # the files the last publish wrote: the only ones a publish ever removes
-# feeds written before names were all secret (all.ics, unit-3.ics ...): guessable, so removed on the next publish
-_LEGACY = re.compile(r"^(all|programme-\d+|unit-\d+|cadre-[a-z2-7]{26})\.ics$")
 _END = b"END:VCALENDAR\r\n"
 
 
@@ -197,6 +195,8 @@ def publish(
     timezone = shanghai_timezone()
     total = len(feeds) + 1
     written: list[FeedFile] = []
+    previous = _read_manifest(directory)
+    facts: dict[str, dict[str, object]] = {}
     size = 0
     changed = 0
     for number, feed in enumerate(feeds, 1):
@@ -212,27 +212,43 @@ def publish(
         head = bytes(shell.to_ical())
         assert head.endswith(_END)
         data = head[: -len(_END)] + b"".join(chunk(i, feed.audience) for i in feed.members) + _END
-        changed += _write_if_changed(directory / feed.file, data)
+        wrote, facts[feed.file] = _write_if_changed(directory / feed.file, data, previous.get(feed.file, {}))
+        changed += wrote
         size += len(data)
         written.append(FeedFile(feed.file, feed.kind, feed.owner_id, feed.owner, len(feed.members)))
         if progress:
             progress(number, total)
-    removed = _remove_stale(directory, {f.file for f in written})
+    removed = _remove_stale(directory, previous, set(facts))
+    _write_if_changed_private(
+        directory / MANIFEST, json.dumps({"files": facts}, indent=0, sort_keys=True).encode()
+    )
     _write_index(directory, written)
     if progress:
         progress(total, total)
     return PublishReport(directory, tuple(written), tuple(removed), len(events), size, changed)
 
 
-def _write_if_changed(path: Path, data: bytes) -> int:
-    """1 when written; an identical file is left as it is (its mtime and ETag stay)."""
+def _write_if_changed(path: Path, data: bytes, known: dict[str, object]) -> tuple[bool, dict[str, object]]:
+    """Write `data` unless the file already holds it; returns (written, the facts to record in the manifest).
+
+    The manifest keeps each file's SHA-256, size and mtime: when the new content's hash is the recorded one and
+    the file's size and mtime are still those recorded, nobody touched it and it is not even read. Otherwise
+    the bytes are compared. An identical file is left as it is, so its mtime and ETag stay (304 for phones).
+    """
+    digest = hashlib.sha256(data).hexdigest()
     try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return 0
+        st = path.stat()
+        facts: dict[str, object] = {"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        if stat.S_ISREG(st.st_mode) and st.st_size == len(data):
+            if known == facts:
+                return False, facts
+            if path.read_bytes() == data:
+                return False, facts
     except OSError:
         pass
     atomic_write(path, data)
-    return 1
+    st = path.stat()
+    return True, {"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
 def _plan(
@@ -311,27 +327,59 @@ def _plan(
 
 
 FEEDS_DIR_MODE = 0o775
-def _remove_stale(directory: Path, keep: set[str]) -> list[str]:
-    """Remove the feeds an earlier publish wrote that this one did not; never anything else."""
-    manifest = directory / MANIFEST
-    previous: set[str] = set()
+_RECORD_LIMIT = 50_000_000  # bytes: a manifest or index larger than this is not ours
+
+
+def _read_json(path: Path) -> object:
+    """A private record of ours (manifest, index), or None when missing, damaged, a symlink or oversized."""
     try:
-        if manifest.stat().st_size < 50_000_000:
-            data = json.loads(manifest.read_text("utf-8"))
-            previous = {str(name) for name in data.get("files", []) if isinstance(name, str)}
-    except (OSError, ValueError, AttributeError):
-        previous = set()
-    # before names were secret, publish wrote all.ics, unit-N.ics ...: those are ours too, and guessable
-    previous |= {p.name for p in directory.iterdir() if p.is_file() and _LEGACY.match(p.name)}
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > _RECORD_LIMIT:
+            return None
+        return json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _read_manifest(directory: Path) -> dict[str, dict[str, object]]:
+    """What earlier publishes recorded writing: {file: {"sha256", "size", "mtime_ns"}} (empty facts for names
+    from older records).
+
+    Three generations of records name files we wrote: the manifest as {"files": {name: facts}} (now), as
+    {"files": [names]} or as a bare list (earlier versions), and index.json's "feeds" (every version has written
+    it, including those that named feeds all.ics, unit-3.ics …). A file named in none of them is not ours, however
+    its name looks, and is never removed.
+    """
+    out: dict[str, dict[str, object]] = {}
+    index = _read_json(directory / INDEX_JSON)
+    if isinstance(index, dict) and isinstance(index.get("feeds"), list):
+        for entry in index["feeds"]:
+            if isinstance(entry, dict) and isinstance(entry.get("file"), str):
+                out[entry["file"]] = {}
+    data = _read_json(directory / MANIFEST)
+    files = data.get("files") if isinstance(data, dict) else data
+    if isinstance(files, list):
+        out.update({name: {} for name in files if isinstance(name, str)})
+    elif isinstance(files, dict):
+        out.update(
+            {
+                name: facts if isinstance(facts, dict) else {}
+                for name, facts in files.items()
+                if isinstance(name, str)
+            }
+        )
+    return out
+
+
+def _remove_stale(directory: Path, previous: Iterable[str], keep: set[str]) -> list[str]:
+    """Remove the feeds an earlier publish recorded writing that this one did not; never anything else."""
     removed = []
-    for name in sorted(previous - keep):
+    for name in sorted(set(previous) - keep):
         path = directory / name
         if "/" in name or name.startswith(".") or not name.endswith(".ics"):
-            continue  # a hand-edited manifest must not make us delete elsewhere
-        if path.is_file():
+            continue  # a hand-edited record must not make us delete elsewhere
+        if path.is_file() and not path.is_symlink():
             path.unlink(missing_ok=True)
             removed.append(name)
-    _write_if_changed_private(manifest, json.dumps({"files": sorted(keep)}, indent=0).encode())
     return removed
 
 
