@@ -35,7 +35,7 @@ from sqlmodel import Session, col
 from zhijin_training.enums import ProgrammeKind
 from zhijin_training.i18n import label
 from zhijin_training.ical.query import Filters, _cancel_reasons, _chunks, _where
-from zhijin_training.models import Cadre, ItineraryItem, Participant, Programme, TrainingSession, Unit
+from zhijin_training.models import ItineraryItem, Participant, Programme, TrainingSession
 from zhijin_training.models.ical_cache import IcalEventCache
 from zhijin_training.services.context import Context
 
