@@ -434,10 +434,16 @@ def export_bytes(ctx: Context, **filters: Any) -> bytes:
 
 def write_calendar(ctx: Context, path: Path, **filters: Any) -> int:
     """Write the calendar to `path` atomically; returns the number of events."""
-    from zhijin_training.safefiles import write_bytes
+    from zhijin_training.safefiles import replacing
 
-    data, count = render_calendar(ctx, **filters)
-    write_bytes(Path(path), data, durable=True)  # personal data: 0600, never through a symlink
+    # the target is checked and its temporary file made first: a refused name leaves the database (and its
+    # event cache) as it was. Personal data: 0600, never through a symlink.
+    with replacing(Path(path)) as tmp:
+        data, count = render_calendar(ctx, **filters)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
     return count
 
 
