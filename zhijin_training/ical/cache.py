@@ -9,8 +9,10 @@ The key is exact by construction, not by discipline: it is a SHA-256 over
 - the session's whole row (UID, SEQUENCE, title, times, venues, broadcast, status, note and note_public, DTSTAMP's
   updated_at … — every column, so a column added later is covered without anyone remembering it),
 - its programme's whole row (title, kind, alarm …), its itinerary rows, the reason of its cancellation,
-- its participants as count and sums of cadre and unit ids (a person added, removed or re-attributed to another
-  unit), on top of SEQUENCE, which every participant change raises,
+- its participants through SEQUENCE: every change of the list raises it (services/participants.py, a new
+  session has a new UID), and a participant's unit changes only with a session's time (SEQUENCE) or with the
+  cadre's own post (the roster below). Reading 1.7 M participant rows to hash them would cost what the cache
+  saves,
 - the roster the names come from: every cadre's id, name, role, unit and version and every unit's id, name,
   kind, order and version (a rename or move anywhere rebuilds the events on the next export — rare, and exact),
 - the export-wide inputs: the per-kind alarm settings, the office's name and address, the words of the
@@ -35,7 +37,7 @@ from sqlmodel import Session, col
 from zhijin_training.enums import ProgrammeKind
 from zhijin_training.i18n import label
 from zhijin_training.ical.query import Filters, _cancel_reasons, _chunks, _where
-from zhijin_training.models import ItineraryItem, Participant, Programme, TrainingSession
+from zhijin_training.models import ItineraryItem, Programme, TrainingSession
 from zhijin_training.models.ical_cache import IcalEventCache
 from zhijin_training.services.context import Context
 
@@ -84,10 +86,19 @@ def world_stamp(s: Session, *, alarms: dict[str, int | None], organizer: tuple[s
 def plan(s: Session, f: Filters, world: str) -> list[Planned]:
     """The sessions matching `f` in export order, each with the key of its text (no participant rows read)."""
     conn = s.connection()
+    typed = (
+        TrainingSession.id,
+        TrainingSession.uid,
+        TrainingSession.sequence,
+        TrainingSession.all_day,
+        TrainingSession.programme_id,
+        TrainingSession.ends_at,
+        TrainingSession.status,
+    )
+    # the rest only feeds the hash: taken as the driver gives it, without SQLAlchemy's per-value conversion
+    raw = [sa.type_coerce(c, sa.types.NullType()) for c in (*_SESSION_COLS, *_PROGRAMME_COLS)]
     stmt = _where(
-        sa.select(*_SESSION_COLS, *_PROGRAMME_COLS).join(
-            Programme, col(TrainingSession.programme_id) == Programme.id
-        ),
+        sa.select(*typed, *raw).join(Programme, col(TrainingSession.programme_id) == Programme.id),
         f,
     ).order_by(col(TrainingSession.starts_at), col(TrainingSession.id))
     rows = conn.execute(stmt).all()
@@ -95,50 +106,27 @@ def plan(s: Session, f: Filters, world: str) -> list[Planned]:
         return []
     ids = [row[0] for row in rows]
     stops: dict[int, list[tuple[Any, ...]]] = {}
-    people: dict[int, tuple[Any, ...]] = {}
-    for chunk in _chunks(ids):
-        for item in conn.execute(
-            sa.select(
-                ItineraryItem.session_id,
-                ItineraryItem.day,
-                ItineraryItem.place,
-                ItineraryItem.activity,
-                ItineraryItem.sort_order,
-            )
-            .where(col(ItineraryItem.session_id).in_(chunk))
-            .order_by(col(ItineraryItem.id))
-        ):
-            stops.setdefault(item[0], []).append(tuple(item[1:]))
-        for sid, *tally in conn.execute(
-            sa.select(
-                Participant.session_id,
-                sa.func.count(),
-                sa.func.sum(Participant.cadre_id),
-                sa.func.sum(sa.func.coalesce(Participant.unit_id, 0)),
-                sa.func.max(Participant.id),
-            )
-            .where(col(Participant.session_id).in_(chunk))
-            .group_by(col(Participant.session_id))
-        ):
-            people[sid] = tuple(tally)
-    status_at = [c.name for c in _SESSION_COLS].index("status")
-    reasons = _cancel_reasons(s, [row[0] for row in rows if row[status_at] == "cancelled"])
-    by_name = {c.name: i for i, c in enumerate(_SESSION_COLS)}
+    itinerary = sa.select(
+        ItineraryItem.session_id,
+        sa.type_coerce(ItineraryItem.day, sa.types.NullType()),
+        ItineraryItem.place,
+        ItineraryItem.activity,
+        ItineraryItem.sort_order,
+    ).order_by(col(ItineraryItem.id))
+    # trips only: a small table, read whole for a big export instead of thousands of bound ids
+    wanted = set(ids)
+    for chunk in [None] if len(ids) > 500 else _chunks(ids):
+        stmt = itinerary if chunk is None else itinerary.where(col(ItineraryItem.session_id).in_(chunk))
+        for item in conn.execute(stmt):
+            if item[0] in wanted:
+                stops.setdefault(item[0], []).append(tuple(item[1:]))
+    reasons = _cancel_reasons(s, [row[0] for row in rows if row[6] == "cancelled"])
+    width = len(typed)
     out = []
     for row in rows:
         sid = row[0]
-        key = _digest(world, tuple(row), stops.get(sid, ()), people.get(sid, ()), reasons.get(sid, ""))
-        out.append(
-            Planned(
-                session_id=sid,
-                uid=row[by_name["uid"]],
-                sequence=row[by_name["sequence"]],
-                all_day=bool(row[by_name["all_day"]]),
-                programme_id=row[by_name["programme_id"]],
-                ends_at=row[by_name["ends_at"]],
-                key=key,
-            )
-        )
+        key = _digest(world, tuple(row[width:]), stops.get(sid, ()), reasons.get(sid, ""))
+        out.append(Planned(sid, row[1], row[2], bool(row[3]), row[4], row[5], key))
     return out
 
 
