@@ -190,24 +190,17 @@ def publish(
         feeds = _plan(ctx, events, people, programmes, units, cadres, unit_names, secret, recent)
         previous = _read_manifest(directory)
         timezone = shanghai_timezone()
-        # a feed's key is a hash of its header's inputs and of the keys of its events' texts: equal to the one
-        # recorded, with the file as recorded, means equal bytes, and the feed is neither built nor read
-        chunk_keys: dict[tuple[int, Audience], str] = {}
-
-        def chunk_key(index: int, audience: Audience) -> str:
-            got = chunk_keys.get((index, audience))
-            if got is None:
-                got = chunk_keys[(index, audience)] = cache.variant_key(events[index].key, _variant(audience))
-            return got
-
+        # a feed's key is a hash of its header's inputs, its reader (one audience per feed) and the keys of its
+        # events: each event's text is a function of its key and the audience (ical/cache.py), so equal keys mean
+        # equal bytes. Equal to the one recorded, with the file as recorded: the feed is neither built nor read.
+        event_keys = [e.key for e in events]
         keys: dict[str, str] = {}
         stale: list[_Feed] = []
         for feed in feeds:
             head_inputs = (cache.FORMAT, feed.name, feed.description, feed.file, base_url, PRODID)
-            keys[feed.file] = hashlib.sha256(
-                repr(head_inputs).encode()
-                + "".join(chunk_key(i, feed.audience) for i in feed.members).encode()
-            ).hexdigest()
+            h = hashlib.sha256(repr((head_inputs, _variant(feed.audience))).encode())
+            h.update("".join(map(event_keys.__getitem__, feed.members)).encode())
+            keys[feed.file] = h.hexdigest()
             if not _unchanged(directory / feed.file, keys[feed.file], previous.get(feed.file, {})):
                 stale.append(feed)
         chunks = _chunks_for(ctx, s, builder, events, stale)
@@ -279,11 +272,11 @@ def _recent_participants(s: Session, ids: list[int]) -> dict[int, list[tuple[int
     conn = s.connection()
     out: dict[int, list[tuple[int, int | None]]] = {}
     for chunk in _chunks(ids):
-        for sid, cadre_id, unit_id in conn.execute(
+        rows = conn.execute(
             sa.select(Participant.session_id, Participant.cadre_id, Participant.unit_id)
-            .where(col(Participant.session_id).in_(chunk))
-            .order_by(col(Participant.session_id), col(Participant.id))
-        ):
+            .where(col(Participant.session_id).in_(chunk))  # membership only: no order needed
+        ).all()
+        for sid, cadre_id, unit_id in rows:
             out.setdefault(sid, []).append((cadre_id, unit_id))
     return out
 
