@@ -186,7 +186,7 @@ def publish(
         unit_names = {u.id: u.name for u in s.exec(select(Unit)).all()}
         cadres = s.exec(select(Cadre).where(col(Cadre.active).is_(True)).order_by(col(Cadre.id))).all()
         recent = local_midnight(local_date(ctx.now()) - PERSONAL_HISTORY)
-        people = _recent_participants(s, [e.session_id for e in events if e.ends_at > recent])
+        people = _recent_participants(s, recent)
         feeds = _plan(ctx, events, people, programmes, units, cadres, unit_names, secret, recent)
         previous = _read_manifest(directory)
         timezone = shanghai_timezone()
@@ -264,20 +264,27 @@ def _unchanged(path: Path, key: str, known: dict[str, object]) -> bool:
     )
 
 
-def _recent_participants(s: Session, ids: list[int]) -> dict[int, list[tuple[int, int | None]]]:
-    """(cadre id, unit id) of each session's participants: who gets the session in a personal or unit feed."""
-    from zhijin_training.ical.query import _chunks
-    from zhijin_training.models import Participant
+def _recent_participants(s: Session, since: datetime) -> dict[int, list[tuple[int, int | None]]]:
+    """(cadre id, unit id) of the participants of each session ending after `since`: who gets the session in a
+    personal or unit feed. One query (no long lists of bound ids); membership only, so no order."""
+    from zhijin_training.models import Participant, TrainingSession
 
-    conn = s.connection()
+    rows = (
+        s.connection()
+        .execute(
+            # IN (sub-select), not a join: SQLite then walks the (session, cadre) index from the recent sessions
+            # instead of scanning every participant of ten years
+            sa.select(Participant.session_id, Participant.cadre_id, Participant.unit_id).where(
+                col(Participant.session_id).in_(
+                    sa.select(TrainingSession.id).where(col(TrainingSession.ends_at) > since)
+                )
+            )
+        )
+        .all()
+    )
     out: dict[int, list[tuple[int, int | None]]] = {}
-    for chunk in _chunks(ids):
-        rows = conn.execute(
-            sa.select(Participant.session_id, Participant.cadre_id, Participant.unit_id)
-            .where(col(Participant.session_id).in_(chunk))  # membership only: no order needed
-        ).all()
-        for sid, cadre_id, unit_id in rows:
-            out.setdefault(sid, []).append((cadre_id, unit_id))
+    for sid, cadre_id, unit_id in rows:
+        out.setdefault(sid, []).append((cadre_id, unit_id))
     return out
 
 
