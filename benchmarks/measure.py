@@ -660,45 +660,116 @@ def bare_calendar(path: Path, cadre_id: int | None = None) -> bytes:
 
 
 def calendars(g: Generated, runs: int, city: bool, full: bool = True) -> list[Figure]:
+    """Exports read each event's stored text (ical/cache.py): the first export after a change builds and stores
+    it (cold, shown in the note), the runs after it are what a person waits for (warm, the median). Measured on
+    a copy, so the cached database stays as generated."""
+    import tempfile
+
     from zhijin_training.ical.export import export_bytes
 
-    ctx = make_ctx(g.path)
     out: list[Figure] = []
-    bare_s, n_bare, _ = adaptive(lambda: bare_calendar(g.path, g.cadre_id), runs)
-    one_s, n_one, data = adaptive(lambda: export_bytes(ctx, cadre_id=g.cadre_id), runs)
-    events = data.count(b"BEGIN:VEVENT")
-    out.append(Figure("cal.cadre.bare", "calendar: one cadre — bare icalendar", bare_s, runs=n_bare))
-    out.append(
-        Figure(
-            "cal.cadre",
-            f"calendar: one cadre ({events} events)",
-            one_s,
-            baseline=bare_s,
-            runs=n_one,
-            target="≤100 ms (city)",
-            ok=(one_s <= 0.100) if city else None,
-        )
-    )
-    if full:
-        bare_s, n_bare, _ = adaptive(lambda: bare_calendar(g.path), runs)
-        all_s, n_all, data = adaptive(lambda: export_bytes(ctx), runs)
+    with tempfile.TemporaryDirectory(prefix="zt-bench-cal-", dir=g.path.parent) as tmp:
+        path = Path(tmp) / "cal.db"
+        shutil.copyfile(g.path, path)
+        ctx = make_ctx(path)
+        bare_s, n_bare, _ = adaptive(lambda: bare_calendar(path, g.cadre_id), runs)
+        t0 = time.perf_counter()
+        export_bytes(ctx, cadre_id=g.cadre_id)
+        cold = time.perf_counter() - t0
+        one_s, n_one, data = adaptive(lambda: export_bytes(ctx, cadre_id=g.cadre_id), runs)
         events = data.count(b"BEGIN:VEVENT")
-        out.append(Figure("cal.full.bare", "calendar: every session — bare icalendar", bare_s, runs=n_bare))
+        out.append(Figure("cal.cadre.bare", "calendar: one cadre — bare icalendar", bare_s, runs=n_bare))
         out.append(
             Figure(
-                "cal.full",
-                f"calendar: every session ({events:,} events)",
-                all_s,
+                "cal.cadre",
+                f"calendar: one cadre ({events} events)",
+                one_s,
                 baseline=bare_s,
-                runs=n_all,
-                target="≤1.3× bare",
-                ok=all_s / bare_s <= 1.3,
+                runs=n_one,
+                target="≤1.0× bare",
+                ok=one_s <= bare_s,
+                note=f"cold {_short(cold)}",
             )
         )
-    else:
-        out.append(Figure("cal.full", "calendar: every session", None, note="skipped (--quick or too big)"))
-    ctx.db.dispose()
+        if full:
+            bare_s, n_bare, _ = adaptive(lambda: bare_calendar(path), runs)
+            t0 = time.perf_counter()
+            export_bytes(ctx)
+            cold = time.perf_counter() - t0
+            all_s, n_all, data = adaptive(lambda: export_bytes(ctx), runs)
+            events = data.count(b"BEGIN:VEVENT")
+            out.append(
+                Figure("cal.full.bare", "calendar: every session — bare icalendar", bare_s, runs=n_bare)
+            )
+            out.append(
+                Figure(
+                    "cal.full",
+                    f"calendar: every session ({events:,} events)",
+                    all_s,
+                    baseline=bare_s,
+                    runs=n_all,
+                    target="≤1.0× bare",
+                    ok=all_s <= bare_s,
+                    note=f"cold {_short(cold)}",
+                )
+            )
+        else:
+            out.append(
+                Figure("cal.full", "calendar: every session", None, note="skipped (--quick or too big)")
+            )
+        out.extend(_publish_after_mark(g, ctx, Path(tmp) / "feeds", runs, city))
+        ctx.db.dispose()
     return out
+
+
+def _short(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+
+
+def _publish_after_mark(g: Generated, ctx: Any, feeds_dir: Path, runs: int, city: bool) -> list[Figure]:
+    """`publish` of every feed, then after one attendance mark each (a different person every run): only the
+    feeds whose content changed are written. The baseline is the first, complete publish of the same run."""
+    from zhijin_training.ical.feeds import publish
+    from zhijin_training.services import attendance
+
+    secret = feeds_dir.parent / "feed-secret"
+    t0 = time.perf_counter()
+    first = publish(ctx, feeds_dir, secret_file=secret)
+    full_s = time.perf_counter() - t0
+    people = [p.cadre_id for p in attendance.session_attendance(ctx, g.big_session_id).participants]
+    times, written = [], []
+    for cadre_id in people[: max(1, runs)]:
+        # the big session is this afternoon: ahead of it only a leave may be recorded
+        attendance.mark(
+            ctx,
+            g.big_session_id,
+            cadre_id,
+            attendance.Mark("on_leave", leave_reason="公务", approved_by="县委组织部"),
+        )
+        t1 = time.perf_counter()
+        report = publish(ctx, feeds_dir, secret_file=secret)
+        times.append(time.perf_counter() - t1)
+        written.append(report.files_written)
+    value = statistics.median(times)
+    return [
+        Figure(
+            "pub.full",
+            f"publish: every feed ({len(first.feeds):,} files)",
+            full_s,
+            runs=1,
+            note=f"{first.files_written:,} written, {first.bytes_total / 1e6:.0f} MB",
+        ),
+        Figure(
+            "pub.mark",
+            "publish: after one attendance mark",
+            value,
+            baseline=full_s,
+            runs=len(times),
+            target="≤2 s (city)",
+            ok=(value <= 2.0) if city else None,
+            note=f"files rewritten per run: {', '.join(str(n) for n in written)}",
+        ),
+    ]
 
 
 # ---------------------------------------------------------------- 5. roster import

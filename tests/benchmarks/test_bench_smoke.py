@@ -39,6 +39,8 @@ EXPECTED_ROWS = [
     "calendar: one cadre (",
     "calendar: every session — bare icalendar",
     "calendar: every session (",
+    "publish: every feed (",
+    "publish: after one attendance mark",
     "roster: 300-row XLSX preview",
     "roster: 300-row XLSX apply",
     "peak memory: app + 300-person attendance",

@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -210,8 +211,12 @@ def test_publish_removes_only_files_it_wrote(demo_ctx: Context, tmp_path: Path) 
     (tmp_path / "README.txt").write_text("keep me")
     (tmp_path / "holidays.ics").write_text("someone else's calendar")
     (tmp_path / "all.ics").write_text("left by an old version: guessable, so it goes")
+    (tmp_path / "unit-3.ics").write_text("looks like an old feed, but no record of ours names it: it stays")
+    # every version wrote index.json naming its feeds; the old guessable ones are ours by that record
+    (tmp_path / "index.json").write_text('{"feeds": [{"file": "all.ics", "kind": "all"}]}')
     feeds.publish(demo_ctx, tmp_path)
     assert not (tmp_path / "all.ics").exists()
+    assert (tmp_path / "unit-3.ics").exists()
     leaver = roster.list_cadres(demo_ctx)[-1]
     gone = _file(tmp_path, "cadre", leaver.id)
     roster.set_cadre_active(demo_ctx, leaver.id, False, expected_version=leaver.version)
@@ -391,3 +396,58 @@ def test_dump_has_no_secret(demo_ctx: Context, tmp_path: Path) -> None:
     with demo_ctx.db.read() as s:
         rows = s.exec(sa.text("SELECT key, value FROM app_setting")).all()  # type: ignore[call-overload]
     assert all(secret not in str(value) for _key, value in rows)
+
+
+def _mtimes(directory: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in sorted(directory.glob("*.ics"))}
+
+
+def test_publish_after_marks_and_an_edit_rewrites_only_the_feeds_that_show_a_change(
+    demo_ctx: Context, tmp_path: Path
+) -> None:
+    from zhijin_training.services import attendance
+    from zhijin_training.services.schedule import SessionChanges
+
+    now = demo_ctx.now()
+    lecture = next(
+        v
+        for v in schedule.list_sessions(demo_ctx, kind="lecture")
+        if v.status == "scheduled" and v.starts_at <= now and v.ends_at > now - timedelta(days=300)
+    )
+    people = attendance.session_attendance(demo_ctx, lecture.id).participants
+    feeds.publish(demo_ctx, tmp_path)
+    stamps = _mtimes(tmp_path)
+    # attendance is not in any calendar: after marks (the first makes the session "held") nothing is rewritten
+    attendance.mark(demo_ctx, lecture.id, people[0].cadre_id, attendance.Mark("present"))
+    attendance.mark(demo_ctx, lecture.id, people[1].cadre_id, attendance.Mark("late"))
+    assert feeds.publish(demo_ctx, tmp_path).files_written == 0
+    assert _mtimes(tmp_path) == stamps
+    # an edit that shows: exactly the feeds listing that session are rewritten, the others keep their mtime
+    before = _feed_files(tmp_path)
+    upcoming = next(v for v in schedule.list_sessions(demo_ctx, kind="lecture") if v.starts_at > now)
+    schedule.update_session(
+        demo_ctx, upcoming.id, SessionChanges(speaker="新主讲人"), expected_version=upcoming.version, force=True
+    )
+    report = feeds.publish(demo_ctx, tmp_path)
+    after = _feed_files(tmp_path)
+    showing = {name for name, data in after.items() if upcoming.uid.encode() in data}
+    assert {name for name in after if after[name] != before[name]} == showing
+    assert report.files_written == len(showing) > 1
+    assert {n: t for n, t in _mtimes(tmp_path).items() if n not in showing} == {
+        n: t for n, t in stamps.items() if n not in showing
+    }
+    # and what the cache gave is what a publish from scratch gives
+    with demo_ctx.db.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM ical_event_cache"))
+    fresh = tmp_path / "fresh"
+    feeds.publish(demo_ctx, fresh)
+    assert _feed_files(fresh) == _feed_files(tmp_path)
+
+
+def test_a_feed_changed_by_hand_is_put_right(demo_ctx: Context, tmp_path: Path) -> None:
+    feeds.publish(demo_ctx, tmp_path)
+    target = _file(tmp_path, "all")
+    good = target.read_bytes()
+    target.write_bytes(good.replace(b"SUMMARY:", b"SUMMARX:", 1))  # same size, new mtime
+    assert feeds.publish(demo_ctx, tmp_path).files_written == 1
+    assert target.read_bytes() == good

@@ -59,3 +59,59 @@ def test_outlook_series_asks_for_a_programme_then_previews(make_app, run_pilot, 
     run_pilot(make_app(), scenario, size=(80, 24))
     found = [s for s in schedule.list_sessions(tui_ctx, limit=5000) if s.programme_title == "党建工作例会"]
     assert len(found) == 5 and len(schedule.list_sessions(tui_ctx, limit=5000)) == before + 5
+
+
+async def _retype(pilot, field_id: str, text: str) -> None:
+    """Focus a form field, clear what it holds and type `text`, as a person would."""
+    field = pilot.app.screen.query_one(field_id)
+    field.focus()
+    await settle(pilot)
+    await pilot.press("end", *["backspace"] * len(field.value))
+    await burst(pilot, text)
+
+
+def test_the_expansion_window_is_changed_in_the_preview(make_app, run_pilot, tui_ctx, home) -> None:
+    """The CLI's --from/--to in the interface: w in the preview asks for the days, a reversed range stays in the
+    form with the field marked, and the preview is made again over the new days."""
+    source = home / "invite.ics"
+    shutil.copyfile(SERIES, source)
+    before = len(schedule.list_sessions(tui_ctx, limit=5000))
+
+    async def scenario(pilot) -> None:
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        await type_path(pilot, source)
+        await settle(pilot, 3)
+        await _retype(pilot, "#f-title", "党建工作例会")  # the new programme's name (see the test above)
+        await pilot.press("ctrl+s")
+        await settle(pilot, 3)
+        assert isinstance(pilot.app.screen, PreviewDialog)
+        assert "新增 5" in screen_text(pilot.app)
+        await pilot.press("w")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, FormDialog)
+        assert "重复日程展开范围" in screen_text(pilot.app)
+        await _retype(pilot, "#f-first", "2026-12-10")
+        await _retype(pilot, "#f-last", "2026-12-01")
+        await pilot.press("ctrl+s")  # the end before the start: refused in the form, the field marked
+        await settle(pilot, 3)
+        assert isinstance(pilot.app.screen, FormDialog)
+        assert pilot.app.screen.focused is pilot.app.screen.query_one("#f-last")
+        await _retype(pilot, "#f-first", "2026-12-01")
+        await _retype(pilot, "#f-last", "2026-12-10")
+        await pilot.press("ctrl+s")
+        await settle(pilot, 3)
+        assert isinstance(pilot.app.screen, PreviewDialog)  # previewed again over 1–10 December
+        text = screen_text(pilot.app)
+        assert "新增 2" in text and "党建工作例会（改到下午）" in text
+        await pilot.press("end")
+        await settle(pilot)
+        assert "2026-12-01 至 2026-12-10" in screen_text(pilot.app)
+        await pilot.press("y")
+        await settle(pilot, 3)
+
+    run_pilot(make_app(), scenario, size=(80, 24))
+    found = [s for s in schedule.list_sessions(tui_ctx, limit=5000) if s.programme_title == "党建工作例会"]
+    assert len(found) == 2 and len(schedule.list_sessions(tui_ctx, limit=5000)) == before + 2

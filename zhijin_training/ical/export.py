@@ -362,17 +362,89 @@ def build_calendar(
     return cal
 
 
+_END = b"END:VCALENDAR\r\n"
+
+
+def render_calendar(
+    ctx: Context,
+    *,
+    cadre_id: int | None = None,
+    unit_id: int | None = None,
+    programme_id: int | None = None,
+    kind: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    session_ids: list[int] | None = None,
+    name: str | None = None,
+) -> tuple[bytes, int]:
+    """The bytes `build_calendar(...).to_ical()` gives, and the number of events, from the event cache.
+
+    Only events whose stored text is stale (see ical/cache.py) are read in full and serialised; the calendar is
+    the header icalendar writes followed by each event's text, exactly as icalendar joins them.
+    """
+    from zhijin_training.ical import cache
+
+    if start is None and session_ids is None and (cadre_id is not None or unit_id is not None):
+        start = local_date(ctx.now()) - PERSONAL_HISTORY
+    f = _filters(cadre_id, unit_id, programme_id, kind, start, end, session_ids)
+    with ctx.db.read() as s:
+        title = _title(ctx, s, f)
+        alarms = alarm_settings(s)
+        builder = EventBuilder(ctx, alarms)
+        world = cache.world_stamp(s, alarms=alarms, organizer=_org(ctx), prefix=builder.cancelled_prefix)
+        planned = cache.plan(s, f, world)
+        keys = {(p.session_id, "office"): cache.variant_key(p.key, "office") for p in planned}
+        found = cache.lookup(s, keys)
+        missing = [p for p in planned if (p.session_id, "office") not in found]
+        built: dict[int, bytes] = {}
+        if missing:
+            wanted = {p.session_id for p in missing}
+            loads = (
+                [f]
+                if len(missing) == len(planned)
+                else [Filters(session_ids=tuple(chunk)) for chunk in _id_chunks(sorted(wanted))]
+            )
+            for lf in loads:
+                for data in load_events(s, lf):
+                    if data.session.id in wanted:
+                        built[data.session.id] = bytes(builder.event(data).to_ical())
+    cache.store(
+        ctx,
+        [
+            (p, "office", keys[(p.session_id, "office")], built[p.session_id])
+            for p in missing
+            if p.session_id in built
+        ],
+    )
+    shell = calendar_shell(
+        ctx, name or title.name, title.description, with_timezone=any(not p.all_day for p in planned)
+    )
+    head = bytes(shell.to_ical())
+    body = b"".join(found.get((p.session_id, "office")) or built[p.session_id] for p in planned)
+    return head[: -len(_END)] + body + _END, len(planned)
+
+
+def _id_chunks(ids: list[int], size: int = 5000) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
 def export_bytes(ctx: Context, **filters: Any) -> bytes:
-    return bytes(build_calendar(ctx, **filters).to_ical())
+    return render_calendar(ctx, **filters)[0]
 
 
 def write_calendar(ctx: Context, path: Path, **filters: Any) -> int:
     """Write the calendar to `path` atomically; returns the number of events."""
-    from zhijin_training.safefiles import write_bytes
+    from zhijin_training.safefiles import replacing
 
-    cal = build_calendar(ctx, **filters)
-    write_bytes(Path(path), cal.to_ical(), durable=True)  # personal data: 0600, never through a symlink
-    return len(cal.events)
+    # the target is checked and its temporary file made first: a refused name leaves the database (and its
+    # event cache) as it was. Personal data: 0600, never through a symlink.
+    with replacing(Path(path)) as tmp:
+        data, count = render_calendar(ctx, **filters)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    return count
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o644, durable: bool = False) -> None:

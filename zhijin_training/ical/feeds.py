@@ -40,12 +40,17 @@ import secrets
 import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
-from sqlmodel import col, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
 from zhijin_training.i18n import label
+from zhijin_training.ical.cache import Planned
 from zhijin_training.ical.export import (
+    PERSONAL_HISTORY,
+    PRODID,
     Audience,
     EventBuilder,
     atomic_write,
@@ -55,7 +60,7 @@ from zhijin_training.ical.export import (
     shanghai_timezone,
     with_description,
 )
-from zhijin_training.ical.query import EventData, Filters, alarm_settings, load_events
+from zhijin_training.ical.query import Filters, alarm_settings, load_events
 from zhijin_training.models import Cadre, Programme, Unit
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import ValidationError
@@ -66,8 +71,6 @@ ENV_SECRET = "ZHIJIN_TRAINING_FEED_SECRET"
 INDEX_JSON = "index.json"
 INDEX_HTML = "index.html"
 MANIFEST = ".zhijin-feeds.json"  # the files the last publish wrote: the only ones a publish ever removes
-# feeds written before names were all secret (all.ics, unit-3.ics ...): guessable, so removed on the next publish
-_LEGACY = re.compile(r"^(all|programme-\d+|unit-\d+|cadre-[a-z2-7]{26})\.ics$")
 _END = b"END:VCALENDAR\r\n"
 
 
@@ -170,79 +173,221 @@ def publish(
     # the office's colleagues publish into the same folder (group rw, setgid kept); nginx only reads it
     ensure_dir(directory, FEEDS_DIR_MODE)
     secret = feed_secret(ctx, secret_file, rotate=rotate)
+    from zhijin_training.ical import cache
+    from zhijin_training.ical.export import _org
+
     with ctx.db.read() as s:
-        events = load_events(s, Filters())
         alarms = alarm_settings(s)
+        builder = EventBuilder(ctx, alarms)
+        world = cache.world_stamp(s, alarms=alarms, organizer=_org(ctx), prefix=builder.cancelled_prefix)
+        events = cache.plan(s, Filters(), world)
         programmes = s.exec(select(Programme).order_by(col(Programme.id))).all()
         units = s.exec(select(Unit).where(col(Unit.active).is_(True)).order_by(col(Unit.id))).all()
         unit_names = {u.id: u.name for u in s.exec(select(Unit)).all()}
         cadres = s.exec(select(Cadre).where(col(Cadre.active).is_(True)).order_by(col(Cadre.id))).all()
-    feeds = _plan(ctx, events, programmes, units, cadres, unit_names, secret)
-    builder = EventBuilder(ctx, alarms)
-    # the event without its description, serialised once; the description (which depends on the reader's unit)
-    # serialised once per (event, audience) and spliced in
-    bodies: dict[int, bytes] = {}
-    chunks: dict[tuple[int, Audience], bytes] = {}
-
-    def chunk(index: int, audience: Audience) -> bytes:
-        key = (index, audience)
-        if key not in chunks:
-            if index not in bodies:
-                bodies[index] = bytes(builder.event(events[index], with_description=False).to_ical())
-            line = description_line(describe(events[index], audience))
-            chunks[key] = with_description(bodies[index], line)
-        return chunks[key]
-
-    timed = [not e.session.all_day for e in events]
-    timezone = shanghai_timezone()
+        recent = local_midnight(local_date(ctx.now()) - PERSONAL_HISTORY)
+        people = _recent_participants(s, recent)
+        feeds = _plan(ctx, events, people, programmes, units, cadres, unit_names, secret, recent)
+        previous = _read_manifest(directory)
+        timezone = shanghai_timezone()
+        # a feed's key is a hash of its header's inputs, its reader (one audience per feed) and the keys of its
+        # events: each event's text is a function of its key and the audience (ical/cache.py), so equal keys mean
+        # equal bytes. Equal to the one recorded, with the file as recorded: the feed is neither built nor read.
+        event_keys = [e.key for e in events]
+        keys: dict[str, str] = {}
+        stale: list[_Feed] = []
+        for feed in feeds:
+            head_inputs = (cache.FORMAT, feed.name, feed.description, feed.file, base_url, PRODID)
+            h = hashlib.sha256(repr((head_inputs, _variant(feed.audience))).encode())
+            h.update("".join(map(event_keys.__getitem__, feed.members)).encode())
+            keys[feed.file] = h.hexdigest()
+            if not _unchanged(directory / feed.file, keys[feed.file], previous.get(feed.file, {})):
+                stale.append(feed)
+        chunks = _chunks_for(ctx, s, builder, events, stale)
     total = len(feeds) + 1
     written: list[FeedFile] = []
+    facts: dict[str, dict[str, object]] = {}
     size = 0
     changed = 0
+    stale_files = {f.file for f in stale}
     for number, feed in enumerate(feeds, 1):
-        shell = calendar_shell(
-            ctx,
-            feed.name,
-            feed.description,
-            with_timezone=any(timed[i] for i in feed.members),
-            feed=True,
-            timezone=timezone,
-            source=f"{base_url.rstrip('/')}/{feed.file}" if base_url else None,
-        )
-        head = bytes(shell.to_ical())
-        assert head.endswith(_END)
-        data = head[: -len(_END)] + b"".join(chunk(i, feed.audience) for i in feed.members) + _END
-        changed += _write_if_changed(directory / feed.file, data)
-        size += len(data)
+        path = directory / feed.file
+        if feed.file in stale_files:
+            shell = calendar_shell(
+                ctx,
+                feed.name,
+                feed.description,
+                with_timezone=any(not events[i].all_day for i in feed.members),
+                feed=True,
+                timezone=timezone,
+                source=f"{base_url.rstrip('/')}/{feed.file}" if base_url else None,
+            )
+            head = bytes(shell.to_ical())
+            assert head.endswith(_END)
+            data = head[: -len(_END)] + b"".join(chunks[(i, feed.audience)] for i in feed.members) + _END
+            wrote, facts[feed.file] = _write_if_changed(path, data, previous.get(feed.file, {}))
+            changed += wrote
+            size += len(data)
+        else:
+            facts[feed.file] = dict(previous[feed.file])
+            size += int(facts[feed.file].get("size", 0))  # type: ignore[call-overload]
+        facts[feed.file]["key"] = keys[feed.file]
         written.append(FeedFile(feed.file, feed.kind, feed.owner_id, feed.owner, len(feed.members)))
         if progress:
             progress(number, total)
-    removed = _remove_stale(directory, {f.file for f in written})
+    removed = _remove_stale(directory, previous, set(facts))
+    _write_if_changed_private(
+        directory / MANIFEST, json.dumps({"files": facts}, indent=0, sort_keys=True).encode()
+    )
     _write_index(directory, written)
     if progress:
         progress(total, total)
     return PublishReport(directory, tuple(written), tuple(removed), len(events), size, changed)
 
 
-def _write_if_changed(path: Path, data: bytes) -> int:
-    """1 when written; an identical file is left as it is (its mtime and ETag stay)."""
+def _variant(audience: Audience) -> str:
+    return f"d:{audience.kind}:{audience.unit_id}:{audience.unit_name}"
+
+
+def _unchanged(path: Path, key: str, known: dict[str, object]) -> bool:
+    """The file is the one the last publish recorded (same size and mtime) and would get the same content."""
+    if known.get("key") != key:
+        return False
     try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return 0
+        st = path.stat()
+    except OSError:
+        return False
+    return (
+        stat.S_ISREG(st.st_mode)
+        and known.get("size") == st.st_size
+        and known.get("mtime_ns") == st.st_mtime_ns
+    )
+
+
+def _recent_participants(s: Session, since: datetime) -> dict[int, list[tuple[int, int | None]]]:
+    """(cadre id, unit id) of the participants of each session ending after `since`: who gets the session in a
+    personal or unit feed. One query (no long lists of bound ids); membership only, so no order."""
+    from zhijin_training.models import Participant, TrainingSession
+
+    rows = (
+        s.connection()
+        .execute(
+            # IN (sub-select), not a join: SQLite then walks the (session, cadre) index from the recent sessions
+            # instead of scanning every participant of ten years
+            sa.select(Participant.session_id, Participant.cadre_id, Participant.unit_id).where(
+                col(Participant.session_id).in_(
+                    sa.select(TrainingSession.id).where(col(TrainingSession.ends_at) > since)
+                )
+            )
+        )
+        .all()
+    )
+    out: dict[int, list[tuple[int, int | None]]] = {}
+    for sid, cadre_id, unit_id in rows:
+        out.setdefault(sid, []).append((cadre_id, unit_id))
+    return out
+
+
+def _chunks_for(
+    ctx: Context, s: Session, builder: EventBuilder, events: list[Planned], feeds: list[_Feed]
+) -> dict[tuple[int, Audience], bytes]:
+    """The text of every (event, audience) the stale feeds list: from the cache, or built and stored.
+
+    The event without its description is one text per session ("feed"); the description, which depends on the
+    reader's unit, one per (session, audience); the two are spliced.
+    """
+    from zhijin_training.ical import cache
+
+    needed: dict[tuple[int, Audience], None] = {}
+    for feed in feeds:
+        for i in feed.members:
+            needed[(i, feed.audience)] = None
+    if not needed:
+        return {}
+    wanted: dict[tuple[int, str], str] = {}
+    for i, audience in needed:
+        e = events[i]
+        wanted[(e.session_id, "feed")] = cache.variant_key(e.key, "feed")
+        variant = _variant(audience)
+        wanted[(e.session_id, variant)] = cache.variant_key(e.key, variant)
+    found = cache.lookup(s, wanted)
+    by_id = {e.session_id: e for e in events}
+    missing_ids = sorted({sid for sid, variant in wanted if (sid, variant) not in found})
+    fresh: list[tuple[Planned, str, str, bytes]] = []
+    if missing_ids:
+        audiences: dict[int, set[Audience]] = {}
+        for i, audience in needed:
+            audiences.setdefault(events[i].session_id, set()).add(audience)
+        loads = (
+            [Filters()]
+            if len(missing_ids) == len(events)
+            else [
+                Filters(session_ids=tuple(missing_ids[k : k + 5000]))
+                for k in range(0, len(missing_ids), 5000)
+            ]
+        )
+        todo = set(missing_ids)
+        for f in loads:
+            for data in load_events(s, f):
+                sid = data.session.id
+                if sid not in todo:
+                    continue
+                planned = by_id[sid]
+                if (sid, "feed") not in found:
+                    body = bytes(builder.event(data, with_description=False).to_ical())
+                    found[(sid, "feed")] = body
+                    fresh.append((planned, "feed", wanted[(sid, "feed")], body))
+                for audience in audiences[sid]:
+                    variant = _variant(audience)
+                    if (sid, variant) not in found:
+                        line = description_line(describe(data, audience))
+                        found[(sid, variant)] = line
+                        fresh.append((planned, variant, wanted[(sid, variant)], line))
+    cache.store(ctx, fresh)
+    out: dict[tuple[int, Audience], bytes] = {}
+    bodies: dict[int, bytes] = {}
+    for i, audience in needed:
+        sid = events[i].session_id
+        body = bodies.get(sid)
+        if body is None:
+            body = bodies[sid] = found[(sid, "feed")]
+        out[(i, audience)] = with_description(body, found[(sid, _variant(audience))])
+    return out
+
+
+def _write_if_changed(path: Path, data: bytes, known: dict[str, object]) -> tuple[bool, dict[str, object]]:
+    """Write `data` unless the file already holds it; returns (written, the facts to record in the manifest).
+
+    The manifest keeps each file's SHA-256, size and mtime: when the new content's hash is the recorded one and
+    the file's size and mtime are still those recorded, nobody touched it and it is not even read. Otherwise
+    the bytes are compared. An identical file is left as it is, so its mtime and ETag stay (304 for phones).
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        st = path.stat()
+        facts: dict[str, object] = {"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        if stat.S_ISREG(st.st_mode) and st.st_size == len(data):
+            if known == facts:
+                return False, facts
+            if path.read_bytes() == data:
+                return False, facts
     except OSError:
         pass
     atomic_write(path, data)
-    return 1
+    st = path.stat()
+    return True, {"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
 def _plan(
     ctx: Context,
-    events: list[EventData],
+    events: list[Planned],
+    people: dict[int, list[tuple[int, int | None]]],
     programmes: Iterable[Programme],
     units: Iterable[Unit],
     cadres: Iterable[Cadre],
     unit_names: dict[int | None, str],
     secret: bytes,
+    recent: datetime,
 ) -> list[_Feed]:
     from zhijin_training.ical.export import _org
 
@@ -256,9 +401,10 @@ def _plan(
         f"全县干部教育培训的全部场次。{org}发布。",
     )
     everything.members = list(range(len(events)))
+    used = {e.programme_id for e in events}
     by_programme: dict[int, _Feed] = {}
     for p in programmes:
-        if p.active or any(e.session.programme_id == p.id for e in events):
+        if p.active or p.id in used:
             kind = label("programme_kind", p.kind)
             by_programme[p.id or 0] = _Feed(
                 f"programme-{feed_token(secret, 'programme', p.id)}.ics",
@@ -292,46 +438,76 @@ def _plan(
             f"{who}参加的培训场次。{org}发布。",
             audience=Audience("cadre", c.unit_id, unit_names.get(c.unit_id, "")),
         )
-    from zhijin_training.ical.export import PERSONAL_HISTORY
-
     # unit and personal feeds: a year of history and everything ahead, as `export ics --cadre/--unit`
-    recent = local_midnight(local_date(ctx.now()) - PERSONAL_HISTORY)
     for index, e in enumerate(events):
-        if e.session.programme_id in by_programme:
-            by_programme[e.session.programme_id].members.append(index)
-        if e.session.ends_at <= recent:
+        if e.programme_id in by_programme:
+            by_programme[e.programme_id].members.append(index)
+        if e.ends_at <= recent:
             continue
-        for unit_id in dict.fromkeys(p.unit_id for p in e.participants):
+        rows = people.get(e.session_id, ())
+        for unit_id in dict.fromkeys(unit for _, unit in rows):
             if unit_id in by_unit:
                 by_unit[unit_id].members.append(index)
-        for p in e.participants:
-            if p.cadre_id in by_cadre:
-                by_cadre[p.cadre_id].members.append(index)
+        for cadre_id, _ in rows:
+            if cadre_id in by_cadre:
+                by_cadre[cadre_id].members.append(index)
     return [everything, *by_programme.values(), *by_unit.values(), *by_cadre.values()]
 
 
 FEEDS_DIR_MODE = 0o775
-def _remove_stale(directory: Path, keep: set[str]) -> list[str]:
-    """Remove the feeds an earlier publish wrote that this one did not; never anything else."""
-    manifest = directory / MANIFEST
-    previous: set[str] = set()
+_RECORD_LIMIT = 50_000_000  # bytes: a manifest or index larger than this is not ours
+
+
+def _read_json(path: Path) -> object:
+    """A private record of ours (manifest, index), or None when missing, damaged, a symlink or oversized."""
     try:
-        if manifest.stat().st_size < 50_000_000:
-            data = json.loads(manifest.read_text("utf-8"))
-            previous = {str(name) for name in data.get("files", []) if isinstance(name, str)}
-    except (OSError, ValueError, AttributeError):
-        previous = set()
-    # before names were secret, publish wrote all.ics, unit-N.ics ...: those are ours too, and guessable
-    previous |= {p.name for p in directory.iterdir() if p.is_file() and _LEGACY.match(p.name)}
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > _RECORD_LIMIT:
+            return None
+        return json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _read_manifest(directory: Path) -> dict[str, dict[str, object]]:
+    """What earlier publishes recorded writing: {file: {"sha256", "size", "mtime_ns"}} (empty facts for names
+    from older records).
+
+    Three generations of records name files we wrote: the manifest as {"files": {name: facts}} (now), as
+    {"files": [names]} or as a bare list (earlier versions), and index.json's "feeds" (every version has written
+    it, including those that named feeds all.ics, unit-3.ics …). A file named in none of them is not ours, however
+    its name looks, and is never removed.
+    """
+    out: dict[str, dict[str, object]] = {}
+    index = _read_json(directory / INDEX_JSON)
+    if isinstance(index, dict) and isinstance(index.get("feeds"), list):
+        for entry in index["feeds"]:
+            if isinstance(entry, dict) and isinstance(entry.get("file"), str):
+                out[entry["file"]] = {}
+    data = _read_json(directory / MANIFEST)
+    files = data.get("files") if isinstance(data, dict) else data
+    if isinstance(files, list):
+        out.update({name: {} for name in files if isinstance(name, str)})
+    elif isinstance(files, dict):
+        out.update(
+            {
+                name: facts if isinstance(facts, dict) else {}
+                for name, facts in files.items()
+                if isinstance(name, str)
+            }
+        )
+    return out
+
+
+def _remove_stale(directory: Path, previous: Iterable[str], keep: set[str]) -> list[str]:
+    """Remove the feeds an earlier publish recorded writing that this one did not; never anything else."""
     removed = []
-    for name in sorted(previous - keep):
+    for name in sorted(set(previous) - keep):
         path = directory / name
         if "/" in name or name.startswith(".") or not name.endswith(".ics"):
-            continue  # a hand-edited manifest must not make us delete elsewhere
-        if path.is_file():
+            continue  # a hand-edited record must not make us delete elsewhere
+        if path.is_file() and not path.is_symlink():
             path.unlink(missing_ok=True)
             removed.append(name)
-    _write_if_changed_private(manifest, json.dumps({"files": sorted(keep)}, indent=0).encode())
     return removed
 
 

@@ -121,6 +121,8 @@ def _cancel_reasons(s: Session, ids: list[int]) -> dict[int, str]:
             .where(
                 AuditEntry.entity == "session",
                 col(AuditEntry.entity_id).in_(chunk),
+                # a session's entries carry its id in session_id too: that column is indexed (ix_audit_session)
+                col(AuditEntry.session_id).in_(chunk),
                 AuditEntry.reason != "",
             )
             .order_by(col(AuditEntry.id))

@@ -81,3 +81,32 @@ class PreviewDialog(Keyed, ModalScreen[bool]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes" and self.can_apply)
+
+
+class WindowedPreviewDialog(PreviewDialog):
+    """The .ics import preview, with w to change the days recurring events are expanded over (the CLI's
+    --from/--to). It closes with False and `wants_window` set; the screen asks for the days and previews again.
+    """
+
+    KEYS: ClassVar = [
+        *PreviewDialog.KEYS,
+        *keys(Key("preview.window", "w", "window", "icalwindow.key", tooltip="icalwindow.tooltip")),
+    ]
+
+    wants_window = False
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        buttons = self.query_one(".kit-buttons", Horizontal)
+        buttons.mount(Button(t("icalwindow.button"), id="window", compact=True), before=0)
+
+    def action_window(self) -> None:
+        self.wants_window = True
+        self.dismiss(False)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "window":
+            event.stop()
+            self.action_window()
+            return
+        super().on_button_pressed(event)

@@ -673,9 +673,42 @@ class ScheduleScreen(SectionScreen):
         from zhijin_training.ical.parse import read_file
 
         ctx = self.ctx
+        self._import_choice = choice
         self.run_service(
             lambda: preview_import(ctx, read_file(path), path.name, programme=choice),  # size checked first
             lambda preview: self._show_import(preview, path),
+        )
+
+    def _choose_window(self, preview: Any, path: Path) -> None:
+        """The days recurring events are expanded over (the CLI's --from/--to): asked in a form that previews
+        again with them; a reversed range stays in the form with the field marked."""
+        from zhijin_training.ical.importer import preview_import
+        from zhijin_training.ical.parse import Window, read_file
+
+        ctx = self.ctx
+        choice = getattr(self, "_import_choice", None)
+        fields = [
+            Field("first", t("icalwindow.from"), kind="date", value=preview.window.first.isoformat(), required=True),
+            Field("last", t("icalwindow.to"), kind="date", value=preview.window.last.isoformat(), required=True),
+        ]
+
+        def submit(values: dict[str, Any], force: bool) -> Any:
+            window = Window.around(local_date(ctx.now()), values["first"], values["last"])
+            return preview_import(ctx, read_file(path), path.name, window=window, programme=choice)
+
+        def previewed(again: Any) -> None:
+            if again is not None:
+                self._show_import(again, path)
+
+        self.app.push_screen(
+            FormDialog(
+                t("icalwindow.title"),
+                fields,
+                note=t("icalwindow.note"),
+                submit=submit,
+                field_map={"from": "first", "to": "last"},
+            ),
+            previewed,
         )
 
     def _choose_programme(self, preview: Any, path: Path) -> None:
@@ -690,8 +723,11 @@ class ScheduleScreen(SectionScreen):
 
         def choice_from(values: dict[str, Any]) -> ProgrammeChoice:
             if values["programme"] == "new":
-                return ProgrammeChoice(new_title=str(values["title"]).strip(), kind=preview.suggested_kind)
-            return ProgrammeChoice(existing=int(values["programme"]))
+                chosen = ProgrammeChoice(new_title=str(values["title"]).strip(), kind=preview.suggested_kind)
+            else:
+                chosen = ProgrammeChoice(existing=int(values["programme"]))
+            self._import_choice = chosen  # kept when the expansion window is changed afterwards
+            return chosen
 
         def ask(existing: Any) -> None:
             options = [(t("ical.new_programme"), "new")] + [(p.title, str(p.id)) for p in existing]
@@ -712,7 +748,9 @@ class ScheduleScreen(SectionScreen):
                     raise FieldError("title", t("error.ical.programme_required"))
 
             def submit(values: dict[str, Any], force: bool) -> Any:
-                return preview_import(ctx, read_file(path), path.name, programme=choice_from(values))
+                return preview_import(
+                    ctx, read_file(path), path.name, window=preview.window, programme=choice_from(values)
+                )
 
             def previewed(again: Any) -> None:
                 if again is not None:
@@ -733,7 +771,7 @@ class ScheduleScreen(SectionScreen):
         self.run_service(lambda: list_programmes(ctx, active_only=True), ask)
 
     def _show_import(self, preview: Any, path: Path | None = None) -> None:
-        from zhijin_training.tui.screens.preview import PreviewDialog
+        from zhijin_training.tui.screens.preview import WindowedPreviewDialog
 
         if not preview.has_changes:
             self.notify(
@@ -782,13 +820,15 @@ class ScheduleScreen(SectionScreen):
             skipped=len(preview.skipped),
         )
 
+        dialog = WindowedPreviewDialog(t("schedule.import_title"), summary, sections, can_apply=True)
+
         def answered(yes: bool | None) -> None:
             if yes:
                 self._apply_import(preview)
+            elif dialog.wants_window and path is not None and preview.window is not None:
+                self._choose_window(preview, path)
 
-        self.app.push_screen(
-            PreviewDialog(t("schedule.import_title"), summary, sections, can_apply=True), answered
-        )
+        self.app.push_screen(dialog, answered)
 
     def _apply_import(self, preview: Any) -> None:
         from zhijin_training.ical.importer import apply_import
