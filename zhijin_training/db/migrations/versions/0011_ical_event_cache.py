@@ -4,7 +4,7 @@ Exports and publish join stored text instead of serialising every event with ica
 table starts empty: nothing to backfill, the first export after the upgrade fills it.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-01
 """
 
