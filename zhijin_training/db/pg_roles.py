@@ -231,6 +231,15 @@ def setup(conn: Any) -> SetupReport:
         for (signature,) in cur.fetchall():
             cur.execute(sql.SQL("ALTER FUNCTION {} OWNER TO zt_owner").format(sql.SQL(signature)))
             cur.execute(sql.SQL("REVOKE ALL ON FUNCTION {} FROM PUBLIC").format(sql.SQL(signature)))
+        # the tallies (migration 0009) are kept by triggers; staff may not write the tallies themselves, so the
+        # trigger functions run with their owner's rights (a mark by an editor still updates them)
+        cur.execute(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = 'public' AND p.proname LIKE '%\\_tally\\_%'"
+        )
+        for (signature,) in cur.fetchall():
+            cur.execute(sql.SQL("ALTER FUNCTION {} SECURITY DEFINER SET search_path = public, pg_temp").format(
+                sql.SQL(signature)))
         cur.execute("GRANT EXECUTE ON FUNCTION public.zt_chain_verify(bigint) TO zt_viewer")
         cur.execute("GRANT EXECUTE ON FUNCTION public.zt_canon(jsonb) TO zt_viewer")
         # rights: start from nothing, then exactly what each group needs
