@@ -103,7 +103,11 @@ class SessionPicker(Keyed, Calls, ModalScreen[int | None]):
 
     @on(Input.Submitted, "#picker-search")
     def _to_table(self) -> None:
-        self.query_one(Table).focus()
+        table = self.query_one(Table)
+        if table.row_count == 1 and table.selected_key is not None:  # one match: Enter takes it
+            self.dismiss(int(table.selected_key))
+            return
+        table.focus()
 
     @on(DataTable.RowSelected, "#picker-table")
     def _picked(self, event: DataTable.RowSelected) -> None:

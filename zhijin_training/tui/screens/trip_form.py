@@ -194,7 +194,7 @@ class TripForm(FormDialog):
 
     def _update_count(self) -> None:
         names = "、".join(list(self.chosen.values())[:10])
-        text = t("trip.count", n=len(self.chosen)) + ("：" + names if names else "")
+        text = t("trip.count_names", n=len(self.chosen), names=names) if names else t("trip.count", n=len(self.chosen))
         # one line, cut with an ASCII ellipsis: a wrapped second line would be hidden below the list
         line = self.query_one("#pick-count", Static)
         line.update(fit(text, max((line.content_region.width or self.size.width - 8) - 1, 20)))
