@@ -115,3 +115,38 @@ def test_the_expansion_window_is_changed_in_the_preview(make_app, run_pilot, tui
     run_pilot(make_app(), scenario, size=(80, 24))
     found = [s for s in schedule.list_sessions(tui_ctx, limit=5000) if s.programme_title == "党建工作例会"]
     assert len(found) == 2 and len(schedule.list_sessions(tui_ctx, limit=5000)) == before + 2
+
+
+def test_a_window_with_nothing_to_import_can_still_be_changed(make_app, run_pilot, tui_ctx, home) -> None:
+    """A recurring file whose days hold nothing new used to end in a toast, and the days could be changed only in the
+    CLI. The preview now opens, says there is nothing in these days, offers no write, and w widens the window."""
+    source = home / "invite.ics"
+    shutil.copyfile(SERIES, source)
+
+    async def scenario(pilot) -> None:
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        await type_path(pilot, source)
+        await settle(pilot, 3)
+        await _retype(pilot, "#f-title", "党建工作例会")
+        await pilot.press("ctrl+s")
+        await settle(pilot, 3)
+        await pilot.press("w")
+        await settle(pilot)
+        await _retype(pilot, "#f-first", "2031-01-01")  # years after the series: nothing in these days
+        await _retype(pilot, "#f-last", "2031-01-31")
+        await pilot.press("ctrl+s")
+        await settle(pilot, 3)
+        assert isinstance(pilot.app.screen, PreviewDialog)
+        assert "这段日期内没有需要导入的变化" in screen_text(pilot.app)
+        await pilot.press("y")  # nothing to write: y does nothing
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, PreviewDialog)
+        await pilot.press("w")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, FormDialog) and "重复日程展开范围" in screen_text(pilot.app)
+
+    run_pilot(make_app(), scenario, size=(80, 24))
+    assert not [s for s in schedule.list_sessions(tui_ctx, limit=5000) if s.programme_title == "党建工作例会"]

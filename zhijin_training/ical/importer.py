@@ -76,6 +76,7 @@ class ImportPreview:
     new_programmes: tuple[tuple[str, str], ...] = ()  # (title, kind) to be created
     encoding: str = "UTF-8"
     window: Window | None = None
+    has_series: bool = False  # recurring events, expanded over `window` (so other days may hold more)
     ignored: tuple[tuple[str, int], ...] = ()  # components we never import (VTODO ...) and how many
     programme_id: int | None = None  # the chosen existing programme for foreign events
     programme_new: tuple[str, str] | None = None  # or the one to create (title, kind)
@@ -272,6 +273,7 @@ def preview_import(
         new_programmes=tuple(new_programmes),
         encoding=parsed.encoding,
         window=parsed.window,
+        has_series=bool(parsed.series),
         ignored=parsed.ignored,
         programme_id=chosen_id,
         programme_new=chosen_new if foreign_added else None,

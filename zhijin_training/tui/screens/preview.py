@@ -31,12 +31,15 @@ class PreviewDialog(Keyed, ModalScreen[bool]):
         Key("dialog.reject", "n,escape", "answer(False)", "preview.cancel"),
     )
 
-    def __init__(self, title: str, summary: str, sections: Sequence[Section], *, can_apply: bool) -> None:
+    def __init__(
+        self, title: str, summary: str, sections: Sequence[Section], *, can_apply: bool, question: str = ""
+    ) -> None:
         super().__init__()
         self.dialog_title = title
         self.summary = summary
         self.sections = list(sections)
         self.can_apply = can_apply
+        self.question = question  # instead of the default line (nothing to write is not an error)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="kit-dialog wide preview-box"):
@@ -44,10 +47,9 @@ class PreviewDialog(Keyed, ModalScreen[bool]):
             yield Static(Text(printable(self.summary), style="bold"), id="preview-summary")
             with VerticalScroll(id="preview-body"):
                 yield Static(self._body(), id="preview-lines")
-            question = t("preview.question") if self.can_apply else t("preview.refused")
-            yield Static(
-                Text(question, style="bold" if self.can_apply else "bold red"), id="preview-question"
-            )
+            question = self.question or (t("preview.question") if self.can_apply else t("preview.refused"))
+            red = not self.can_apply and not self.question
+            yield Static(Text(question, style="bold red" if red else "bold"), id="preview-question")
             with Horizontal(classes="kit-buttons"):
                 if self.can_apply:
                     yield Button(t("preview.apply_key"), variant="warning", id="yes", compact=True)

@@ -773,7 +773,7 @@ class ScheduleScreen(SectionScreen):
     def _show_import(self, preview: Any, path: Path | None = None) -> None:
         from zhijin_training.tui.screens.preview import WindowedPreviewDialog
 
-        if not preview.has_changes:
+        if not preview.has_changes and not (preview.has_series and preview.window is not None and path is not None):
             self.notify(
                 t("schedule.import_nothing", same=len(preview.unchanged), skipped=len(preview.skipped)),
                 markup=False,
@@ -820,7 +820,14 @@ class ScheduleScreen(SectionScreen):
             skipped=len(preview.skipped),
         )
 
-        dialog = WindowedPreviewDialog(t("schedule.import_title"), summary, sections, can_apply=True)
+        # recurring events outside the window import nothing: the preview still opens, so w can widen the days
+        dialog = WindowedPreviewDialog(
+            t("schedule.import_title"),
+            summary,
+            sections,
+            can_apply=preview.has_changes,
+            question="" if preview.has_changes else t("icalwindow.nothing_in_window"),
+        )
 
         def answered(yes: bool | None) -> None:
             if yes:
