@@ -159,10 +159,10 @@ def check(
     db = Database(settings().db_url)
     report = maintenance.check(db)
     say = lambda text: console.print(text, markup=False, soft_wrap=True)  # noqa: E731
-    say(f"integrity: {report.integrity}")
-    say(f"schema: {report.revision} (program {report.head})")
+    say(t("trust.check.integrity", value=report.integrity))
+    say(t("trust.check.schema", revision=report.revision, head=report.head))
     if report.permissions:
-        say(f"permissions: {report.permissions}")
+        say(t("trust.check.permissions", value=report.permissions))
     for side in report.side_files:
         say(t("trust.side_file", path=side))
     if report.chain_broken_at is not None:
