@@ -307,21 +307,7 @@ def set_session_hours(ctx: Context, session_id: int, hours: float | None, *, rea
         row = s.get(TrainingSession, session_id, with_for_update=True)
         if row is None:
             raise NotFoundError("hours.session_missing", session_id=session_id)
-        before = {"hours": row.hours}
-        row.hours = value
-        row.version += 1
-        s.add(row)
-        audit.record(
-            ctx,
-            s,
-            action="update",
-            entity="session",
-            entity_id=row.id,
-            session_id=row.id,
-            before=before,
-            after={"hours": value},
-            reason=reason or "学时调整",
-        )
+        _set_hours(ctx, s, row, value, reason, entity="session")
 
 
 def set_programme_hours(ctx: Context, programme_id: int, hours: float | None, *, reason: str = "") -> None:
@@ -332,20 +318,27 @@ def set_programme_hours(ctx: Context, programme_id: int, hours: float | None, *,
         row = s.get(Programme, programme_id, with_for_update=True)
         if row is None:
             raise NotFoundError("hours.programme_missing", programme_id=programme_id)
-        before = {"hours": row.hours}
-        row.hours = value
-        row.version += 1
-        s.add(row)
-        audit.record(
-            ctx,
-            s,
-            action="update",
-            entity="programme",
-            entity_id=row.id,
-            before=before,
-            after={"hours": value},
-            reason=reason or "学时调整",
-        )
+        _set_hours(ctx, s, row, value, reason, entity="programme")
+
+
+def _set_hours(ctx: Context, s: Any, row: Any, value: float | None, reason: str, *, entity: str) -> None:
+    """The one override step of a session's or a programme's 学时 (checked value, row locked by the caller):
+    version bumped, audited."""
+    before = {"hours": row.hours}
+    row.hours = value
+    row.version += 1
+    s.add(row)
+    audit.record(
+        ctx,
+        s,
+        action="update",
+        entity=entity,
+        entity_id=row.id,
+        session_id=row.id if entity == "session" else None,
+        before=before,
+        after={"hours": value},
+        reason=reason or "学时调整",
+    )
 
 
 def _check_override(hours: float | None) -> float | None:
