@@ -25,18 +25,23 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+async def _import_file(pilot, source) -> None:
+    """Schedule → i → the file's path: what a person does to start every import."""
+    await pilot.press("2")
+    await settle(pilot)
+    await pilot.press("i")
+    await settle(pilot)
+    await type_path(pilot, source)
+    await settle(pilot, 3)
+
+
 def test_outlook_series_asks_for_a_programme_then_previews(make_app, run_pilot, tui_ctx, home) -> None:
     source = home / "invite.ics"
     shutil.copyfile(SERIES, source)
     before = len(schedule.list_sessions(tui_ctx, limit=5000))
 
     async def scenario(pilot) -> None:
-        await pilot.press("2")
-        await settle(pilot)
-        await pilot.press("i")
-        await settle(pilot)
-        await type_path(pilot, source)
-        await settle(pilot, 3)
+        await _import_file(pilot, source)
         assert isinstance(pilot.app.screen, FormDialog)  # which programme? (not "invite")
         assert "所属项目" in screen_text(pilot.app) and "新建培训项目" in screen_text(pilot.app)
         await pilot.press("ctrl+s")  # "new programme" without a name: refused in the form
@@ -78,12 +83,7 @@ def test_the_expansion_window_is_changed_in_the_preview(make_app, run_pilot, tui
     before = len(schedule.list_sessions(tui_ctx, limit=5000))
 
     async def scenario(pilot) -> None:
-        await pilot.press("2")
-        await settle(pilot)
-        await pilot.press("i")
-        await settle(pilot)
-        await type_path(pilot, source)
-        await settle(pilot, 3)
+        await _import_file(pilot, source)
         await _retype(pilot, "#f-title", "党建工作例会")  # the new programme's name (see the test above)
         await pilot.press("ctrl+s")
         await settle(pilot, 3)
@@ -124,12 +124,7 @@ def test_a_window_with_nothing_to_import_can_still_be_changed(make_app, run_pilo
     shutil.copyfile(SERIES, source)
 
     async def scenario(pilot) -> None:
-        await pilot.press("2")
-        await settle(pilot)
-        await pilot.press("i")
-        await settle(pilot)
-        await type_path(pilot, source)
-        await settle(pilot, 3)
+        await _import_file(pilot, source)
         await _retype(pilot, "#f-title", "党建工作例会")
         await pilot.press("ctrl+s")
         await settle(pilot, 3)
