@@ -71,4 +71,3 @@ def test_every_footer_key_is_visible_at_80x24(make_app, run_pilot, tui_ctx, lang
     assert max(lines.values()) <= 2, lines
     # attendance is taken in a hurry, one key per person: its keys fit one line (short words: "p 出")
     assert lang == "en" or lines["attendance under way"] == 1, lines
-

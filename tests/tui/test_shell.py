@@ -43,6 +43,9 @@ def test_help_lists_screen_and_global_keys(make_app, run_pilot) -> None:
         assert sum(1 for r in rows if r[0] == "1") == 1  # 1 首页 listed once
         assert ("ctrl+p", "命令面板：搜索本页所有操作", "全局") in rows
         assert ("4", "前往：考勤", "全局") in rows
+        # the keys of one action share its row: 刷新 is listed once, with r, F5 and ^r
+        reload_rows = [r for r in rows if r[1] == "刷新"]
+        assert len(reload_rows) == 1 and reload_rows[0][0].count("/") == 2, reload_rows
         await pilot.press("escape")
         assert not isinstance(pilot.app.screen, HelpScreen)
 

@@ -12,7 +12,9 @@ def test_a_series_clash_is_listed_once_per_person_and_session() -> None:
 
     when = datetime(2026, 12, 1)
     clash = [
-        SimpleNamespace(cadre_id=7, cadre_name="黄飞伟", other_session_id=3, other_title="挂职", other_starts_at=when)
+        SimpleNamespace(
+            cadre_id=7, cadre_name="黄飞伟", other_session_id=3, other_title="挂职", other_starts_at=when
+        )
         for _ in range(4)
     ]
     text = warning_text(SimpleNamespace(conflicts=clash, holidays=[]))

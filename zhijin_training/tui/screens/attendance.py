@@ -370,11 +370,15 @@ class AttendanceScreen(SectionScreen):
             needs = status_spec(status).needs  # the domain's rule decides what is required
             fields = [
                 Field(
-                    "reason", t("attendance.leave_reason"), required="leave_reason" in needs,
+                    "reason",
+                    t("attendance.leave_reason"),
+                    required="leave_reason" in needs,
                     value=person.leave_reason,
                 ),
                 Field(
-                    "approved_by", t("attendance.leave_approver"), required="approved_by" in needs,
+                    "approved_by",
+                    t("attendance.leave_approver"),
+                    required="approved_by" in needs,
                     value=person.approved_by,
                 ),
             ]
@@ -613,7 +617,9 @@ class AttendanceScreen(SectionScreen):
         if self.sheet is None:
             return
         session = self.sheet.session
-        name = f"{t('attendance.signin_file')}-{local_date(session.starts_at).isoformat()}-{session.title}.xlsx"
+        name = (
+            f"{t('attendance.signin_file')}-{local_date(session.starts_at).isoformat()}-{session.title}.xlsx"
+        )
         ctx = self.ctx
         ask_save_path(
             self,

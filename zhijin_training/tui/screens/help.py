@@ -36,10 +36,8 @@ class HelpScreen(Keyed, ModalScreen[None]):
     def _rows(self) -> list[tuple[str, tuple[str, str, str]]]:
         app = self.app
         rows: list[tuple[str, tuple[str, str, str]]] = []
-        seen: set[tuple[str, str]] = set()
-        screen_rows: list[tuple[str, tuple[str, str, str]]] = []
-        widget_rows: list[tuple[str, tuple[str, str, str]]] = []
-        global_rows: list[tuple[str, tuple[str, str, str]]] = []
+        # one row per action: the keys that do the same thing (r, F5, ^r) share it, in the order bound
+        groups: dict[str, dict[tuple[str, str], list[str]]] = {"screen": {}, "global": {}, "widget": {}}
         declared = own_bindings(self._target)
         for key, active in self._target.active_bindings.items():
             binding = active.binding
@@ -49,23 +47,24 @@ class HelpScreen(Keyed, ModalScreen[None]):
                 continue  # the section keys have their own rows below (listed once)
             if key.startswith("super+"):
                 continue  # the Mac command key never reaches a server over SSH
-            where = t("help.global") if active.node is app else t("help.here")
-            shown = app.get_key_display(binding)
-            marker = (shown, binding.description)
-            if marker in seen:
-                continue
-            seen.add(marker)
             if active.node is app:
-                group = global_rows
+                group = "global"
             elif active.node is self._target and (binding.action, binding.description) in declared:
-                group = screen_rows
+                group = "screen"
             else:
-                group = widget_rows
-            words = binding.tooltip if group is screen_rows and binding.tooltip else binding.description
-            group.append((f"{key}", (shown, textual_label(words), where)))
+                group = "widget"
+            words = binding.tooltip if group == "screen" and binding.tooltip else binding.description
+            shown = groups[group].setdefault((binding.action, words), [])
+            display = app.get_key_display(binding)
+            if display not in shown:
+                shown.append(display)
         # the screen's own actions first, then the global keys, then the focused widget's movement keys
-        for i, (_key, values) in enumerate(screen_rows + global_rows + widget_rows):
-            rows.append((str(i), values))
+        i = 0
+        for group in ("screen", "global", "widget"):
+            where = t("help.global") if group == "global" else t("help.here")
+            for (_action, words), shown in groups[group].items():
+                rows.append((str(i), (" / ".join(shown), textual_label(words), where)))
+                i += 1
         from zhijin_training.tui.app import SECTION_KEYS
 
         for name, key in SECTION_KEYS.items():

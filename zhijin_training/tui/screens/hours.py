@@ -253,7 +253,9 @@ class HoursScreen(SectionScreen):
         text.append(f"  {self.year}")
         if self.behind and self.view != "pending":
             text.append("  " + t("hours.behind_only"), style="bold")
-        text.append("  " + (t("common.loading") if loading else t("hours.rows", n=len(self.items))), style="dim")
+        text.append(
+            "  " + (t("common.loading") if loading else t("hours.rows", n=len(self.items))), style="dim"
+        )
         if self.leave_over:
             text.append("  " + t("hours.leave_over_bar", n=len(self.leave_over)), style="bold red")
         self.query_one("#hours-bar", Static).update(text)

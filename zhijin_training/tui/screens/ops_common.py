@@ -29,7 +29,9 @@ def status_label(status: str | None) -> str:
 
 
 # styles from the status table (enums.STATUS_SPECS); None is "not taken yet"
-STATUS_STYLES: dict[str | None, str] = {spec.value: spec.style for spec in status_specs()} | {None: NOT_TAKEN_STYLE}
+STATUS_STYLES: dict[str | None, str] = {spec.value: spec.style for spec in status_specs()} | {
+    None: NOT_TAKEN_STYLE
+}
 
 
 def short_status(status: str) -> str:

@@ -263,10 +263,16 @@ class RosterScreen(SectionScreen):
     def action_add(self) -> None:
         fields = [
             Field("name", t("common.col.name"), required=True),
-            Field("unit", t("common.col.unit"), options=self._unit_options(), value=str(self.unit_filter or "")),
+            Field(
+                "unit", t("common.col.unit"), options=self._unit_options(), value=str(self.unit_filter or "")
+            ),
             Field("post", t("common.col.post")),
             Field(
-                "role", t("common.col.role"), required=True, options=self._role_options(), value=Role.OTHER.value
+                "role",
+                t("common.col.role"),
+                required=True,
+                options=self._role_options(),
+                value=Role.OTHER.value,
             ),
             Field("phone", t("common.col.phone")),
             Field("ref", t("common.col.ref")),
@@ -348,11 +354,11 @@ class RosterScreen(SectionScreen):
         if cadre is None:
             return
         fields = [
-            Field(
-                "unit", t("roster.new_unit"), options=self._unit_options(), value=str(cadre.unit_id or "")
-            ),
+            Field("unit", t("roster.new_unit"), options=self._unit_options(), value=str(cadre.unit_id or "")),
             Field("post", t("roster.new_post"), required=True, value=cadre.post_title),
-            Field("role", t("common.col.role"), required=True, options=self._role_options(), value=cadre.role),
+            Field(
+                "role", t("common.col.role"), required=True, options=self._role_options(), value=cadre.role
+            ),
             Field("effective", t("roster.effective"), "date", self._today().isoformat(), required=True),
         ]
         ctx = self.ctx
@@ -409,9 +415,7 @@ class RosterScreen(SectionScreen):
         ]
         detail = " ".join(x for x in (cadre.ref or "", cadre.phone, cadre.note) if x)
         self.app.push_screen(
-            TableDialog(
-                t("roster.history_title", name=cadre.name, n=len(posts)), columns, rows, note=detail
-            )
+            TableDialog(t("roster.history_title", name=cadre.name, n=len(posts)), columns, rows, note=detail)
         )
 
     # ------------------------------------------------------------ deactivate / reactivate
@@ -531,7 +535,5 @@ class RosterScreen(SectionScreen):
         )
 
     def done_imported(self, result: Any) -> None:
-        self.show_info(
-            t("roster.imported", added=result.added, changed=result.changed, moved=result.moved)
-        )
+        self.show_info(t("roster.imported", added=result.added, changed=result.changed, moved=result.moved))
         self.load_cadres()

@@ -74,7 +74,14 @@ def _query_args(ctx: Any, f: Filters) -> dict[str, Any]:
 class ScheduleScreen(SectionScreen):
     KEYS: ClassVar = keys(
         Key("schedule.new", "a", "new_session", "kit.short.new", tooltip="schedule.key.new", edits=True),
-        Key("schedule.series", "s", "new_series", "kit.short.series", tooltip="schedule.key.series", edits=True),
+        Key(
+            "schedule.series",
+            "s",
+            "new_series",
+            "kit.short.series",
+            tooltip="schedule.key.series",
+            edits=True,
+        ),
         Key("schedule.trip", "t", "new_trip", "kit.short.trip", tooltip="schedule.key.trip", edits=True),
         Key(
             "schedule.secondment",
@@ -688,8 +695,16 @@ class ScheduleScreen(SectionScreen):
         ctx = self.ctx
         choice = getattr(self, "_import_choice", None)
         fields = [
-            Field("first", t("icalwindow.from"), kind="date", value=preview.window.first.isoformat(), required=True),
-            Field("last", t("icalwindow.to"), kind="date", value=preview.window.last.isoformat(), required=True),
+            Field(
+                "first",
+                t("icalwindow.from"),
+                kind="date",
+                value=preview.window.first.isoformat(),
+                required=True,
+            ),
+            Field(
+                "last", t("icalwindow.to"), kind="date", value=preview.window.last.isoformat(), required=True
+            ),
         ]
 
         def submit(values: dict[str, Any], force: bool) -> Any:
@@ -773,7 +788,9 @@ class ScheduleScreen(SectionScreen):
     def _show_import(self, preview: Any, path: Path | None = None) -> None:
         from zhijin_training.tui.screens.preview import WindowedPreviewDialog
 
-        if not preview.has_changes and not (preview.has_series and preview.window is not None and path is not None):
+        if not preview.has_changes and not (
+            preview.has_series and preview.window is not None and path is not None
+        ):
             self.notify(
                 t("schedule.import_nothing", same=len(preview.unchanged), skipped=len(preview.skipped)),
                 markup=False,

@@ -58,7 +58,9 @@ class SessionPicker(Keyed, Calls, ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="kit-dialog wide"):
             yield Static(Text(t("picker.title")), classes="kit-title")
-            yield Input(placeholder=t("picker.search"), id="picker-search", compact=True, select_on_focus=False)
+            yield Input(
+                placeholder=t("picker.search"), id="picker-search", compact=True, select_on_focus=False
+            )
             yield Table(
                 [
                     Col("when", t("common.col.when"), 16),

@@ -87,7 +87,9 @@ class TripForm(FormDialog):
                 Field("itinerary", t("trip.itinerary"), "lines", placeholder="", height=5),
             ]
         else:
-            fields += [Field("location", t("trip.host_place"), required=True, placeholder=t("trip.host_place_hint"))]
+            fields += [
+                Field("location", t("trip.host_place"), required=True, placeholder=t("trip.host_place_hint"))
+            ]
         fields.append(Field("note", t("form.note")))
         super().__init__(
             t(f"trip.title.{kind}"),
@@ -194,7 +196,11 @@ class TripForm(FormDialog):
 
     def _update_count(self) -> None:
         names = "、".join(list(self.chosen.values())[:10])
-        text = t("trip.count_names", n=len(self.chosen), names=names) if names else t("trip.count", n=len(self.chosen))
+        text = (
+            t("trip.count_names", n=len(self.chosen), names=names)
+            if names
+            else t("trip.count", n=len(self.chosen))
+        )
         # one line, cut with an ASCII ellipsis: a wrapped second line would be hidden below the list
         line = self.query_one("#pick-count", Static)
         line.update(fit(text, max((line.content_region.width or self.size.width - 8) - 1, 20)))

@@ -15,6 +15,7 @@ Borders are chosen in the .tcss files (none / ascii); box-drawing borders are av
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -84,7 +85,9 @@ def install() -> None:
 
 
 def key_display(shown: str, words: Callable[[str], str] | None = None) -> str:
-    """Arrow keys as words in the interface language (`words` is the catalogue lookup)."""
+    """Arrow keys as words in the interface language (`words` is the catalogue lookup); function keys as
+    printed on the keyboard (F5, not f5)."""
+    shown = re.sub(r"\bf([1-9]|1[0-9]|2[0-4])\b", r"F\1", shown)
     for arrow, key in ARROW_WORDS.items():
         if arrow in shown:
             shown = shown.replace(arrow, words(key) if words else key.rsplit(".", 1)[-1].title())
