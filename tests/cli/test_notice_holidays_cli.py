@@ -94,3 +94,18 @@ def test_holidays_for_2027_and_the_sessions_on_them(db: Path, tmp_path: Path) ->
     assert "已保存 7 天" in added.stdout
     table = run(db, "holidays", "list", "--year", "2027", "--json").stdout
     assert '"known": true' in table and "国庆补班" in table
+
+
+def test_skipping_a_session_on_a_holiday_says_so_in_chinese(db: Path, tmp_path: Path) -> None:
+    ics = tmp_path / "cn-2027.ics"
+    ics.write_text(HOLIDAYS_2027_ICS, encoding="utf-8")
+    run(db, "holidays", "import", str(ics), "--yes")
+    run(
+        db,
+        *("sessions", "add", "--programme", "织金大讲堂", "--title", "假日专题讲座"),
+        *("--start", "2027-02-08 15:00", "--end", "2027-02-08 17:00", "--force"),
+    )
+    assert "2027-02-08 15:00" in run(db, "holidays", "clashes", "--year", "2027").stdout
+    skipped = run(db, "holidays", "clashes", "--year", "2027", "--skip").stdout
+    assert "已略过（取消）" in skipped and "2027-02-08 15:00" in skipped and "cancelled" not in skipped
+    assert "没有场次" in run(db, "holidays", "clashes", "--year", "2027").stdout

@@ -5,20 +5,40 @@ from __future__ import annotations
 
 def test_a_series_clash_is_listed_once_per_person_and_session() -> None:
     """Walk finding: a series over a secondment listed 黄飞伟's secondment once per occurrence (4 same lines)."""
-    from datetime import datetime
+    from datetime import UTC, datetime
     from types import SimpleNamespace
 
+    from zhijin_training.services.views import ConflictView
     from zhijin_training.tui.kit.dialogs import warning_text
 
-    when = datetime(2026, 12, 1)
-    clash = [
-        SimpleNamespace(
-            cadre_id=7, cadre_name="黄飞伟", other_session_id=3, other_title="挂职", other_starts_at=when
-        )
-        for _ in range(4)
-    ]
+    when = datetime(2026, 12, 1, 7, tzinfo=UTC)
+    clash = [ConflictView(7, "黄飞伟", None, 3, "挂职", when, when) for _ in range(4)]
     text = warning_text(SimpleNamespace(conflicts=clash, holidays=[]))
     assert text.count("黄飞伟：挂职") == 1
+    assert "2026-12-01 15:00" in text  # a timed session: its local start
+
+
+def test_an_all_day_clash_shows_its_days_not_midnight() -> None:
+    """A trip's clash said 2026-12-14 00:00: an all-day session is its days."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from zhijin_training.services.views import ConflictView
+    from zhijin_training.tui.kit.dialogs import warning_text
+
+    # 2026-12-14..16 local: starts at local midnight, ends at the midnight after the last day
+    trip = ConflictView(
+        7,
+        "黄飞伟",
+        None,
+        3,
+        "参观学习",
+        datetime(2026, 12, 13, 16, tzinfo=UTC),
+        datetime(2026, 12, 16, 16, tzinfo=UTC),
+        other_all_day=True,
+    )
+    text = warning_text(SimpleNamespace(conflicts=[trip], holidays=[]))
+    assert "2026-12-14 ~ 2026-12-16" in text and "00:00" not in text
 
 
 def test_english_section_tabs_show_all_seven_at_80_columns(make_app, run_pilot) -> None:

@@ -13,7 +13,7 @@ from zhijin_training.i18n import t
 from zhijin_training.services import holidays
 from zhijin_training.services.views import SessionView
 from zhijin_training.textsafe import printable
-from zhijin_training.timeutil import format_local, local_date
+from zhijin_training.timeutil import local_date
 
 holidays_app = typer.Typer(
     help="节假日 Holidays: public holidays and swapped working days (调休) for planning.",
@@ -37,7 +37,7 @@ def _print_clashes(sessions: list[SessionView], year: int) -> None:
     print_table(
         "",
         ["#", "时间 time", "标题 title", "地点 location"],
-        [(s.id, format_local(s.starts_at), s.title, s.location) for s in sessions],
+        [(s.id, s.start_text, s.title, s.location) for s in sessions],
     )
     _say(t("holiday.clash_hint", year=year))
 
@@ -158,8 +158,8 @@ def clashes_cmd(
     for s in sessions:
         if move:
             done = holidays.move_to_next_workday(ctx, s.id)
-            _say(f"#{s.id} {format_local(s.starts_at)} → {format_local(done.starts_at)}")
+            _say(f"#{s.id} {s.start_text} → {done.start_text}")
         else:
             name = cal.day_info(local_date(s.starts_at)).rest_name or ""
             holidays.skip_session(ctx, s.id, name)
-            _say(f"#{s.id} {format_local(s.starts_at)} cancelled ({name})")
+            _say(t("holiday.skipped_named", id=s.id, when=s.start_text, name=name))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -51,6 +52,7 @@ def find_conflicts(
                     other_title=other.title or programme_title,
                     other_starts_at=other.starts_at,
                     other_ends_at=other.ends_at,
+                    other_all_day=bool(other.all_day),
                 )
             )
     return out
@@ -66,15 +68,4 @@ def conflicts_for_session(ctx: Context, session_id: int) -> list[ConflictView]:
             s.exec(select(Participant.cadre_id).where(Participant.session_id == session_id)).all()
         )
         found = find_conflicts(s, cadre_ids, row.starts_at, row.ends_at, exclude_session_ids=[session_id])
-        return [
-            ConflictView(
-                c.cadre_id,
-                c.cadre_name,
-                session_id,
-                c.other_session_id,
-                c.other_title,
-                c.other_starts_at,
-                c.other_ends_at,
-            )
-            for c in found
-        ]
+        return [replace(c, session_id=session_id) for c in found]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from zhijin_training.services.rates import Counts
-from zhijin_training.timeutil import local_date
+from zhijin_training.timeutil import format_local, local_date
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,13 @@ class SessionView:
         return local_date(self.ends_at)
 
     @property
+    def start_text(self) -> str:
+        """When it starts, for a one-line list: the day of an all-day session (its 00:00 means nothing)."""
+        if self.all_day:
+            return self.first_day.isoformat()
+        return format_local(self.starts_at)
+
+    @property
     def is_cancelled(self) -> bool:
         return self.status == "cancelled"
 
@@ -155,3 +162,12 @@ class ConflictView:
     other_title: str
     other_starts_at: datetime
     other_ends_at: datetime
+    other_all_day: bool = False  # a trip or secondment: its days, not its midnights, say when
+
+    @property
+    def other_when(self) -> str:
+        if not self.other_all_day:
+            return format_local(self.other_starts_at)
+        first = local_date(self.other_starts_at)
+        last = local_date(self.other_ends_at) - timedelta(days=1)
+        return first.isoformat() if last <= first else f"{first.isoformat()} ~ {last.isoformat()}"

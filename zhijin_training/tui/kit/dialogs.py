@@ -35,7 +35,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static, Text
 
 from zhijin_training.i18n import t
 from zhijin_training.textsafe import printable
-from zhijin_training.timeutil import DateParseError, format_local, parse_date, parse_time
+from zhijin_training.timeutil import DateParseError, parse_date, parse_time
 from zhijin_training.tui.kit.calls import Calls, explain, run_call
 from zhijin_training.tui.kit.keymap import Key, Keyed, keys
 from zhijin_training.tui.kit.table import Col, Row, Table
@@ -92,7 +92,7 @@ def warning_text(warning: Any) -> str:
                     "warn.conflict_line",
                     name=printable(c.cadre_name),
                     title=printable(c.other_title),
-                    when=format_local(c.other_starts_at, "%Y-%m-%d %H:%M"),
+                    when=c.other_when,
                 )
             )
         if len(conflicts) > 6:

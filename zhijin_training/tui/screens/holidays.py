@@ -27,7 +27,7 @@ from textual.widgets import Input, Static
 from zhijin_training.i18n import t
 from zhijin_training.settings import AccessRole
 from zhijin_training.textsafe import printable
-from zhijin_training.timeutil import DateParseError, format_local, local_date, parse_date
+from zhijin_training.timeutil import DateParseError, local_date, parse_date
 from zhijin_training.tui.kit.calls import Calls, explain, run_call
 from zhijin_training.tui.kit.dialogs import Confirm, Field, FormDialog, TableDialog
 from zhijin_training.tui.kit.keymap import Key, Keyed, edit_actions, keys
@@ -145,7 +145,7 @@ class HolidaysScreen(Keyed, Calls, ModalScreen[bool]):
                 str(s.id),
                 [
                     str(s.id),
-                    format_local(s.starts_at),
+                    s.start_text,
                     Text(printable(s.title)),
                     Text(printable(cal.day_info(local_date(s.starts_at)).rest_name or "")),
                 ],
@@ -262,7 +262,7 @@ class HolidaysScreen(Keyed, Calls, ModalScreen[bool]):
 
         def moved(view: Any) -> None:
             self.changed = True
-            self._say(t("holiday.moved", id=view.id, when=format_local(view.starts_at)))
+            self._say(t("holiday.moved", id=view.id, when=view.start_text))
             self.load()
 
         self._run(lambda: holidays.move_to_next_workday(ctx, session.id), moved)
@@ -297,7 +297,7 @@ class HolidaysScreen(Keyed, Calls, ModalScreen[bool]):
                 t(
                     "holiday.skip_confirm.text",
                     title=session.title,
-                    when=format_local(session.starts_at),
+                    when=session.start_text,
                     people=session.participant_count,
                 ),
             ),
