@@ -14,25 +14,18 @@ from textual.widgets import TextArea
 from zhijin_training.services import attendance, audit, reports, roster, schedule
 from zhijin_training.services.attendance import Mark
 from zhijin_training.timeutil import LOCAL_TZ, quarter_bounds, to_utc
-from zhijin_training.tui.kit.dialogs import Choice, Confirm, FormDialog, TableDialog
+from zhijin_training.tui.kit.dialogs import Confirm, FormDialog, TableDialog
 from zhijin_training.tui.screens.cadre_picker import CadrePicker
 from zhijin_training.tui.screens.notice import NoticeDialog, shown_text
 from zhijin_training.tui.screens.participants_edit import ParticipantsDialog
 
 from .conftest import screen_text, settle
 from .ops_helpers import forty_person_session, table_rows
-from .test_schedule import next_field, open_schedule, select_row, type_text
+from .test_schedule import next_field, open_schedule, save_anyway_if_asked, select_row, type_text
 
 
 def _local(day: date, hour: int, minute: int = 0) -> datetime:
     return to_utc(datetime(day.year, day.month, day.day, hour, minute, tzinfo=LOCAL_TZ))
-
-
-async def _save_anyway_if_asked(pilot) -> None:
-    """A clash or holiday question (the default audience may be booked): save anyway."""
-    if isinstance(pilot.app.screen, Choice):
-        await pilot.press("1")
-        await settle(pilot)
 
 
 # ---------------------------------------------------------------- branch venues and broadcast time
@@ -70,7 +63,7 @@ def test_session_form_takes_branch_venues_and_broadcast_new_and_edit(make_app, r
         await type_text(pilot, "20:00")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        await _save_anyway_if_asked(pilot)
+        await save_anyway_if_asked(pilot)
         assert not isinstance(pilot.app.screen, FormDialog)
         created = ours()
         assert created.branch_venues == ("猫场镇分会场", "牛场镇分会场")
@@ -91,7 +84,7 @@ def test_session_form_takes_branch_venues_and_broadcast_new_and_edit(make_app, r
         await next_field(pilot, "2026-12-11 08:00")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        await _save_anyway_if_asked(pilot)
+        await save_anyway_if_asked(pilot)
         assert not isinstance(pilot.app.screen, FormDialog)
 
     run_pilot(make_app(), scenario)
@@ -177,7 +170,7 @@ def test_add_and_remove_participants_of_a_session(make_app, run_pilot, tui_ctx) 
         assert len(attendance.session_attendance(tui_ctx, session_id).participants) == 40
         await pilot.press("ctrl+s")
         await settle(pilot)
-        await _save_anyway_if_asked(pilot)
+        await save_anyway_if_asked(pilot)
         assert not isinstance(pilot.app.screen, ParticipantsDialog)
 
     run_pilot(make_app(), scenario)

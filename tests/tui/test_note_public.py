@@ -8,16 +8,10 @@ from datetime import date
 from textual.widgets import Checkbox
 
 from zhijin_training.services import schedule
-from zhijin_training.tui.kit.dialogs import Choice, FormDialog
+from zhijin_training.tui.kit.dialogs import FormDialog
 
 from .conftest import screen_text, settle
-from .test_schedule import next_field, open_schedule, select_row
-
-
-async def _save_anyway_if_asked(pilot) -> None:
-    if isinstance(pilot.app.screen, Choice):
-        await pilot.press("1")
-        await settle(pilot)
+from .test_schedule import next_field, open_schedule, save_anyway_if_asked, select_row
 
 
 def test_note_public_switch_new_and_edit(make_app, run_pilot, tui_ctx) -> None:
@@ -47,7 +41,7 @@ def test_note_public_switch_new_and_edit(make_app, run_pilot, tui_ctx) -> None:
         await pilot.press("space")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        await _save_anyway_if_asked(pilot)
+        await save_anyway_if_asked(pilot)
         assert not isinstance(pilot.app.screen, FormDialog)
         created = ours()
         assert created.note == "请带党章" and created.note_public is True
@@ -64,7 +58,7 @@ def test_note_public_switch_new_and_edit(make_app, run_pilot, tui_ctx) -> None:
         await pilot.press("space")  # back to internal
         await pilot.press("ctrl+s")
         await settle(pilot)
-        await _save_anyway_if_asked(pilot)
+        await save_anyway_if_asked(pilot)
         assert not isinstance(pilot.app.screen, FormDialog)
 
     run_pilot(make_app(), scenario)

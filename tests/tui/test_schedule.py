@@ -40,6 +40,13 @@ async def select_row(pilot, session_id: int) -> None:
     assert table.selected_key == session_id
 
 
+async def save_anyway_if_asked(pilot) -> None:
+    """A clash or holiday question (the default audience may be booked): save anyway."""
+    if isinstance(pilot.app.screen, Choice):
+        await pilot.press("1")
+        await settle(pilot)
+
+
 def _test_series(ctx) -> list:
     return [s for s in schedule.list_sessions(ctx, search="乡村振兴专题") if s.series_id]
 
