@@ -195,3 +195,30 @@ def test_the_quick_path_sees_every_input_of_the_feeds(
     assert {p.name: p.read_bytes() for p in fresh.glob("*.ics")} == {
         p.name: p.read_bytes() for p in tmp_path.glob("*.ics")
     }
+
+
+def test_the_quick_path_on_each_engine(
+    engine_ctx: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stamp's aggregates are plain SQL that SQLite and PostgreSQL both answer, the same way every time."""
+    from tests.reports.conftest import build_world
+
+    world = build_world(engine_ctx)
+    secret, directory = tmp_path / "secret", tmp_path / "feeds"
+    first = feeds.publish(engine_ctx, directory, secret_file=secret)
+    plans = _PlanCounter(monkeypatch)
+    again = feeds.publish(engine_ctx, directory, secret_file=secret)
+    assert plans.calls == 0 and again.files_written == 0 and again.feeds == first.feeds
+    assert again.sessions == first.sessions == len(world.sessions)
+
+    view = schedule.get_session(engine_ctx, world.sessions["S1"])
+    schedule.update_session(
+        engine_ctx, view.id, SessionChanges(speaker="新主讲人"), expected_version=view.version, force=True
+    )
+    report = feeds.publish(engine_ctx, directory, secret_file=secret)
+    assert plans.calls == 1 and report.files_written >= 2
+    unit = roster.list_units(engine_ctx, active_only=True)[-1]
+    roster.set_unit_active(engine_ctx, unit.id, False)
+    report = feeds.publish(engine_ctx, directory, secret_file=secret)
+    assert plans.calls == 2 and len(report.removed) == 1
+    assert feeds.publish(engine_ctx, directory, secret_file=secret).files_written == 0 and plans.calls == 2
