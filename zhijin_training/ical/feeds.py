@@ -20,7 +20,9 @@ Privacy:
 Unchanged feeds are byte-identical (DTSTAMP is the session's last change) and are not rewritten, so their
 modification time and ETag stay and a phone's conditional request gets 304. Changed files are replaced
 atomically. A publish removes only files it wrote itself: the list of them is kept in `.zhijin-feeds.json` in
-the directory (a dot file, which the web server must not serve either); other files are left alone.
+the directory (a dot file, which the web server must not serve either); other files are left alone. The manifest
+also keeps a stamp of every input of every feed (_content_stamp, a few SQL aggregates): while it and the recorded
+files hold, a publish plans nothing (an attendance mark is in no feed; the publish after it costs milliseconds).
 
 Each VEVENT is serialised by icalendar once per audience and reused in every feed that lists it: a session
 appears in the all, programme, unit and every participant's feed, and personal feeds differ only by the reader's
