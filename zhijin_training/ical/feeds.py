@@ -20,7 +20,9 @@ Privacy:
 Unchanged feeds are byte-identical (DTSTAMP is the session's last change) and are not rewritten, so their
 modification time and ETag stay and a phone's conditional request gets 304. Changed files are replaced
 atomically. A publish removes only files it wrote itself: the list of them is kept in `.zhijin-feeds.json` in
-the directory (a dot file, which the web server must not serve either); other files are left alone.
+the directory (a dot file, which the web server must not serve either); other files are left alone. The manifest
+also keeps a stamp of every input of every feed (_content_stamp, a few SQL aggregates): while it and the recorded
+files hold, a publish plans nothing (an attendance mark is in no feed; the publish after it costs milliseconds).
 
 Each VEVENT is serialised by icalendar once per audience and reused in every feed that lists it: a session
 appears in the all, programme, unit and every participant's feed, and personal feeds differ only by the reader's
@@ -47,6 +49,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from zhijin_training.i18n import label
+from zhijin_training.ical.cache import FORMAT as EVENT_FORMAT
 from zhijin_training.ical.cache import Planned
 from zhijin_training.ical.export import (
     PERSONAL_HISTORY,
@@ -180,12 +183,20 @@ def publish(
         alarms = alarm_settings(s)
         builder = EventBuilder(ctx, alarms)
         world = cache.world_stamp(s, alarms=alarms, organizer=_org(ctx), prefix=builder.cancelled_prefix)
+        recent = local_midnight(local_date(ctx.now()) - PERSONAL_HISTORY)
+        stamp = _content_stamp(s, secret, base_url, world, recent)
+        # nothing any feed shows has changed since the last publish and its files are as it left them (an
+        # attendance mark, a phone number): the set is already right, so nothing is planned, built or read
+        unchanged = _unchanged_set(directory, stamp)
+        if unchanged is not None:
+            if progress:
+                progress(len(unchanged.feeds) + 1, len(unchanged.feeds) + 1)
+            return unchanged
         events = cache.plan(s, Filters(), world)
         programmes = s.exec(select(Programme).order_by(col(Programme.id))).all()
         units = s.exec(select(Unit).where(col(Unit.active).is_(True)).order_by(col(Unit.id))).all()
         unit_names = {u.id: u.name for u in s.exec(select(Unit)).all()}
         cadres = s.exec(select(Cadre).where(col(Cadre.active).is_(True)).order_by(col(Cadre.id))).all()
-        recent = local_midnight(local_date(ctx.now()) - PERSONAL_HISTORY)
         people = _recent_participants(s, recent)
         feeds = _plan(ctx, events, people, programmes, units, cadres, unit_names, secret, recent)
         previous = _read_manifest(directory)
@@ -236,13 +247,122 @@ def publish(
         if progress:
             progress(number, total)
     removed = _remove_stale(directory, previous, set(facts))
-    _write_if_changed_private(
-        directory / MANIFEST, json.dumps({"files": facts}, indent=0, sort_keys=True).encode()
-    )
-    _write_index(directory, written)
+    records = _write_index(directory, written)
+    # the stamp last: a publish stopped before this line leaves the old one, and the next publish plans in full
+    manifest = {"files": facts, "stamp": stamp, "records": records, "sessions": len(events)}
+    _write_if_changed_private(directory / MANIFEST, json.dumps(manifest, indent=0, sort_keys=True).encode())
     if progress:
         progress(total, total)
     return PublishReport(directory, tuple(written), tuple(removed), len(events), size, changed)
+
+
+def _content_stamp(s: Session, secret: bytes, base_url: str | None, world: str, recent: datetime) -> str:
+    """A key of everything any feed shows or lists, from a few aggregates (milliseconds at city size). Equal
+    to the one the last publish recorded: every feed would come out as it did then.
+
+    What it covers, beside `world` (roster names, units, alarm settings, office, interface words, FORMAT):
+    - sessions, per programme: count, ids, and sums of version and SEQUENCE (plain and weighted by id) with the
+      latest change. Every write of a session raises its version (services/schedule.py record_session_change,
+      bump_after_participant_change; the 学时 override), so a change anywhere moves its programme's sums;
+      versions only grow, so two changes cannot cancel out. A participant list or a participant's unit
+      changes only with the session's SEQUENCE or the cadre's version (in `world`), as ical/cache.py relies on;
+      the number of recent participant rows is counted as well;
+    - every programme row (titles, kinds, active: fifty rows), every itinerary stop (a small table), which
+      cadres and units are active (who gets a feed), the personal feeds' window (`recent`), the feed names
+      (the HMAC key is the secret, so a rotation changes it) and where the feeds are served.
+    """
+    from zhijin_training.models import ItineraryItem, Participant, TrainingSession
+
+    conn = s.connection()
+    session = TrainingSession.__table__.c  # type: ignore[attr-defined]
+    per_programme = conn.execute(
+        sa.select(
+            session.programme_id,
+            sa.func.count(),
+            sa.func.sum(session.id),
+            sa.func.sum(session.version),
+            sa.func.sum(session.sequence),
+            sa.func.sum(session.id * session.version),
+            sa.func.sum(session.id * session.sequence),
+            sa.func.max(session.updated_at),
+        )
+        .group_by(session.programme_id)
+        .order_by(session.programme_id)
+    ).all()
+    participants = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(Participant)
+        .where(col(Participant.session_id).in_(sa.select(session.id).where(session.ends_at > recent)))
+    ).scalar_one()
+    h = hmac.new(secret, repr((EVENT_FORMAT, PRODID, base_url, world, recent.isoformat())).encode(), "sha256")
+    h.update(repr([tuple(row) for row in per_programme]).encode())
+    h.update(repr(participants).encode())
+    for table, order in (
+        (Programme.__table__, Programme.__table__.c.id),  # type: ignore[attr-defined]
+        (ItineraryItem.__table__, ItineraryItem.__table__.c.id),  # type: ignore[attr-defined]
+    ):
+        raw = [sa.type_coerce(c, sa.types.NullType()) for c in table.columns]
+        h.update(repr([tuple(row) for row in conn.execute(sa.select(*raw).order_by(order))]).encode())
+    for model in (Cadre, Unit):
+        active = sa.select(model.id).where(col(model.active).is_(True)).order_by(col(model.id))
+        h.update(repr(conn.execute(active).scalars().all()).encode())
+    return h.hexdigest()
+
+
+def _unchanged_set(directory: Path, stamp: str) -> PublishReport | None:
+    """The last publish's report when it recorded `stamp` and every file it wrote (feeds, index.json,
+    index.html) still has the size and mtime it recorded; None when anything differs (then plan in full)."""
+    data = _read_json(directory / MANIFEST)
+    if not isinstance(data, dict) or data.get("stamp") != stamp:
+        return None
+    files, records, sessions = data.get("files"), data.get("records"), data.get("sessions")
+    if not isinstance(files, dict) or not isinstance(records, dict) or not isinstance(sessions, int):
+        return None
+    for name in (INDEX_JSON, INDEX_HTML):
+        if not _still(os.path.join(directory, name), records.get(name)):
+            return None
+    index = _read_json(directory / INDEX_JSON)
+    entries = index.get("feeds") if isinstance(index, dict) else None
+    if not isinstance(entries, list) or len(entries) != len(files):
+        return None
+    out: list[FeedFile] = []
+    size = 0
+    for entry in entries:
+        if not isinstance(entry, dict):
+            return None
+        name, kind, owner_id, owner, events = (
+            entry.get(k) for k in ("file", "kind", "id", "owner", "events")
+        )
+        facts = files.get(name) if isinstance(name, str) else None
+        if (
+            not isinstance(facts, dict)
+            or kind not in ("all", "programme", "unit", "cadre")
+            or not (owner_id is None or isinstance(owner_id, int))
+            or not isinstance(owner, str)
+            or not isinstance(events, int)
+            or not _still(os.path.join(directory, str(name)), facts)
+        ):
+            return None
+        size += int(facts["size"])
+        out.append(FeedFile(str(name), str(kind), owner_id, owner, events))
+    return PublishReport(directory, tuple(out), (), sessions, size, 0)
+
+
+def _still(path: str, facts: object) -> bool:
+    """The file is a regular file with the size and mtime recorded for it (a plain string path: thousands of
+    them are checked, and pathlib's parsing would cost more than the stat)."""
+    if not isinstance(facts, dict):
+        return False
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return (
+        stat.S_ISREG(st.st_mode)
+        and isinstance(facts.get("size"), int)
+        and facts.get("size") == st.st_size
+        and facts.get("mtime_ns") == st.st_mtime_ns
+    )
 
 
 def _variant(audience: Audience) -> str:
@@ -520,9 +640,10 @@ def _write_if_changed_private(path: Path, data: bytes) -> None:
     atomic_write(path, data, mode=0o600)
 
 
-def _write_index(directory: Path, feeds: list[FeedFile]) -> None:
+def _write_index(directory: Path, feeds: list[FeedFile]) -> dict[str, dict[str, int]]:
     """For the office only (it maps file names to people): keep it off the web server. No timestamp in it, so
-    an unchanged set of feeds leaves it untouched too."""
+    an unchanged set of feeds leaves it untouched too. Returns the size and mtime of both files, for the
+    manifest (a later publish that changes nothing trusts index.json only while they hold)."""
     payload = {
         "feeds": [
             {"file": f.file, "kind": f.kind, "id": f.owner_id, "owner": f.owner, "events": f.events}
@@ -546,3 +667,9 @@ def _write_index(directory: Path, feeds: list[FeedFile]) -> None:
         f"{rows}\n</tbody></table></body></html>\n"
     )
     _write_if_changed_private(directory / INDEX_HTML, page.encode())
+    return {name: _file_facts(directory / name) for name in (INDEX_JSON, INDEX_HTML)}
+
+
+def _file_facts(path: Path) -> dict[str, int]:
+    st = path.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
