@@ -18,7 +18,7 @@ from zhijin_training.services.context import Context
 
 def _orm(ctx: Context) -> tuple[list[Any], list[Any]]:
     return (
-        schedule.upcoming(ctx, days=first_look.UPCOMING_DAYS),
+        schedule.upcoming(ctx, days=first_look.UPCOMING_DAYS, limit=first_look.UPCOMING_LIMIT + 1),
         schedule.awaiting_attendance(ctx, limit=first_look.AWAITING_LIMIT),
     )
 

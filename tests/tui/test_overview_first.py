@@ -48,3 +48,34 @@ def test_sessions_are_shown_while_the_figures_are_still_counted(make_app, monkey
     assert "正在统计本季度出勤率和学时进度" in seen["while"]
     assert "个日程" in seen["while"]  # the status line: the lists are there
     assert "出勤率" in seen["after"] and "正在统计" not in seen["after"]
+
+
+def test_a_busy_fortnight_lists_the_first_sessions_and_says_there_are_more(
+    make_app, run_pilot, monkeypatch
+) -> None:
+    """A province database has a thousand sessions in two weeks: the overview lists the first ones (fast at
+    any size) and says where the rest are, instead of drawing them all."""
+    from zhijin_training.services import first_look
+    from zhijin_training.tui.kit.table import Table
+
+    monkeypatch.setattr(first_look, "UPCOMING_LIMIT", 1)  # the demo has two sessions in the fortnight
+
+    async def scenario(pilot: Any) -> None:
+        rows = app.screen.query_one("#upcoming", Table).data_rows
+        assert len(rows) == 1
+        text = screen_text(app)
+        assert "仅列前 1 场，全部见日程" in text, text
+
+    app = make_app()
+    run_pilot(app, scenario)
+
+
+def test_the_more_line_fits_80_columns_beside_the_user_and_database() -> None:
+    from rich.cells import cell_len
+
+    from zhijin_training.i18n import t
+
+    for lang in ("zh", "en"):
+        info = t("status.info", lang, user="zhangsan", role=t("kit.role.editor", lang), db="zhijin.db")
+        more = t("overview.loaded_more", lang, n=100, m=20)
+        assert cell_len(info) + 2 + cell_len(more) <= 80, (lang, info, more)

@@ -19,6 +19,9 @@ from zhijin_training.services.views import ItineraryView, SessionView
 from zhijin_training.timeutil import local_date, local_midnight
 
 UPCOMING_DAYS = 14
+# a glance, not the schedule: a county has a dozen sessions in two weeks, a province database a thousand, and
+# the overview must come up as fast for both. One row more than shown tells the screen there are more.
+UPCOMING_LIMIT = 100
 AWAITING_LIMIT = 20
 AWAITING_WINDOW = timedelta(days=366)  # schedule.AWAITING_WINDOW (not imported: it would load SQLAlchemy)
 _ITINERARY_KINDS = ("study_trip", "secondment")
@@ -103,8 +106,12 @@ def _read(path: str, now: datetime) -> tuple[list[SessionView], list[SessionView
     try:
         ahead = con.execute(
             f"SELECT {_SESSION_COLUMNS} FROM training_session s JOIN programme g ON s.programme_id = g.id"
-            " WHERE s.ends_at > ? AND s.starts_at < ? ORDER BY s.starts_at, s.id",
-            (_bind(local_midnight(today)), _bind(local_midnight(today + timedelta(days=UPCOMING_DAYS + 1)))),
+            " WHERE s.ends_at > ? AND s.starts_at < ? ORDER BY s.starts_at, s.id LIMIT ?",
+            (
+                _bind(local_midnight(today)),
+                _bind(local_midnight(today + timedelta(days=UPCOMING_DAYS + 1))),
+                UPCOMING_LIMIT + 1,
+            ),
         ).fetchall()
         # newest first through the start-time index, one EXISTS probe of the untaken index per session
         waiting = con.execute(
@@ -120,7 +127,8 @@ def _read(path: str, now: datetime) -> tuple[list[SessionView], list[SessionView
 
 
 def overview_sessions(ctx: Context) -> tuple[list[SessionView], list[SessionView]]:
-    """(sessions today and the next 14 days, sessions of the past year still awaiting attendance)."""
+    """(the first UPCOMING_LIMIT + 1 sessions of today and the next 14 days, sessions of the past year still
+    awaiting attendance)."""
     path = ctx.db.path if ctx.db.is_sqlite else None
     if path is not None:
         try:
@@ -130,6 +138,6 @@ def overview_sessions(ctx: Context) -> tuple[list[SessionView], list[SessionView
     from zhijin_training.services import schedule
 
     return (
-        schedule.upcoming(ctx, days=UPCOMING_DAYS),
+        schedule.upcoming(ctx, days=UPCOMING_DAYS, limit=UPCOMING_LIMIT + 1),
         schedule.awaiting_attendance(ctx, limit=AWAITING_LIMIT),
     )

@@ -307,10 +307,10 @@ def _participant_counts(s: Session, session_ids: list[int]) -> dict[int, tuple[i
     return out
 
 
-def upcoming(ctx: Context, *, days: int = 14) -> list[SessionView]:
-    """Today and the next `days` days, including trips and secondments already under way."""
+def upcoming(ctx: Context, *, days: int = 14, limit: int | None = None) -> list[SessionView]:
+    """Today and the next `days` days, including trips and secondments already under way (the first `limit`)."""
     today = local_date(ctx.now())
-    return list_sessions(ctx, start=today, end=today + timedelta(days=days))
+    return list_sessions(ctx, start=today, end=today + timedelta(days=days), limit=limit)
 
 
 AWAITING_WINDOW = timedelta(days=366)

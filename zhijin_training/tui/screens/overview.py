@@ -160,7 +160,11 @@ class OverviewScreen(SectionScreen):
         self.query_one("#quarter", Static).update(self._quarter_text(more.figures, more.hours_behind))
 
     def _show_lists(self, upcoming: list[SessionView], awaiting: list[SessionView]) -> None:
+        from zhijin_training.services.first_look import UPCOMING_LIMIT
+
         now = self.ctx.now()
+        more = len(upcoming) > UPCOMING_LIMIT  # one row beyond the limit was read to know
+        upcoming = upcoming[:UPCOMING_LIMIT]
         self.query_one("#upcoming", Table).set_rows(
             (
                 s.id,
@@ -183,7 +187,9 @@ class OverviewScreen(SectionScreen):
             )
             for s in awaiting
         )
-        self.set_status(t("overview.loaded", n=len(upcoming), m=len(awaiting)))
+        self.set_status(
+            t("overview.loaded_more" if more else "overview.loaded", n=len(upcoming), m=len(awaiting))
+        )
 
     def _quarter_text(
         self, fig: QuarterFigures | None, behind: list[tuple[str, float]] | None = None
