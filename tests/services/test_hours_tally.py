@@ -30,7 +30,7 @@ from zhijin_training.services import (
 )
 from zhijin_training.services.attendance import Mark
 from zhijin_training.services.context import Actor, Context
-from zhijin_training.services.errors import DomainError
+from zhijin_training.services.errors import DomainError, PermissionDenied
 from zhijin_training.settings import AccessRole
 
 # local days; the first starts before 08:00 local, so it is still 2025 in UTC but counts in 2026
@@ -283,3 +283,44 @@ def test_db_copy_brings_the_tallies_and_the_rules(ctx: Context, office: dict, tm
     finally:
         target.dispose()
 
+
+def test_triggers_keep_the_tallies_under_the_server_roles(ctx: Context, office: dict) -> None:
+    """PostgreSQL with db/pg_roles.py: an editor's mark and 学时 override and an admin's rule change keep the
+    tallies right (the trigger functions run as their owner), while no staff login may write a tally."""
+    if ctx.db.is_sqlite:
+        pytest.skip("the server roles are PostgreSQL's")
+    import psycopg
+
+    from tests.conftest import make_ctx_url
+    from zhijin_training.db import pg_roles
+
+    url = ctx.db.engine.url
+    with psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False)) as conn:
+        pg_roles.setup(conn)
+        pg_roles.grant(conn, "hours-editor", "editor")
+        pg_roles.grant(conn, "hours-admin", "admin")
+
+    def login(user: str, role: str) -> Context:
+        return make_ctx_url(
+            url.set(username=user).render_as_string(hide_password=False), user=user, role=role
+        )
+
+    editor, admin = login("hours-editor", AccessRole.EDITOR), login("hours-admin", AccessRole.ADMIN)
+    try:
+        first = office["cadres"][0]
+        _apply(editor, office, ("mark", 3, 0, "present", 3.0))
+        assert _earned(ctx, first) == (27.0, 4.5)
+        _apply(editor, office, ("session_hours", 3, 12.0))
+        _apply(admin, office, ("rule", ("full_day", 8.0)))
+        assert _earned(ctx, first) == (9.0, 40 / 8 - 3 / 8)
+        for who in (editor, admin):
+            with pytest.raises(PermissionDenied), who.db.engine.begin() as conn:
+                conn.exec_driver_sql("UPDATE hours_tally_year SET hours = hours + 1")
+        with pytest.raises(PermissionDenied), editor.db.engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE hours_rule SET num = 1 WHERE key = 'full_day'")
+        assert hours.ledger(editor, 2026) == hours.ledger(editor, 2026, use_tallies=False)
+        with ctx.db.read() as s:
+            assert hours_tally.differences(s) == []
+    finally:
+        editor.db.dispose()
+        admin.db.dispose()
