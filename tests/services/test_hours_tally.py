@@ -324,3 +324,25 @@ def test_triggers_keep_the_tallies_under_the_server_roles(ctx: Context, office: 
     finally:
         editor.db.dispose()
         admin.db.dispose()
+
+
+def test_inactive_cadres_are_listed_only_with_figures(ctx: Context, office: dict) -> None:
+    """The tallied ledger leaves past cadres out in SQL: one with 学时 this year (or a record of training
+    elsewhere) stays listed, one with none does not — as the raw ledger does."""
+    earned, idle, recorded = office["cadres"]
+    _apply(ctx, office, ("mark", 2, 0, "present", None))
+    hours.add_record(
+        ctx,
+        hours.RecordDraft(
+            cadre=recorded,
+            course="省委党校",
+            start_date=date(2026, 6, 1),
+            end_date=date(2026, 6, 3),
+            hours=18,
+        ),
+    )
+    for cid in office["cadres"]:
+        roster.set_cadre_active(ctx, cid, False)
+    listed = [r.cadre_id for r in hours.ledger(ctx, 2026).rows]
+    assert earned in listed and recorded in listed and idle not in listed
+    assert hours.ledger(ctx, 2026) == hours.ledger(ctx, 2026, use_tallies=False)

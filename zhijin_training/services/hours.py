@@ -1013,6 +1013,19 @@ def ledger(
             stmt = stmt.where(Cadre.unit_id == unit_id)
         if cadre_id is not None:
             stmt = stmt.where(Cadre.id == cadre_id)
+        tallied = use_tallies and hours_tally.matches(s, rules)
+        if tallied:  # inactive cadres are listed only with figures: half the roster of a city is past cadres
+            stmt = stmt.where(
+                sa.or_(
+                    col(Cadre.active).is_(True),
+                    col(Cadre.id).in_(hours_tally.cadres_with_rows(year)),
+                    col(Cadre.id).in_(
+                        select(ExternalTraining.cadre_id).where(
+                            col(ExternalTraining.start_date) >= first, col(ExternalTraining.start_date) <= last
+                        )
+                    ),
+                )
+            )
         from zhijin_training.services.roster import ROLE_ORDER
 
         stmt = stmt.order_by(
@@ -1020,7 +1033,6 @@ def ledger(
         )
         cadres = s.exec(stmt).all()
         ids = [c[0] for c in cadres] if (unit_id is not None or cadre_id is not None) else None
-        tallied = use_tallies and hours_tally.matches(s, rules)
         here = (
             hours_tally.earned_by_cadre(s, year, year, ids)
             if tallied

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
@@ -99,6 +99,12 @@ def earned_by_cadre(
         for cid, h, d in s.execute(part.group_by(c.cadre_id)).all():
             out[int(cid)] = (float(h or 0.0), float(d or 0.0))
     return out
+
+
+def cadres_with_rows(year: int) -> Any:
+    """A subquery of the cadres with a tally row for `year` (figures possibly subtracted back to zero)."""
+    t = sa.table(TABLE, sa.column("year"), sa.column("cadre_id"))
+    return sa.select(t.c.cadre_id).where(t.c.year == year)
 
 
 # ---------------------------------------------------------------- the trigger SQL
