@@ -4,7 +4,9 @@ the yearly and five-year ledger against the regulation's targets, and the 1/7 le
 Nothing here stores a computed figure: the 学时 of a session come from the rules (defaults below, the
 `[hours]` table of the system config, the office settings in the database) applied to the raw rows
 (session kind, duration, overrides, attendance status, leave). Changing a rule therefore recomputes every
-figure; the change itself is audited (entity `hours_rule`), so history is never edited silently.
+figure; the change itself is audited (entity `hours_rule`), so history is never edited silently. (The yearly
+ledger reads the same sums from tallies that triggers maintain and a rule change recomputes:
+services/hours_tally.py, migration 0012.)
 
 Defaults and where they come from (《干部教育培训工作条例》, revised 2023):
 - Art. 14: 乡科级 leading cadres take ≥ 90 学时 or ≥ 12 days of centralised training a year; 县处级 ≥ 550 学时
@@ -962,7 +964,7 @@ def _external_by_cadre(
 def _sync_tallies(ctx: Context) -> None:
     """Rules the database has not been told about (a system config `[hours]` table, changed since): an
     administrator's ledger copies them in, and the trigger recomputes the tallies, in a write of its own.
-    Anyone else's ledger reads the raw rows until then (right, only slower); `check` names the rules."""
+    Anyone else's ledger reads the raw rows until then (right, only slower)."""
     if not AccessRole.at_least(ctx.actor.role, AccessRole.ADMIN):
         return
     with ctx.db.read() as s:
