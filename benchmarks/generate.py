@@ -130,12 +130,13 @@ def _drop_indexes(con: sqlite3.Connection) -> list[str]:
 
 def _rebuild_tallies(path: Path) -> None:
     from zhijin_training.db.engine import Database
-    from zhijin_training.services import tallies
+    from zhijin_training.services import hours_tally, tallies
 
     db = Database(f"sqlite:///{path}")
     try:
         with db.write() as s:
             tallies.rebuild(s)
+            hours_tally.rebuild(s)  # the 学时 tallies (migration 0012): their triggers were dropped too
     finally:
         db.dispose()
 

@@ -88,20 +88,24 @@ def test_harness_prints_every_row(tiny_cache: Path, capsys: pytest.CaptureFixtur
 
 
 def test_generated_tallies_match_the_rows_and_triggers_are_back(tiny_cache: Path) -> None:
-    """The load goes around the tally triggers (migration 0009): the tallies are rebuilt, the triggers restored."""
+    """The load goes around the tally triggers (migrations 0009, 0012): the tallies are rebuilt, the triggers
+    restored."""
     from zhijin_training.db.engine import Database
-    from zhijin_training.services import tallies
+    from zhijin_training.services import hours_tally, tallies
 
     g = generate.ensure(TINY, quiet=True)
     con = sqlite3.connect(g.path)
     triggers = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     tallied = con.execute("SELECT count(*) FROM tally_year").fetchone()[0]
+    hours_tallied = con.execute("SELECT count(*) FROM hours_tally_year WHERE hours > 0").fetchone()[0]
     con.close()
     assert {"participant_tally_insert", "participant_tally_update", "session_tally_update"} <= triggers
-    assert tallied > 0
+    assert set(hours_tally.trigger_bodies("sqlite")) <= triggers
+    assert tallied > 0 and hours_tallied > 0
     db = Database(f"sqlite:///{g.path}")
     try:
         with db.read() as s:
             assert tallies.differences(s) == []
+            assert hours_tally.differences(s) == []
     finally:
         db.dispose()

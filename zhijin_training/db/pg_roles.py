@@ -33,7 +33,8 @@ EDITOR_TABLES = (
     "programme", "programme_audience", "series", "training_session", "itinerary_item", "participant",
     "external_training",
 )
-ADMIN_TABLES = ("unit", "cadre", "post", "app_setting", "calendar_day", "cadre_rank")
+# hours_rule (0012): the rules the 学时 tallies follow, written by set_rule beside app_setting
+ADMIN_TABLES = ("unit", "cadre", "post", "app_setting", "calendar_day", "cadre_rank", "hours_rule")
 PHONE_COLUMNS = {"cadre": ("phone",)}
 # the tables whose changes the database audits by itself, and the audit entity names the app uses for them
 AUDITED = {

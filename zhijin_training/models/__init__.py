@@ -292,5 +292,6 @@ class AppSetting(SQLModel, table=True):
 # (imported here so that `SQLModel.metadata` — and so Alembic and the tests — always sees every table)
 from zhijin_training.models import holidays as _holidays  # noqa: E402,F401  (calendar_day)
 from zhijin_training.models import hours as _hours  # noqa: E402,F401  (cadre rank, training elsewhere)
+from zhijin_training.models import hours_tally as _hours_tally  # noqa: E402,F401  (学时 tallies)
 from zhijin_training.models import ical_cache as _ical_cache  # noqa: E402,F401  (serialised events)
 from zhijin_training.models import tallies as _tallies  # noqa: E402,F401  (attendance tallies)

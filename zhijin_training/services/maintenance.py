@@ -386,10 +386,10 @@ def check(db: Database) -> HealthReport:
 
 
 def _tally_differences(db: Database) -> tuple[Any, ...]:
-    from zhijin_training.services import tallies
+    from zhijin_training.services import hours_tally, tallies
 
     with db.read() as s:
-        return tuple(tallies.differences(s))
+        return tuple(tallies.differences(s)) + tuple(hours_tally.differences(s))
 
 
 def side_file_problems(db: Database) -> tuple[str, ...]:
