@@ -172,6 +172,7 @@ class TrainingSession(SQLModel, table=True):
     __tablename__ = "training_session"
     __table_args__ = (
         sa.Index("ix_session_starts", "starts_at"),
+        sa.Index("ix_session_ends", "ends_at"),  # today and ahead: the few sessions ending after today
         sa.Index("ix_session_programme_starts", "programme_id", "starts_at"),
         sa.CheckConstraint("ends_at > starts_at", name="ck_session_ends_after_start"),
     )

@@ -106,7 +106,9 @@ def _read(path: str, now: datetime) -> tuple[list[SessionView], list[SessionView
     try:
         ahead = con.execute(
             f"SELECT {_SESSION_COLUMNS} FROM training_session s JOIN programme g ON s.programme_id = g.id"
-            " WHERE s.ends_at > ? AND s.starts_at < ? ORDER BY s.starts_at, s.id LIMIT ?",
+            # the sessions ending after today through the end-time index, as schedule.list_sessions does
+            " WHERE s.id IN (SELECT id FROM training_session WHERE ends_at > ?) AND s.starts_at < ?"
+            " ORDER BY s.starts_at, s.id LIMIT ?",
             (
                 _bind(local_midnight(today)),
                 _bind(local_midnight(today + timedelta(days=UPCOMING_DAYS + 1))),
