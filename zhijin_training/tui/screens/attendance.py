@@ -163,6 +163,7 @@ class AttendanceScreen(SectionScreen):
         self._lock = threading.Lock()
         self._draining = False
         self._requested: int | None = None
+        self._sheet_loading = False  # a sheet read is under way (its result not delivered yet)
         self._binding_state = (False, False)  # (cancelled, not yet begun) the footer's keys were chosen for
 
     def compose(self) -> ComposeResult:
@@ -211,9 +212,18 @@ class AttendanceScreen(SectionScreen):
     def load_session(self, session_id: int) -> None:
         """Show `session_id` (called by the app's `open_attendance`, the picker and [ / ])."""
         self._requested = session_id
+        self._read_sheet(session_id)
+
+    def _read_sheet(self, session_id: int) -> None:
+        self._sheet_loading = True
         self.call_service("sheet", attendance.session_attendance, self.ctx, session_id)
 
+    def failed_sheet(self, exc: BaseException) -> None:
+        self._sheet_loading = False
+        self.show_error(exc)
+
     def done_sheet(self, sheet: SessionAttendance) -> None:
+        self._sheet_loading = False
         same = self.sheet is not None and self.sheet.session.id == sheet.session.id
         self.sheet = sheet
         self.people = {p.cadre_id: p for p in sheet.participants}
@@ -256,8 +266,12 @@ class AttendanceScreen(SectionScreen):
         return 0
 
     def on_screen_resume(self) -> None:
-        """Back on this section: show what others changed meanwhile (the app polls only the visible screen)."""
-        self.refresh_data()
+        """Back on this section: show what others changed meanwhile (the app polls only the visible screen).
+
+        Not while a read is under way: the one that opened the screen (Textual resumes a new mode's screen
+        twice) or the session just picked is as fresh, and a second read of 300 people would only slow it."""
+        if not self._sheet_loading:
+            self.refresh_data()
 
     def refresh_data(self) -> None:
         """Someone changed data: reload the list in place (the cursor stays on the same person).
@@ -270,7 +284,7 @@ class AttendanceScreen(SectionScreen):
             else (self.sheet.session.id if self.sheet else None)
         )
         if session_id is not None and not self.pending:
-            self.call_service("sheet", attendance.session_attendance, self.ctx, session_id)
+            self._read_sheet(session_id)
 
     def action_reload(self) -> None:
         if self.sheet is not None:
