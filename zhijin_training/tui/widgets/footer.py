@@ -52,14 +52,33 @@ class FitFooter(Footer):
         kwargs.setdefault("compact", True)
         super().__init__(**kwargs)
         self._fitted_for = 0
+        self._shown: tuple[Any, ...] | None = None  # what the last compose showed, at which width
+
+    def _wanted(self) -> tuple[list[Any], int, tuple[Any, ...]]:
+        """Textual's footer items for the screen's bindings now, the room, and what they would show."""
+        items = list(super().compose())
+        room = (self.size.width or self.app.size.width or 80) - 1
+        shown = tuple(
+            (type(w).__name__, getattr(w, "key", ""), getattr(w, "key_display", ""),
+             getattr(w, "description", ""), w.has_class("-disabled"), str(w.tooltip or ""))
+            for w in items
+        )
+        return items, room, (room, shown)
+
+    async def recompose(self) -> None:
+        """Only when the keys shown or the width changed: Textual asks after every focus, stack and binding
+        change (six or seven times while a screen opens), and each recompose mounts and styles every key
+        again (~15 ms for the attendance sheet's twelve)."""
+        if self.is_attached and self._wanted()[2] == self._shown:
+            return
+        await super().recompose()
 
     def compose(self) -> ComposeResult:
-        items = list(super().compose())
+        items, room, self._shown = self._wanted()
         keys = [w for w in items if isinstance(w, FooterKey)]
         if len(keys) != len(items):  # key groups: not used here; leave Textual's layout alone
             yield from items
             return
-        room = (self.size.width or self.app.size.width or 80) - 1
         palette = [k for k in keys if k.has_class("-command-palette")]
         others = [k for k in keys if k not in palette]
         lines = fit_lines([_width(k) for k in others], room, sum(_width(k) for k in palette))
