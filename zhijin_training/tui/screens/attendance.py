@@ -155,6 +155,7 @@ class AttendanceScreen(SectionScreen):
         self.sheet: SessionAttendance | None = None
         self.people: dict[int, ParticipantView] = {}
         self.order: list[int] = []
+        self._number: dict[int, int] = {}  # cadre id -> row number (1-based), not a list search per row
         self.venues: list[str] = []
         self.venue_index = 0
         self.pending: set[int] = set()
@@ -172,7 +173,8 @@ class AttendanceScreen(SectionScreen):
         yield Static("", id="att-counts")
         # a Line-API list: only the rows on screen are drawn, one row redrawn per mark (kit.lines)
         yield LineTable(self._columns(False), id="att-table")
-        yield from self.compose_bottom()
+        # the marks offered depend on the session (under way, not yet begun, cancelled): keys once it is known
+        yield from self.compose_bottom(footer_waits=True)
 
     @staticmethod
     def _columns(with_venue: bool) -> list[Col]:
@@ -205,6 +207,7 @@ class AttendanceScreen(SectionScreen):
             return  # someone asked for a session meanwhile (open_attendance)
         if session_id is None:
             self.query_one("#att-session", Static).update(Text(t("attendance.no_sessions")))
+            self.show_footer_keys()
             return
         self.load_session(session_id)
 
@@ -220,6 +223,11 @@ class AttendanceScreen(SectionScreen):
 
     def failed_sheet(self, exc: BaseException) -> None:
         self._sheet_loading = False
+        self.show_footer_keys()
+        self.show_error(exc)
+
+    def failed_default(self, exc: BaseException) -> None:
+        self.show_footer_keys()
         self.show_error(exc)
 
     def done_sheet(self, sheet: SessionAttendance) -> None:
@@ -228,6 +236,7 @@ class AttendanceScreen(SectionScreen):
         self.sheet = sheet
         self.people = {p.cadre_id: p for p in sheet.participants}
         self.order = [p.cadre_id for p in sheet.participants]
+        self._number = {cadre_id: i for i, cadre_id in enumerate(self.order, start=1)}
         session = sheet.session
         venues = [session.location or t("attendance.main_venue"), *session.branch_venues]
         if not same:
@@ -247,6 +256,7 @@ class AttendanceScreen(SectionScreen):
         if state != self._binding_state:
             self._binding_state = state
             self.refresh_bindings()
+        self.show_footer_keys()
 
     def allows(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """A cancelled session offers no marks; one not yet begun only leave (v), which is known ahead."""
@@ -300,7 +310,7 @@ class AttendanceScreen(SectionScreen):
         return p.note
 
     def _row(self, p: ParticipantView) -> Row:
-        number = str(self.order.index(p.cadre_id) + 1) if p.cadre_id in self.order else ""
+        number = str(self._number[p.cadre_id]) if p.cadre_id in self._number else ""
         status: str | Text = status_cell(p.status)
         if p.cadre_id in self.pending:
             status = Text(status_cell(p.status).plain + "*", style="italic")
@@ -440,7 +450,7 @@ class AttendanceScreen(SectionScreen):
         self.pending.add(person.cadre_id)
         shown = replace(person, status=mark.status)
         self.table.update_row(*self._row(shown))
-        index = self.order.index(person.cadre_id)
+        index = self._number[person.cadre_id] - 1
         if index + 1 < len(self.order) and self.table.cursor_row == index:
             self.table.move_cursor(row=index + 1, animate=False)
         self._enqueue(job)
