@@ -14,7 +14,7 @@ import zhijin_training.tui.app as tui_app
 from zhijin_training.tui.screens import attendance as attendance_screen
 from zhijin_training.tui.screens.attendance import AttendanceScreen
 
-from .conftest import screen_text, settle
+from .conftest import footer_text, screen_text, settle
 from .ops_helpers import forty_person_session
 
 READY_PROBE = """
@@ -132,3 +132,88 @@ def test_hang_up_exits_and_arms_a_hard_exit(make_app, run_pilot, monkeypatch) ->
     assert not app.is_running
     assert fired.wait(5)
     assert codes == [129]
+
+
+def _future_session(ctx: Any, cadres: list[int]) -> int:
+    """A lecture tomorrow for the same people: only leave (v) may be marked ahead."""
+    from datetime import datetime, timedelta
+
+    from zhijin_training.services import schedule
+    from zhijin_training.timeutil import LOCAL_TZ
+
+    lecture = schedule.list_sessions(ctx, kind="lecture", limit=1)[0]
+    start = datetime(2026, 11, 25, 9, 0, tzinfo=LOCAL_TZ)
+    draft = schedule.SessionDraft(
+        programme=lecture.programme_id,
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        title="明日专题讲座",
+        participants=tuple(cadres),
+    )
+    return schedule.create_session(ctx, draft, force=True).id
+
+
+def test_opening_attendance_reads_the_sheet_once_and_composes_the_footer_once(
+    make_app, run_pilot, tui_ctx, monkeypatch
+) -> None:
+    """Textual resumes a new mode's screen twice and asks the footer to recompose after every focus, stack
+    and binding change: neither may turn into another read of the people or another footer of keys."""
+    from zhijin_training.services import attendance as attendance_service
+    from zhijin_training.tui.widgets.footer import FitFooter
+
+    session_id, _ = forty_person_session(tui_ctx)
+    reads: list[int] = []
+    real_read = attendance_service.session_attendance
+
+    def counting_read(ctx: Any, sid: int) -> Any:
+        reads.append(sid)
+        return real_read(ctx, sid)
+
+    composed: list[int] = []
+    real_compose = FitFooter.compose
+
+    def counting_compose(self: FitFooter) -> Any:
+        widgets = list(real_compose(self))
+        if widgets and isinstance(self.screen, AttendanceScreen):
+            composed.append(len(widgets))
+        yield from widgets
+
+    monkeypatch.setattr(attendance_service, "session_attendance", counting_read)
+    monkeypatch.setattr(FitFooter, "compose", counting_compose)
+
+    async def scenario(pilot: Any) -> None:
+        pilot.app.open_attendance(session_id)
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, AttendanceScreen) and screen.sheet is not None
+        assert "p 出" in footer_text(pilot.app)
+
+    run_pilot(make_app(), scenario)
+    assert reads == [session_id]
+    assert len(composed) == 1, composed
+
+
+def test_the_footer_follows_the_session_shown(make_app, run_pilot, tui_ctx) -> None:
+    """The footer composes only when its keys change, so it must still change when they do: a session not
+    yet begun offers leave only, one under way every mark."""
+    now_id, cadres = forty_person_session(tui_ctx)
+    later_id = _future_session(tui_ctx, cadres)
+
+    async def scenario(pilot: Any) -> None:
+        pilot.app.open_attendance(later_id)
+        await settle(pilot)
+        footer = footer_text(pilot.app)
+        assert "v 假" in footer and "p 出" not in footer, footer
+        screen = pilot.app.screen
+        assert isinstance(screen, AttendanceScreen)
+        screen.load_session(now_id)
+        await settle(pilot)
+        footer = footer_text(pilot.app)
+        assert "p 出" in footer and "v 假" in footer, footer
+        await pilot.press("2")  # another section and back: the same keys
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        assert "p 出" in footer_text(pilot.app)
+
+    run_pilot(make_app(), scenario)

@@ -99,9 +99,16 @@ class SectionScreen(Keyed, Calls, Screen[None]):
         yield Header(icon="")
         yield SectionTabs(self.section)
 
-    def compose_bottom(self) -> ComposeResult:
+    def compose_bottom(self, *, footer_waits: bool = False) -> ComposeResult:
+        """`footer_waits`: the keys offered depend on data the screen is still loading; the footer shows
+        them once `show_footer_keys()` is called (composed once, not once before and again after)."""
         yield StatusBar(id="status")
-        yield FitFooter()  # compact, and leaves out keys that do not fit (F1 and ctrl+p list them all)
+        # compact, and leaves out keys that do not fit (F1 and ctrl+p list them all)
+        yield FitFooter(waits=footer_waits)
+
+    def show_footer_keys(self) -> None:
+        for footer in self.query(FitFooter):
+            footer.show_keys()
 
     def on_screen_resume(self) -> None:
         # "title - section" in one string: Textual's Header joins title and sub-title with an em dash,

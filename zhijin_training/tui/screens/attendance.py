@@ -155,6 +155,7 @@ class AttendanceScreen(SectionScreen):
         self.sheet: SessionAttendance | None = None
         self.people: dict[int, ParticipantView] = {}
         self.order: list[int] = []
+        self._number: dict[int, int] = {}  # cadre id -> row number (1-based), not a list search per row
         self.venues: list[str] = []
         self.venue_index = 0
         self.pending: set[int] = set()
@@ -163,6 +164,7 @@ class AttendanceScreen(SectionScreen):
         self._lock = threading.Lock()
         self._draining = False
         self._requested: int | None = None
+        self._sheet_loading = False  # a sheet read is under way (its result not delivered yet)
         self._binding_state = (False, False)  # (cancelled, not yet begun) the footer's keys were chosen for
 
     def compose(self) -> ComposeResult:
@@ -171,7 +173,8 @@ class AttendanceScreen(SectionScreen):
         yield Static("", id="att-counts")
         # a Line-API list: only the rows on screen are drawn, one row redrawn per mark (kit.lines)
         yield LineTable(self._columns(False), id="att-table")
-        yield from self.compose_bottom()
+        # the marks offered depend on the session (under way, not yet begun, cancelled): keys once it is known
+        yield from self.compose_bottom(footer_waits=True)
 
     @staticmethod
     def _columns(with_venue: bool) -> list[Col]:
@@ -204,6 +207,7 @@ class AttendanceScreen(SectionScreen):
             return  # someone asked for a session meanwhile (open_attendance)
         if session_id is None:
             self.query_one("#att-session", Static).update(Text(t("attendance.no_sessions")))
+            self.show_footer_keys()
             return
         self.load_session(session_id)
 
@@ -211,13 +215,28 @@ class AttendanceScreen(SectionScreen):
     def load_session(self, session_id: int) -> None:
         """Show `session_id` (called by the app's `open_attendance`, the picker and [ / ])."""
         self._requested = session_id
+        self._read_sheet(session_id)
+
+    def _read_sheet(self, session_id: int) -> None:
+        self._sheet_loading = True
         self.call_service("sheet", attendance.session_attendance, self.ctx, session_id)
 
+    def failed_sheet(self, exc: BaseException) -> None:
+        self._sheet_loading = False
+        self.show_footer_keys()
+        self.show_error(exc)
+
+    def failed_default(self, exc: BaseException) -> None:
+        self.show_footer_keys()
+        self.show_error(exc)
+
     def done_sheet(self, sheet: SessionAttendance) -> None:
+        self._sheet_loading = False
         same = self.sheet is not None and self.sheet.session.id == sheet.session.id
         self.sheet = sheet
         self.people = {p.cadre_id: p for p in sheet.participants}
         self.order = [p.cadre_id for p in sheet.participants]
+        self._number = {cadre_id: i for i, cadre_id in enumerate(self.order, start=1)}
         session = sheet.session
         venues = [session.location or t("attendance.main_venue"), *session.branch_venues]
         if not same:
@@ -237,6 +256,7 @@ class AttendanceScreen(SectionScreen):
         if state != self._binding_state:
             self._binding_state = state
             self.refresh_bindings()
+        self.show_footer_keys()
 
     def allows(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """A cancelled session offers no marks; one not yet begun only leave (v), which is known ahead."""
@@ -256,8 +276,12 @@ class AttendanceScreen(SectionScreen):
         return 0
 
     def on_screen_resume(self) -> None:
-        """Back on this section: show what others changed meanwhile (the app polls only the visible screen)."""
-        self.refresh_data()
+        """Back on this section: show what others changed meanwhile (the app polls only the visible screen).
+
+        Not while a read is under way: the one that opened the screen (Textual resumes a new mode's screen
+        twice) or the session just picked is as fresh, and a second read of 300 people would only slow it."""
+        if not self._sheet_loading:
+            self.refresh_data()
 
     def refresh_data(self) -> None:
         """Someone changed data: reload the list in place (the cursor stays on the same person).
@@ -270,7 +294,7 @@ class AttendanceScreen(SectionScreen):
             else (self.sheet.session.id if self.sheet else None)
         )
         if session_id is not None and not self.pending:
-            self.call_service("sheet", attendance.session_attendance, self.ctx, session_id)
+            self._read_sheet(session_id)
 
     def action_reload(self) -> None:
         if self.sheet is not None:
@@ -286,7 +310,7 @@ class AttendanceScreen(SectionScreen):
         return p.note
 
     def _row(self, p: ParticipantView) -> Row:
-        number = str(self.order.index(p.cadre_id) + 1) if p.cadre_id in self.order else ""
+        number = str(self._number[p.cadre_id]) if p.cadre_id in self._number else ""
         status: str | Text = status_cell(p.status)
         if p.cadre_id in self.pending:
             status = Text(status_cell(p.status).plain + "*", style="italic")
@@ -430,7 +454,7 @@ class AttendanceScreen(SectionScreen):
         self.pending.add(person.cadre_id)
         shown = replace(person, status=mark.status)
         self.table.update_row(*self._row(shown))
-        index = self.order.index(person.cadre_id)
+        index = self._number[person.cadre_id] - 1
         if index + 1 < len(self.order) and self.table.cursor_row == index:
             self.table.move_cursor(row=index + 1, animate=False)
         self._enqueue(job)

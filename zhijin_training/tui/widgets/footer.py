@@ -48,17 +48,52 @@ class FitFooter(Footer):
     FitFooter.-lines > HorizontalGroup { height: 1; }
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, waits: bool = False, **kwargs: Any) -> None:
         kwargs.setdefault("compact", True)
         super().__init__(**kwargs)
         self._fitted_for = 0
+        self._shown: tuple[Any, ...] | None = None  # what the last compose showed, at which width
+        self._waits = waits  # no keys until `show_keys()`: the screen's keys depend on data still loading
+
+    def show_keys(self) -> None:
+        """The screen knows what it offers now: show its keys (once; later changes follow by themselves)."""
+        if self._waits:
+            self._waits = False
+            self.refresh(recompose=True)
+
+    def _wanted(self) -> tuple[Any, ...]:
+        """What the footer would show now: the width and the keys (without building their widgets)."""
+        app = self.app
+        palette = app.COMMAND_PALETTE_BINDING
+        keys = tuple(
+            (binding.key, binding.action, app.get_key_display(binding), binding.description, enabled, tooltip)
+            for binding, enabled, tooltip in (
+                (active.binding, active.enabled, active.tooltip)
+                for key, active in self.screen.active_bindings.items()
+                if active.binding.show or key == palette
+            )
+        )
+        return (self.size.width or app.size.width or 80, keys)
+
+    async def recompose(self) -> None:
+        """Only when the keys shown or the width changed: Textual asks after every focus, stack and binding
+        change (seven times while the attendance sheet opens), and each recompose mounts and styles every
+        key again."""
+        if self._waits or (self.is_attached and self._shown is not None and self._wanted() == self._shown):
+            return
+        await super().recompose()
 
     def compose(self) -> ComposeResult:
-        items = list(super().compose())
+        items = [] if self._waits else list(super().compose())
+        # nothing yet (Textual's footer waits for the screen's first bindings): compose again when asked
+        self._shown = self._wanted() if items else None
         keys = [w for w in items if isinstance(w, FooterKey)]
         if len(keys) != len(items):  # key groups: not used here; leave Textual's layout alone
             yield from items
             return
+        for key in keys:  # the class the compact reactive gives each key on mount (else each is restyled)
+            compact = key.compact if key.has_class("-command-palette") else self.compact  # not bound to ours
+            key.set_class(compact, "-compact", update=False)
         room = (self.size.width or self.app.size.width or 80) - 1
         palette = [k for k in keys if k.has_class("-command-palette")]
         others = [k for k in keys if k not in palette]
