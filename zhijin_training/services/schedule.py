@@ -146,15 +146,8 @@ def session_view(
     programme = programme or s.get(Programme, row.programme_id)
     assert programme is not None
     itinerary: tuple[ItineraryView, ...] = ()
-    if with_itinerary and programme.kind in (ProgrammeKind.STUDY_TRIP, ProgrammeKind.SECONDMENT):
-        itinerary = tuple(
-            ItineraryView(i.day, i.place, i.activity)
-            for i in s.exec(
-                select(ItineraryItem)
-                .where(ItineraryItem.session_id == row.id)
-                .order_by(col(ItineraryItem.day), col(ItineraryItem.sort_order))
-            ).all()
-        )
+    if with_itinerary and programme.kind in _ITINERARY_KINDS and row.id is not None:
+        itinerary = _itineraries(s, [row.id]).get(row.id, ())
     if counts is None:
         total, recorded = s.exec(
             select(sa.func.count(col(Participant.id)), sa.func.count(col(Participant.status))).where(
@@ -297,7 +290,26 @@ def list_sessions(
         rows = s.exec(stmt).all()
         ids = [r.id for r, _ in rows]
         counts = _participant_counts(s, [i for i in ids if i is not None])
-        return [session_view(s, r, p, counts=counts.get(r.id or 0, (0, 0))) for r, p in rows]
+        trips = _itineraries(s, [r.id for r, p in rows if r.id is not None and p.kind in _ITINERARY_KINDS])
+        return [
+            build_session_view(r, p, trips.get(r.id or 0, ()), counts.get(r.id or 0, (0, 0))) for r, p in rows
+        ]
+
+
+_ITINERARY_KINDS = (ProgrammeKind.STUDY_TRIP, ProgrammeKind.SECONDMENT)
+
+
+def _itineraries(s: Session, session_ids: list[int]) -> dict[int, tuple[ItineraryView, ...]]:
+    """The itineraries of many trips in one read per 500 (a list of sessions asked once per trip before)."""
+    out: dict[int, list[ItineraryView]] = {}
+    for i in range(0, len(session_ids), 500):
+        for item in s.exec(
+            select(ItineraryItem)
+            .where(col(ItineraryItem.session_id).in_(session_ids[i : i + 500]))
+            .order_by(col(ItineraryItem.session_id), col(ItineraryItem.day), col(ItineraryItem.sort_order))
+        ).all():
+            out.setdefault(item.session_id, []).append(ItineraryView(item.day, item.place, item.activity))
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _participant_counts(s: Session, session_ids: list[int]) -> dict[int, tuple[int, int]]:
