@@ -46,10 +46,12 @@ def snapshot(row: SQLModel | None) -> dict[str, Any] | None:
 
 
 def snapshot_values(model: type[SQLModel], values: Mapping[str, Any]) -> dict[str, Any]:
-    """`snapshot` of a row read or written without ORM objects (the bulk paths): the same keys, in the same
-    order, with the same values, from a mapping that has every column of `model`."""
+    """`snapshot` of a row read or written without ORM objects (the bulk paths), from a mapping that has every
+    column of `model`: the same keys and values, in field order (an ORM object's dump may list its keys in
+    another order, which neither the JSON nor the chain's hash, over sorted keys, depends on)."""
+    keys = list(model.model_fields)
     out: dict[str, Any] = {}
-    for key in model.model_fields:
+    for key in keys:
         if key in _SKIP:
             continue
         value = values[key]

@@ -707,9 +707,8 @@ def _add_all(
             }
             ranks.append(rank)
             entries.append(_entry("create", "cadre_rank", None, cadre_id, None, rank))  # id once inserted
-        entries.append(
-            _entry("create", "cadre", cadre_id, cadre_id, None, audit.snapshot_values(Cadre, row), reason)
-        )
+        after = audit.snapshot_values(Cadre, row)
+        entries.append(_entry("create", "cadre", cadre_id, cadre_id, None, after, reason))
     if posts:
         s.connection().execute(sa.insert(_table(Post)), posts)
     _insert_ranks(s, ranks, entries)
