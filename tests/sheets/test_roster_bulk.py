@@ -476,3 +476,43 @@ def test_streamed_xlsx_reads_as_the_full_reader(tmp_path: Path) -> None:
         4,
         ["2", "茶店乡", "赵强", "=SUM(A1)", "1980-05-04T00:00:00", "True", "", ""],
     )
+
+
+@pytest.mark.skipif("postgresql" not in ENGINES, reason="needs ZT_TEST_PG_URL (scripts/pg-test-server.sh)")
+def test_on_postgresql_with_the_audit_triggers(
+    pg_admin: sa.Engine, pg_seeded_template: str, tmp_path: Path
+) -> None:
+    """With `db roles setup` done the database vouches for every entry (its own clock and chain) and audits by
+    itself, at commit, every row changed without an entry of ours: the bulk import leaves it nothing to add."""
+    from zhijin_training.db import pg_roles
+
+    name = f"{pg_seeded_template}_roles{next(_names)}"
+    ctx = make_ctx_url(pg_create(pg_admin, name, pg_seeded_template))
+    try:
+        units = _populate(ctx)
+        raw = ctx.db.engine.raw_connection()
+        try:
+            pg_roles.setup(raw.driver_connection)
+        finally:
+            raw.close()
+        path = _roster_file(tmp_path / "r.xlsx", units)
+        count = len(audit.list_entries(ctx, limit=5000))
+        assert roster_io.apply_import(ctx, roster_io.preview_import(ctx, path)) == ImportResult(
+            NEW, CHANGED, UNCHANGED, MOVED
+        )
+        with ctx.db.engine.connect() as conn:
+            mine = {"after": count}
+            by_db = conn.execute(
+                sa.text("SELECT COUNT(*) FROM audit_log WHERE operation LIKE 'db:%' AND id > :after"), mine
+            ).scalar()
+            vouched = conn.execute(
+                sa.text("SELECT DISTINCT real_user = session_user FROM audit_log WHERE id > :after"), mine
+            ).all()
+        assert by_db == 0  # every row the import changed has its own entry
+        assert vouched == [(True,)]  # each entry vouched by the trigger: the login that really wrote it
+        assert len(audit.list_entries(ctx, limit=5000)) == count + 597
+        assert audit.verify_chain(ctx).ok  # the database's own walk (zt_chain_verify)
+        assert audit.replay_check(ctx) == []
+    finally:
+        ctx.db.dispose()
+        pg_drop(pg_admin, name)
