@@ -495,7 +495,7 @@ class _UnitIndex:
         self.by_id: dict[int, Any] = {}
         self.by_code: dict[str, Any] = {}
         self.by_name: dict[str, list[Any]] = {}
-        for unit in s.execute(sa.select(Unit.id, Unit.name, Unit.code)).all():
+        for unit in s.connection().execute(sa.select(Unit.id, Unit.name, Unit.code)).all():
             self.names[unit.id] = unit.name
             self.by_id[unit.id] = unit
             if unit.code is not None:
@@ -535,7 +535,7 @@ class _CadreIndex:
         self.by_name: dict[tuple[str, int | None], list[Any]] = {}
         self.by_name_only: dict[str, list[Any]] = {}
         table = _table(Cadre)
-        for cadre in s.execute(sa.select(table).order_by(table.c.id)).all():
+        for cadre in s.connection().execute(sa.select(table).order_by(table.c.id)).all():
             self.by_id[cadre.id] = cadre
             if cadre.ref:
                 self.by_ref[cadre.ref] = cadre
@@ -797,17 +797,25 @@ def _rank_state(s: Session, cadre_ids: list[int]) -> tuple[dict[int, list[dict[s
     first_posts: dict[int, date] = {}
     table, posts = _table(RankPeriod), _table(Post)
     for chunk in _chunks(cadre_ids):
-        for r in s.execute(
-            sa.select(table)
-            .where(table.c.cadre_id.in_(chunk))
-            .order_by(table.c.cadre_id, table.c.start_date, table.c.id)
-        ).all():
+        for r in (
+            s.connection()
+            .execute(
+                sa.select(table)
+                .where(table.c.cadre_id.in_(chunk))
+                .order_by(table.c.cadre_id, table.c.start_date, table.c.id)
+            )
+            .all()
+        ):
             periods.setdefault(r.cadre_id, []).append(dict(r._mapping))
-        for cadre_id, first in s.execute(
-            sa.select(posts.c.cadre_id, sa.func.min(posts.c.start_date))
-            .where(posts.c.cadre_id.in_(chunk))
-            .group_by(posts.c.cadre_id)
-        ).all():
+        for cadre_id, first in (
+            s.connection()
+            .execute(
+                sa.select(posts.c.cadre_id, sa.func.min(posts.c.start_date))
+                .where(posts.c.cadre_id.in_(chunk))
+                .group_by(posts.c.cadre_id)
+            )
+            .all()
+        ):
             first_posts[cadre_id] = first
     return periods, first_posts
 
@@ -872,24 +880,32 @@ class _PostState:
         from_today = sa.select(sessions.c.id, sessions.c.starts_at).where(
             sessions.c.starts_at >= local_midnight(today)
         )
-        days = {sid: local_date(starts_at) for sid, starts_at in s.execute(from_today).all()}
+        days = {sid: local_date(starts_at) for sid, starts_at in s.connection().execute(from_today).all()}
         for chunk in _chunks(cadre_ids):
-            for r in s.execute(
-                sa.select(posts)
-                .where(posts.c.cadre_id.in_(chunk))
-                .order_by(posts.c.cadre_id, posts.c.start_date, posts.c.id)
-            ).all():
+            for r in (
+                s.connection()
+                .execute(
+                    sa.select(posts)
+                    .where(posts.c.cadre_id.in_(chunk))
+                    .order_by(posts.c.cadre_id, posts.c.start_date, posts.c.id)
+                )
+                .all()
+            ):
                 self.posts[r.cadre_id].append(dict(r._mapping))
             # by the sessions from today on (few) and the (session, cadre) index, not every participation of
             # each cadre: ten years of history each
-            for r in s.execute(
-                sa.select(people)
-                .where(
-                    people.c.session_id.in_(from_today.with_only_columns(sessions.c.id)),
-                    people.c.cadre_id.in_(chunk),
+            for r in (
+                s.connection()
+                .execute(
+                    sa.select(people)
+                    .where(
+                        people.c.session_id.in_(from_today.with_only_columns(sessions.c.id)),
+                        people.c.cadre_id.in_(chunk),
+                    )
+                    .order_by(people.c.cadre_id, people.c.id)
                 )
-                .order_by(people.c.cadre_id, people.c.id)
-            ).all():
+                .all()
+            ):
                 self.participations[r.cadre_id].append((dict(r._mapping), days[r.session_id]))
         self.post_updates: list[dict[str, Any]] = []
         self.new_posts: list[dict[str, Any]] = []
