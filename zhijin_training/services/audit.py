@@ -13,7 +13,7 @@ makes a change outside the program visible afterwards. Only PostgreSQL can refus
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -39,6 +39,22 @@ def snapshot(row: SQLModel | None) -> dict[str, Any] | None:
     for key, value in row.model_dump().items():
         if key in _SKIP:
             continue
+        if isinstance(value, datetime | date):
+            value = value.isoformat()
+        out[key] = value
+    return out
+
+
+def snapshot_values(model: type[SQLModel], values: Mapping[str, Any]) -> dict[str, Any]:
+    """`snapshot` of a row read or written without ORM objects (the bulk paths), from a mapping that has every
+    column of `model`: the same keys and values, in field order (an ORM object's dump may list its keys in
+    another order, which neither the JSON nor the chain's hash, over sorted keys, depends on)."""
+    keys = list(model.model_fields)
+    out: dict[str, Any] = {}
+    for key in keys:
+        if key in _SKIP:
+            continue
+        value = values[key]
         if isinstance(value, datetime | date):
             value = value.isoformat()
         out[key] = value
@@ -90,8 +106,8 @@ _TAIL_KEY = "zt_audit_tail"
 _PG_CHAIN_LOCK = 7_011_011  # pg_advisory_xact_lock key: one writer extends the chain at a time
 
 
-def append(session: Session, entry: AuditEntry) -> None:
-    """Add `entry` linked to the chain's current end (in the caller's write transaction)."""
+def _chain_tail(session: Session, os_user: str) -> str:
+    """The hash of the chain's last entry as this write transaction sees it (read once per transaction)."""
     transaction = session.get_transaction()
     tail = session.info.get(_TAIL_KEY)
     if tail is None or tail[0] is not transaction:
@@ -100,13 +116,52 @@ def append(session: Session, entry: AuditEntry) -> None:
             bind.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_CHAIN_LOCK})")
             # with `db roles setup` done, the database vouches for each entry (db/pg_roles.py) and audits by
             # itself the rows this transaction changes without an entry of ours, naming who we act as
-            bind.execute(sa.text("SELECT set_config('zhijin.acting_as', :user, true)"), {"user": entry.os_user})
+            bind.execute(sa.text("SELECT set_config('zhijin.acting_as', :user, true)"), {"user": os_user})
         last = bind.exec_driver_sql("SELECT entry_hash FROM audit_log ORDER BY id DESC LIMIT 1").scalar()
-        tail = (transaction, last or chain.GENESIS)
-    entry.prev_hash = tail[1]
+        tail = session.info[_TAIL_KEY] = (transaction, last or chain.GENESIS)
+    return str(tail[1])
+
+
+def append(session: Session, entry: AuditEntry) -> None:
+    """Add `entry` linked to the chain's current end (in the caller's write transaction)."""
+    entry.prev_hash = _chain_tail(session, entry.os_user)
     entry.entry_hash = chain.entry_hash(entry.model_dump(), entry.prev_hash)
-    session.info[_TAIL_KEY] = (transaction, entry.entry_hash)
+    session.info[_TAIL_KEY] = (session.get_transaction(), entry.entry_hash)
     session.add(entry)
+
+
+def record_many(ctx: Context, session: Session, entries: Sequence[Mapping[str, Any]]) -> None:
+    """Many entries in this order, as `record` would write them one by one (the same columns, operation and
+    chain), inserted with one executemany: a roster import writes thousands. Each entry names action, entity
+    and entity_id, and optionally session_id, cadre_id, before, after and reason."""
+    if not entries:
+        return
+    session.flush()  # entries `record` added before these take their ids, the chain's order, first
+    user = ctx.actor.user
+    real = _os_user()
+    operation = operation_of(session)
+    prev = _chain_tail(session, user)
+    rows: list[dict[str, Any]] = []
+    for entry in entries:
+        row = {
+            "at": ctx.now(),
+            "os_user": user,
+            "real_user": real if real != user else "",
+            "action": entry["action"],
+            "entity": entry["entity"],
+            "entity_id": entry["entity_id"],
+            "session_id": entry.get("session_id"),
+            "cadre_id": entry.get("cadre_id"),
+            "before": entry.get("before"),
+            "after": entry.get("after"),
+            "reason": entry.get("reason", ""),
+            "operation": operation,
+            "prev_hash": prev,
+        }
+        prev = row["entry_hash"] = chain.entry_hash(row, prev)
+        rows.append(row)
+    session.info[_TAIL_KEY] = (session.get_transaction(), prev)
+    session.connection().execute(sa.insert(AuditEntry.__table__), rows)  # type: ignore[attr-defined]
 
 
 def operation_of(session: Session) -> str:

@@ -6,6 +6,7 @@ A cadre's current unit and post live on the cadre row for quick listing; every p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
@@ -505,10 +506,9 @@ def reattribute_units(ctx: Context, s: Session, cadre_id: int, *, since: date) -
         .where(Participant.cadre_id == cadre_id, TrainingSession.starts_at >= local_midnight(since))
     ).all()
     changed = 0
+    spans = [(p.start_date, p.end_date, p.unit_id) for p in posts]
     for participant, starts_at in rows:
-        day = local_date(starts_at)
-        held = [p.unit_id for p in posts if p.start_date <= day and (p.end_date is None or p.end_date >= day)]
-        unit_id = held[-1] if held else (fallback.unit_id if fallback else None)
+        unit_id = unit_held(spans, local_date(starts_at), fallback.unit_id if fallback else None)
         if participant.unit_id != unit_id:
             before = audit.snapshot(participant)
             participant.unit_id = unit_id
@@ -527,6 +527,15 @@ def reattribute_units(ctx: Context, s: Session, cadre_id: int, *, since: date) -
             )
             changed += 1
     return changed
+
+
+def unit_held(
+    posts: Sequence[tuple[date, date | None, int | None]], day: date, fallback: int | None
+) -> int | None:
+    """The unit of the post held on `day`: posts as (start, end, unit) in start order, the last one that covers
+    the day wins; `fallback` (the cadre's current unit) when none does. The roster import uses it too."""
+    held = [unit for start, end, unit in posts if start <= day and (end is None or end >= day)]
+    return held[-1] if held else fallback
 
 
 def set_cadre_active(

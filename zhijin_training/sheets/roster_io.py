@@ -15,26 +15,29 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from sqlmodel import Session, col, select
+from openpyxl.worksheet.cell_range import CellRange
+from sqlmodel import Session, SQLModel
 
 from zhijin_training.i18n import label
-from zhijin_training.models import Cadre, Post, Role, Unit
+from zhijin_training.models import Cadre, Participant, Post, Role, TrainingSession, Unit
+from zhijin_training.models.hours import RankPeriod
 from zhijin_training.services import audit
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import DomainError, NotFoundError, ValidationError, describe
-from zhijin_training.services.hours import current_ranks, parse_rank, record_rank
-from zhijin_training.services.roster import find_unit, record_move, save_cadre
+from zhijin_training.services.hours import current_ranks, parse_rank
+from zhijin_training.services.roster import find_unit, unit_held
 from zhijin_training.services.validation import clean_phone, clean_text, parse_enum
 from zhijin_training.settings import AccessRole
 from zhijin_training.sheets.cells import BOX, replacing, safe, value_width
-from zhijin_training.timeutil import local_date
+from zhijin_training.timeutil import local_date, local_midnight
 
 # header text (lower-cased, spaces removed) -> field
 HEADER_ALIASES: dict[str, str] = {
@@ -186,26 +189,52 @@ def _xlsx_grid(path: Path) -> list[tuple[int, list[str]]]:
 
     check_readable(path, MAX_ROSTER_BYTES)
     try:
-        wb = load_workbook(path, data_only=True)  # not read-only: merged ranges are needed
+        grid, merged = _xlsx_cells(path)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise RosterFileError(
             "roster.bad_xlsx", field="path", file=path.name, kind=exc.__class__.__name__
         ) from None
-    ws = wb.worksheets[0]
-    grid: dict[tuple[int, int], Any] = {}
-    for row in ws.iter_rows():
-        for cell in row:
-            if cell.value is not None:
-                grid[(cell.row, cell.column)] = cell.value
     # a merged range holds its value in the top-left cell: give it to every cell of the range
-    for merged in ws.merged_cells.ranges:
-        top_left = grid.get((merged.min_row, merged.min_col))
-        for r in range(merged.min_row, merged.max_row + 1):
-            for c in range(merged.min_col, merged.max_col + 1):
+    for ref in merged:
+        bounds = CellRange(ref)
+        top_left = grid.get((bounds.min_row, bounds.min_col))
+        for r in range(bounds.min_row, bounds.max_row + 1):
+            for c in range(bounds.min_col, bounds.max_col + 1):
                 grid[(r, c)] = top_left
     max_row = max((r for r, _ in grid), default=0)
     max_col = max((c for _, c in grid), default=0)
     return [(r, [_cell_text(grid.get((r, c))) for c in range(1, max_col + 1)]) for r in range(1, max_row + 1)]
+
+
+def _xlsx_cells(path: Path) -> tuple[dict[tuple[int, int], Any], list[str]]:
+    """The first sheet's values by (row, column) and its merged ranges ("B4:B5"), in one streaming pass.
+
+    Read-only mode has no `merged_cells`, and the full mode builds a styled Cell object for every cell (most
+    of a 6,000-row roster's reading time): so the sheet's XML goes through openpyxl's own row parser, the one
+    `iter_rows` uses, which also collects the <mergeCells> at the end of the sheet."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws = wb.worksheets[0]
+        grid: dict[tuple[int, int], Any] = {}
+        with ws._get_source() as src:  # type: ignore[union-attr]
+            parser = WorkSheetParser(
+                src,
+                ws._shared_strings,  # type: ignore[union-attr]
+                data_only=True,
+                epoch=wb.epoch,
+                date_formats=wb._date_formats,
+                timedelta_formats=wb._timedelta_formats,
+            )
+            for _, cells in parser.parse():
+                for cell in cells:
+                    if cell["value"] is not None:
+                        grid[(cell["row"], cell["column"])] = cell["value"]
+        merged = [str(m.ref) for m in parser.merged_cells.mergeCell] if parser.merged_cells else []
+        return grid, merged
+    finally:
+        wb.close()
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -312,6 +341,9 @@ class RosterPreview:
     plans: list[RowPlan]
     errors: list[RowError]
     ignored: list[str] = field(default_factory=list)  # columns in the file that are not kept
+    # the rows as read for this preview: `apply_import` re-plans these (the file is read once, and what is
+    # written is what was shown)
+    source: ParsedRoster | None = field(default=None, repr=False, compare=False)
 
     @property
     def new(self) -> list[RowPlan]:
@@ -341,10 +373,16 @@ class ImportResult:
 _POST_FIELDS = ("unit_id", "post_title", "role")
 
 
+def _role(text: str, memo: dict[str, str]) -> str:
+    """The role value of a cell (kept per text: a roster says the same few roles thousands of times)."""
+    if text not in memo:
+        memo[text] = parse_enum(Role, text, "role", "role").value if text else Role.OTHER.value
+    return memo[text]
+
+
 def _clean_row(
-    s: Session, row: RosterRow, columns: dict[str, str], unit_memo: dict[str, Any]
+    row: RosterRow, header_of: dict[str, str], units: _UnitIndex, roles: dict[str, str]
 ) -> tuple[dict[str, Any], list[RowError]]:
-    header_of = {name: header for header, name in columns.items()}
     errors: list[RowError] = []
     out: dict[str, Any] = {}
 
@@ -361,7 +399,7 @@ def _clean_row(
     check("phone", lambda v: clean_phone(v))
     check("note", lambda v: clean_text(v, "note", max_len=2000))
     check("ref", lambda v: clean_text(v, "ref", max_len=40) or None)
-    check("role", lambda v: parse_enum(Role, v, "role", "role").value if v else Role.OTHER.value)
+    check("role", lambda v: _role(v, roles))
     for name_, limit in PERSON_FIELDS.items():
         check(name_, lambda v, n=name_, m=limit: clean_text(v, n, max_len=m))
     if row.values.get("rank", "").strip():
@@ -371,12 +409,7 @@ def _clean_row(
         if not text:
             out["unit_id"], out["unit_name"] = None, ""
         else:
-            if text not in unit_memo:  # a roster names the same few dozen units thousands of times
-                try:
-                    unit_memo[text] = find_unit(s, text)
-                except DomainError as exc:
-                    unit_memo[text] = exc
-            found = unit_memo[text]
+            found = units.find(text)
             if isinstance(found, NotFoundError):
                 errors.append(RowError(row.row, header_of["unit"], "roster.unknown_unit", {"unit": text}))
             elif isinstance(found, DomainError):
@@ -386,17 +419,21 @@ def _clean_row(
     return out, errors
 
 
-def _plan(s: Session, parsed: ParsedRoster) -> tuple[list[RowPlan], list[RowError]]:
+def _plan(
+    s: Session, parsed: ParsedRoster, known: _CadreIndex | None = None
+) -> tuple[list[RowPlan], list[RowError]]:
     errors = list(parsed.errors)
     plans: list[RowPlan] = []
     seen: dict[tuple[str, ...], int] = {}
     claimed: dict[int, int] = {}  # cadre id -> row
-    units = {u.id: u.name for u in s.exec(select(Unit)).all()}
-    unit_memo: dict[str, Any] = {}
-    known = _CadreIndex(s)
+    unit_index = _UnitIndex(s)
+    units = unit_index.names
+    known = known or _CadreIndex(s)
     ranks = current_ranks(s)
+    header_of = {name: header for header, name in parsed.columns.items()}
+    roles: dict[str, str] = {}
     for row in parsed.rows:
-        values, row_errors = _clean_row(s, row, parsed.columns, unit_memo)
+        values, row_errors = _clean_row(row, header_of, unit_index, roles)
         if row_errors:
             errors.extend(row_errors)
             continue
@@ -447,20 +484,65 @@ def _plan(s: Session, parsed: ParsedRoster) -> tuple[list[RowPlan], list[RowErro
     return plans, sorted(errors, key=lambda e: (e.row, e.column))
 
 
-class _CadreIndex:
-    """Every cadre loaded once and indexed by person number and by (name, unit): one query, not one per row."""
+class _UnitIndex:
+    """Every unit loaded once: a roster names the same few hundred units thousands of times. Ids, codes and
+    exact names are looked up here; anything else (part of a name, a name two units share) goes to
+    `roster.find_unit`, whose rules these lookups follow, and each answer is kept for the next row."""
 
     def __init__(self, s: Session) -> None:
-        self.by_ref: dict[str, Cadre] = {}
-        self.by_name: dict[tuple[str, int | None], list[Cadre]] = {}
-        self.by_name_only: dict[str, list[Cadre]] = {}
-        for cadre in s.exec(select(Cadre).order_by(col(Cadre.id))).all():
+        self.s = s
+        self.names: dict[int, str] = {}
+        self.by_id: dict[int, Any] = {}
+        self.by_code: dict[str, Any] = {}
+        self.by_name: dict[str, list[Any]] = {}
+        for unit in s.connection().execute(sa.select(Unit.id, Unit.name, Unit.code)).all():
+            self.names[unit.id] = unit.name
+            self.by_id[unit.id] = unit
+            if unit.code is not None:
+                self.by_code[unit.code] = unit
+            self.by_name.setdefault(unit.name, []).append(unit)
+        self.memo: dict[str, Any] = {}
+
+    def find(self, text: str) -> Any:
+        """The unit (with .id and .name) `text` names, or the DomainError `find_unit` raises for it."""
+        if text not in self.memo:
+            self.memo[text] = self._find(text)
+        return self.memo[text]
+
+    def _find(self, text: str) -> Any:
+        ref = text.strip()
+        digits = ref.lstrip("#")
+        if digits.isdigit() and len(digits) < 9 and int(digits) in self.by_id:
+            return self.by_id[int(digits)]
+        if ref in self.by_code:
+            return self.by_code[ref]
+        exact = self.by_name.get(ref, [])
+        if len(exact) == 1:
+            return exact[0]
+        try:
+            return find_unit(self.s, text)
+        except DomainError as exc:
+            return exc
+
+
+class _CadreIndex:
+    """Every cadre read once (plain rows, not ORM objects) and indexed by id, person number and (name, unit):
+    one query, not one per row. The import's writes start from these rows."""
+
+    def __init__(self, s: Session) -> None:
+        self.by_id: dict[int, Any] = {}
+        self.by_ref: dict[str, Any] = {}
+        self.by_name: dict[tuple[str, int | None], list[Any]] = {}
+        self.by_name_only: dict[str, list[Any]] = {}
+        table = _table(Cadre)
+        for cadre in s.connection().execute(sa.select(table).order_by(table.c.id)).all():
+            self.by_id[cadre.id] = cadre
             if cadre.ref:
                 self.by_ref[cadre.ref] = cadre
             self.by_name.setdefault((cadre.name, cadre.unit_id), []).append(cadre)
             self.by_name_only.setdefault(cadre.name, []).append(cadre)
 
-    def match(self, values: dict[str, Any]) -> Cadre | RowError | None:
+    def match(self, values: dict[str, Any]) -> Any:  # a cadre row, a RowError or None
         ref = values.get("ref")
         if ref:
             return self.by_ref.get(ref)
@@ -485,12 +567,17 @@ def preview_import(ctx: Context, path: str | Path) -> RosterPreview:
         plans, errors = _plan(s, parsed)
     if "name" not in parsed.columns.values():
         errors.insert(0, RowError(parsed.header_row, "", "roster.no_name_column"))
-    return RosterPreview(parsed.path, parsed.columns, plans, errors, parsed.ignored)
+    return RosterPreview(parsed.path, parsed.columns, plans, errors, parsed.ignored, parsed)
 
 
 # ---------------------------------------------------------------- apply
 def apply_import(ctx: Context, preview: RosterPreview) -> ImportResult:
-    """Write the previewed import in one transaction, re-checked against the database as it is now."""
+    """Write the previewed import in one transaction, re-checked against the database as it is now.
+
+    Written in bulk (one executemany per kind of row, audit entries included) with the same rows, post
+    history and audit entries, in the same order, as importing row by row with `roster.move_cadre`'s post
+    rule, `hours.record_rank` and `roster.save_cadre` would (tests/sheets/test_roster_bulk.py compares them).
+    """
     ctx.actor.require(AccessRole.ADMIN, "import the roster")
     if preview.errors:
         first = preview.errors[0]
@@ -501,87 +588,386 @@ def apply_import(ctx: Context, preview: RosterPreview) -> ImportResult:
             count=len(preview.errors),
             first=str(first),
         )
-    parsed = read_roster(preview.path)
+    parsed = preview.source if preview.source is not None else read_roster(preview.path)
     today = local_date(ctx.now())
     reason = f"roster import {preview.path.name}"
-    added = changed = moved = 0
     with ctx.db.write() as s:
-        plans, errors = _plan(s, parsed)
+        known = _CadreIndex(s)
+        plans, errors = _plan(s, parsed, known)
         if errors:
             raise ValidationError(
                 "roster.changed_since_preview", field="path", file=preview.path.name, first=str(errors[0])
             )
-        _add_all(ctx, s, [p for p in plans if p.action == "new"], today, reason)
-        added = sum(1 for p in plans if p.action == "new")
-        for plan in plans:
-            if plan.action == "changed":
-                moved += _update(ctx, s, plan, today, reason)
-                changed += 1
-    return ImportResult(added, changed, sum(1 for p in plans if p.action == "unchanged"), moved)
+        entries: list[dict[str, Any]] = []  # the audit entries, in the order a row-by-row import writes them
+        new = [p for p in plans if p.action == "new"]
+        changed = [p for p in plans if p.action == "changed"]
+        _add_all(ctx, s, new, today, reason, entries)
+        moved = _update_all(ctx, s, changed, known, today, reason, entries)
+        audit.record_many(ctx, s, entries)
+    return ImportResult(len(new), len(changed), sum(1 for p in plans if p.action == "unchanged"), moved)
 
 
-def _add_all(ctx: Context, s: Session, plans: list[RowPlan], today: date, reason: str) -> None:
-    """New cadres with their first post and audit entries; one flush for all of them (ids for the posts)."""
-    cadres = []
+def _table(model: type[SQLModel]) -> sa.Table:
+    return model.__table__  # type: ignore[attr-defined,no-any-return]
+
+
+def _entry(
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    cadre_id: int,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    reason: str = "",
+    session_id: int | None = None,
+) -> dict[str, Any]:
+    return {
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "cadre_id": cadre_id,
+        "session_id": session_id,
+        "before": before,
+        "after": after,
+        "reason": reason,
+    }
+
+
+def _insert_ids(s: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> list[int]:
+    """Insert `rows` with one executemany; their new ids in the same order."""
+    if not rows:
+        return []
+    table = _table(model)
+    stmt = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return [int(i) for i in s.connection().execute(stmt, rows).scalars().all()]
+
+
+def _update_by_id(s: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
+    """UPDATE … WHERE id = row["row_id"], setting the other keys of each row, with one executemany per shape."""
+    table = _table(model)
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        shapes.setdefault(tuple(k for k in row if k != "row_id"), []).append(row)
+    for keys, same in shapes.items():
+        stmt = (
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("row_id"))
+            .values({k: sa.bindparam(k) for k in keys})
+        )
+        s.connection().execute(stmt, same)
+
+
+def _add_all(
+    ctx: Context, s: Session, plans: list[RowPlan], today: date, reason: str, entries: list[dict[str, Any]]
+) -> None:
+    """New cadres with their first post (and rank) and audit entries: one insert of each kind for all."""
+    now = ctx.now()
+    rows = []
     for plan in plans:
         v = plan.values
-        cadres.append(
-            Cadre(
-                name=v["name"],
-                unit_id=v.get("unit_id"),
-                post_title=v.get("post_title", ""),
-                role=v.get("role", Role.OTHER.value),
-                phone=v.get("phone", ""),
-                note=v.get("note", ""),
-                ref=v.get("ref"),
+        rows.append(
+            {
+                "ref": v.get("ref"),
+                "name": v["name"],
+                "unit_id": v.get("unit_id"),
+                "post_title": v.get("post_title", ""),
+                "role": v.get("role", Role.OTHER.value),
+                "phone": v.get("phone", ""),
                 **{k: v.get(k, "") for k in PERSON_FIELDS},
-                created_at=ctx.now(),
-                updated_at=ctx.now(),
-            )
+                "active": True,
+                "note": v.get("note", ""),
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
-    s.add_all(cadres)
-    s.flush()
-    for cadre, plan in zip(cadres, plans, strict=True):
+    ids = _insert_ids(s, Cadre, rows)
+    posts, ranks = [], []
+    for cadre_id, row, plan in zip(ids, rows, plans, strict=True):
+        row["id"] = cadre_id
+        posts.append(
+            {
+                "cadre_id": cadre_id,
+                "unit_id": row["unit_id"],
+                "post_title": row["post_title"],
+                "role": row["role"],
+                "start_date": today,
+                "end_date": None,
+                "note": "",
+            }
+        )
         if plan.values.get("rank"):
-            record_rank(ctx, s, cadre.id or 0, plan.values["rank"], today, note=reason)
-        s.add(
-            Post(
-                cadre_id=cadre.id or 0,
-                unit_id=cadre.unit_id,
-                post_title=cadre.post_title,
-                role=cadre.role,
-                start_date=today,
+            # a new cadre has no rank yet: `hours.record_rank` opens one from today, noted with the reason
+            rank = {
+                "cadre_id": cadre_id,
+                "rank": plan.values["rank"],
+                "start_date": today,
+                "end_date": None,
+                "note": reason,
+            }
+            ranks.append(rank)
+            entries.append(_entry("create", "cadre_rank", None, cadre_id, None, rank))  # id once inserted
+        after = audit.snapshot_values(Cadre, row)
+        entries.append(_entry("create", "cadre", cadre_id, cadre_id, None, after, reason))
+    if posts:
+        s.connection().execute(sa.insert(_table(Post)), posts)
+    _insert_ranks(s, ranks, entries)
+
+
+def _insert_ranks(s: Session, ranks: list[dict[str, Any]], entries: list[dict[str, Any]]) -> None:
+    """Insert new rank periods and complete their audit entries (whose `after` is the period) with the ids."""
+    by_row = {id(e["after"]): e for e in entries if e["entity"] == "cadre_rank" and e["entity_id"] is None}
+    for rank_id, rank in zip(_insert_ids(s, RankPeriod, ranks), ranks, strict=True):
+        rank["id"] = rank_id
+        entry = by_row[id(rank)]
+        entry["entity_id"] = rank_id
+        entry["after"] = audit.snapshot_values(RankPeriod, rank)
+
+
+def _update_all(
+    ctx: Context,
+    s: Session,
+    plans: list[RowPlan],
+    known: _CadreIndex,
+    today: date,
+    reason: str,
+    entries: list[dict[str, Any]],
+) -> int:
+    """The changed cadres: new details, rank and post (a post move re-attributes the participations from
+    today), each with its audit entries; everything read up front and written with one executemany per kind.
+    Returns how many moved to a new post."""
+    befores: dict[int, dict[str, Any]] = {}
+    afters: dict[int, dict[str, Any]] = {}
+    for plan in plans:
+        cadre_id = plan.cadre_id or 0
+        row = dict(known.by_id[cadre_id]._mapping)
+        befores[cadre_id] = audit.snapshot_values(Cadre, row)
+        v = plan.values
+        for key in ("name", "phone", "note", "ref", "post_title", "role", "unit_id", *PERSON_FIELDS):
+            if key in v:
+                row[key] = v[key] if key in ("ref", "unit_id") else v[key] or ""
+        afters[cadre_id] = row
+    movers = [c for c in afters if any(befores[c][k] != afters[c][k] for k in _POST_FIELDS)]
+    ranked = [p.cadre_id or 0 for p in plans if p.values.get("rank")]
+    state = _PostState(s, movers, today)
+    periods, first_posts = _rank_state(s, ranked)
+    now = ctx.now()
+    cadre_rows: list[dict[str, Any]] = []
+    rank_updates: list[dict[str, Any]] = []
+    new_ranks: list[dict[str, Any]] = []
+    for plan in plans:
+        cadre_id = plan.cadre_id or 0
+        before, row = befores[cadre_id], afters[cadre_id]
+        if plan.values.get("rank"):
+            _change_rank(
+                cadre_id,
+                plan.values["rank"],
+                today,
+                reason,
+                periods.get(cadre_id, []),
+                first_posts.get(cadre_id),
+                rank_updates,
+                new_ranks,
+                entries,
             )
-        )
-        audit.record(
-            ctx,
-            s,
-            action="create",
-            entity="cadre",
-            entity_id=cadre.id,
-            cadre_id=cadre.id,
-            after=audit.snapshot(cadre),
-            reason=reason,
-        )
+        if cadre_id in state.posts:
+            state.move(cadre_id, row["unit_id"], row["post_title"], row["role"], entries)
+        after = audit.snapshot_values(Cadre, row)
+        if audit.changed_fields(before, after):  # as roster.save_cadre: a version and an entry, if anything
+            row["version"] += 1
+            row["updated_at"] = now
+            entries.append(
+                _entry(
+                    "update", "cadre", cadre_id, cadre_id, before, audit.snapshot_values(Cadre, row), reason
+                )
+            )
+            cadre_rows.append(
+                {"row_id": cadre_id, **{k: val for k, val in row.items() if k not in ("id", "created_at")}}
+            )
+    _update_by_id(s, RankPeriod, rank_updates)
+    _insert_ranks(s, new_ranks, entries)
+    state.write()
+    _update_by_id(s, Cadre, cadre_rows)
+    return len(movers)
 
 
-def _update(ctx: Context, s: Session, plan: RowPlan, today: date, reason: str) -> int:
-    cadre = s.get(Cadre, plan.cadre_id)
-    assert cadre is not None
-    before = audit.snapshot(cadre)
-    v = plan.values
-    for key in ("name", "phone", "note", "ref", "post_title", "role", "unit_id", *PERSON_FIELDS):
-        if key in v:
-            setattr(cadre, key, v[key] if key in ("ref", "unit_id") else v[key] or "")
-    if v.get("rank"):
-        record_rank(ctx, s, cadre.id or 0, v["rank"], today, note=reason, first_from_post=True)
-    moved = 0
-    if any(before and before.get(k) != getattr(cadre, k) for k in _POST_FIELDS):
-        moved = 1
-        # the same post-change rule as roster.move_cadre: history kept, unit figures re-attributed
-        record_move(ctx, s, cadre, cadre.unit_id, cadre.post_title, cadre.role, today)
-    save_cadre(ctx, s, cadre, before, reason=reason)
-    return moved
+def _rank_state(s: Session, cadre_ids: list[int]) -> tuple[dict[int, list[dict[str, Any]]], dict[int, date]]:
+    """The rank periods (in start order) and the first post's start of each cadre, for `_change_rank`."""
+    periods: dict[int, list[dict[str, Any]]] = {}
+    first_posts: dict[int, date] = {}
+    table, posts = _table(RankPeriod), _table(Post)
+    for chunk in _chunks(cadre_ids):
+        for r in (
+            s.connection()
+            .execute(
+                sa.select(table)
+                .where(table.c.cadre_id.in_(chunk))
+                .order_by(table.c.cadre_id, table.c.start_date, table.c.id)
+            )
+            .all()
+        ):
+            periods.setdefault(r.cadre_id, []).append(dict(r._mapping))
+        for cadre_id, first in (
+            s.connection()
+            .execute(
+                sa.select(posts.c.cadre_id, sa.func.min(posts.c.start_date))
+                .where(posts.c.cadre_id.in_(chunk))
+                .group_by(posts.c.cadre_id)
+            )
+            .all()
+        ):
+            first_posts[cadre_id] = first
+    return periods, first_posts
+
+
+def _change_rank(
+    cadre_id: int,
+    rank: str,
+    today: date,
+    note: str,
+    periods: list[dict[str, Any]],
+    first_post: date | None,
+    updates: list[dict[str, Any]],
+    inserts: list[dict[str, Any]],
+    entries: list[dict[str, Any]],
+) -> None:
+    """`hours.record_rank(…, first_from_post=True)` on rows read up front: the same periods, the same refusal
+    and the same audit entries (no reason, like it)."""
+    since = today
+    if not periods and first_post is not None and first_post < since:
+        since = first_post  # a first recorded rank has been held since the first post
+    current = next(
+        (
+            p
+            for p in periods
+            if p["start_date"] <= since and (p["end_date"] is None or since <= p["end_date"])
+        ),
+        None,
+    )
+    if current is not None and current["rank"] == rank:
+        return
+    later = [p for p in periods if p["start_date"] > since]
+    if later:
+        raise ValidationError(
+            "hours.rank_later_exists", field="since", since=since, later=later[0]["start_date"]
+        )
+    before = None
+    if current is not None:
+        before = audit.snapshot_values(RankPeriod, current)
+        if current["start_date"] == since:
+            current["rank"], current["note"] = rank, note
+            updates.append({"row_id": current["id"], "rank": rank, "note": note})
+            after = audit.snapshot_values(RankPeriod, current)
+            entries.append(_entry("update", "cadre_rank", current["id"], cadre_id, before, after))
+            return
+        current["end_date"] = since - timedelta(days=1)
+        updates.append({"row_id": current["id"], "end_date": current["end_date"]})
+    row = {"cadre_id": cadre_id, "rank": rank, "start_date": since, "end_date": None, "note": note}
+    inserts.append(row)
+    entries.append(_entry("create", "cadre_rank", None, cadre_id, before, row))  # id once inserted
+
+
+class _PostState:
+    """The posts and the participations from today on of the cadres who move, read with a few queries, and
+    `roster.record_move` + `roster.reattribute_units` applied to them in memory."""
+
+    def __init__(self, s: Session, cadre_ids: list[int], today: date) -> None:
+        self.s = s
+        self.today = today
+        self.posts: dict[int, list[dict[str, Any]]] = {c: [] for c in cadre_ids}
+        self.participations: dict[int, list[tuple[dict[str, Any], date]]] = {c: [] for c in cadre_ids}
+        posts, people, sessions = _table(Post), _table(Participant), _table(TrainingSession)
+        from_today = sa.select(sessions.c.id, sessions.c.starts_at).where(
+            sessions.c.starts_at >= local_midnight(today)
+        )
+        days = {sid: local_date(starts_at) for sid, starts_at in s.connection().execute(from_today).all()}
+        for chunk in _chunks(cadre_ids):
+            for r in (
+                s.connection()
+                .execute(
+                    sa.select(posts)
+                    .where(posts.c.cadre_id.in_(chunk))
+                    .order_by(posts.c.cadre_id, posts.c.start_date, posts.c.id)
+                )
+                .all()
+            ):
+                self.posts[r.cadre_id].append(dict(r._mapping))
+            # by the sessions from today on (few) and the (session, cadre) index, not every participation of
+            # each cadre: ten years of history each
+            for r in (
+                s.connection()
+                .execute(
+                    sa.select(people)
+                    .where(
+                        people.c.session_id.in_(from_today.with_only_columns(sessions.c.id)),
+                        people.c.cadre_id.in_(chunk),
+                    )
+                    .order_by(people.c.cadre_id, people.c.id)
+                )
+                .all()
+            ):
+                self.participations[r.cadre_id].append((dict(r._mapping), days[r.session_id]))
+        self.post_updates: list[dict[str, Any]] = []
+        self.new_posts: list[dict[str, Any]] = []
+        self.participant_updates: list[dict[str, Any]] = []
+
+    def move(
+        self, cadre_id: int, unit_id: int | None, post_title: str, role: str, entries: list[dict[str, Any]]
+    ) -> None:
+        posts = self.posts[cadre_id]
+        open_posts = [p for p in posts if p["end_date"] is None]
+        current = max(open_posts, key=lambda p: (p["start_date"], p["id"])) if open_posts else None
+        if current is not None and current["start_date"] >= self.today:
+            # the open post began today or later: corrected in place
+            current.update(unit_id=unit_id, post_title=post_title, role=role)
+            self.post_updates.append(
+                {"row_id": current["id"], "unit_id": unit_id, "post_title": post_title, "role": role}
+            )
+        else:
+            if current is not None:
+                current["end_date"] = self.today - timedelta(days=1)
+                self.post_updates.append({"row_id": current["id"], "end_date": current["end_date"]})
+            post = {
+                "cadre_id": cadre_id,
+                "unit_id": unit_id,
+                "post_title": post_title,
+                "role": role,
+                "start_date": self.today,
+                "end_date": None,
+                "note": "",
+            }
+            self.new_posts.append(post)
+            posts.append(post)  # newest: last among posts that start the same day
+        spans = [(p["start_date"], p["end_date"], p["unit_id"]) for p in posts]
+        for participant, day in self.participations[cadre_id]:
+            held = unit_held(spans, day, unit_id)
+            if participant["unit_id"] != held:
+                before = audit.snapshot_values(Participant, participant)
+                participant["unit_id"] = held
+                after = audit.snapshot_values(Participant, participant)
+                entries.append(
+                    _entry(
+                        "update",
+                        "participant",
+                        participant["id"],
+                        cadre_id,
+                        before,
+                        after,
+                        "post change",
+                        participant["session_id"],
+                    )
+                )
+                self.participant_updates.append({"row_id": participant["id"], "unit_id": held})
+
+    def write(self) -> None:
+        _update_by_id(self.s, Post, self.post_updates)
+        if self.new_posts:
+            self.s.connection().execute(sa.insert(_table(Post)), self.new_posts)
+        _update_by_id(self.s, Participant, self.participant_updates)
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 # ---------------------------------------------------------------- export
