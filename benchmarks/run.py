@@ -25,6 +25,9 @@ PARTS = ("startup", "attendance", "reports", "hours", "calendar", "roster", "mem
 # the full export builds every session of ten years: at province size that is 200,000 events and minutes
 # of icalendar work per run, so it is measured up to city size unless asked for (--full-export-all)
 FULL_EXPORT_MAX_SCALE = 10.0
+# the same for publish: its baseline is a first publish of every feed (107 s and 4,971 files at city size; about
+# twenty minutes at province size), so "publish after one mark" is measured up to city size unless asked for
+PUBLISH_MAX_SCALE = 10.0
 
 
 def _fmt(value: float | None, unit: str) -> str:
@@ -76,7 +79,13 @@ def growth(results: dict[float, list[Figure]]) -> str:
 
 
 def run_size(
-    size: generate.Size, parts: tuple[str, ...], runs: int, full_export: bool, workdir: Path, roster_rows: int
+    size: generate.Size,
+    parts: tuple[str, ...],
+    runs: int,
+    full_export: bool,
+    workdir: Path,
+    roster_rows: int,
+    publish: bool = True,
 ) -> list[Figure]:
     g = generate.ensure(size)
     city = size.scale == 10
@@ -93,7 +102,7 @@ def run_size(
         "attendance": lambda: measure.attendance(g, runs),
         "reports": lambda: measure.reports(g, runs, city),
         "hours": lambda: measure.hours_ledger(g, runs, city),
-        "calendar": lambda: measure.calendars(g, runs, city, full=full_export),
+        "calendar": lambda: measure.calendars(g, runs, city, full=full_export, publish=publish),
         "roster": lambda: measure.roster_import(g, runs, workdir, roster_rows),
         "memory": lambda: measure.memory(g, city),
     }
@@ -117,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=None, help="runs per figure (default 5, 3 with --quick)")
     ap.add_argument("--only", default=",".join(PARTS), help="parts to run: " + ",".join(PARTS))
     ap.add_argument("--full-export-all", action="store_true", help="full calendar export at every size")
+    ap.add_argument(
+        "--publish-all", action="store_true", help="publish (every feed, then after a mark) at every size"
+    )
     ap.add_argument("--roster-rows", type=int, default=6000, help=argparse.SUPPRESS)  # smoke test
     args = ap.parse_args(argv)
     scales = [float(s) for s in (args.sizes or ("1,10" if args.quick else "1,10,100")).split(",")]
@@ -132,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         for scale in scales:
             size = generate.size_for(scale)
             full = not args.quick and (args.full_export_all or scale <= FULL_EXPORT_MAX_SCALE)
-            results[scale] = run_size(size, parts, runs, full, Path(tmp), args.roster_rows)
+            publish = args.publish_all or scale <= PUBLISH_MAX_SCALE
+            results[scale] = run_size(size, parts, runs, full, Path(tmp), args.roster_rows, publish)
             tables.append(table(size, results[scale]))
     print()
     print("\n\n".join(tables))
