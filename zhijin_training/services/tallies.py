@@ -161,6 +161,76 @@ def cadre_figures(
     )
 
 
+def pieces(
+    s: Session, now: datetime, start: date, end: date, *, unit_id: int | None, unit_kind: str | None
+) -> sa.Subquery:
+    """The figures of [start, end] as rows for SQL to sum: (cadre_id, unit_key, *TALLY_COLUMNS, future, first).
+
+    One row per tally row of the whole years and quarters (`first`: the period's first quarter, year × 10 + q,
+    when someone was there), per (cadre, unit) of the raw rows of the edges (`first` NULL), and per (cadre,
+    unit) the untaken participants of sessions still to come (`future`: take them from `untaken` for "not
+    taken", add them back for every participation). `unit_key` 0 is no unit. Summing in SQL, grouped as the
+    report needs, replaces adding thousands of rows up in Python."""
+    if not usable():
+        raise RuntimeError("tallies: the attendance statuses changed; a migration must add their columns")
+    span = spans(start, end)
+    zero = sa.literal_column("0", sa.Integer)
+    no_first = sa.cast(sa.null(), sa.Integer)
+    parts: list[Any] = []
+    for table, periods in ((YEARS, span.years), (QUARTERS, span.quarters)):
+        if not periods:
+            continue
+        c = table.c
+        quarter = c.period * 10 + 1 if table is YEARS else c.period
+        stmt = sa.select(
+            c.cadre_id.label("cadre_id"),
+            c.unit_key.label("unit_key"),
+            *(getattr(c, n).label(n) for n in TALLY_COLUMNS),
+            zero.label("future"),
+            sa.case(((c.expected + c.untaken) > 0, quarter), else_=None).label("first"),
+        ).where(c.period.in_(periods))
+        if unit_id is not None:
+            stmt = stmt.where(c.unit_key == unit_id)
+        if unit_kind:
+            stmt = stmt.join(Unit, col(Unit.id) == c.unit_key).where(Unit.kind == unit_kind)
+        parts.append(stmt)
+
+    unit_key = sa.func.coalesce(col(Participant.unit_id), 0)
+
+    def raw(cond: list[Any], columns: list[Any]) -> Any:
+        names = (*TALLY_COLUMNS, "future", "first")
+        stmt = (
+            sa.select(
+                col(Participant.cadre_id).label("cadre_id"),
+                unit_key.label("unit_key"),
+                *(column.label(name) for column, name in zip(columns, names, strict=True)),
+            )
+            .select_from(Participant)
+            .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
+            .where(col(TrainingSession.status) != SessionStatus.CANCELLED.value, *cond)
+            .group_by(col(Participant.cadre_id), unit_key)
+        )
+        if unit_id is not None:
+            stmt = stmt.where(col(Participant.unit_id) == unit_id)
+        if unit_kind:
+            stmt = stmt.join(Unit, col(Unit.id) == col(Participant.unit_id)).where(Unit.kind == unit_kind)
+        return stmt
+
+    def between(first: date, last: date) -> list[Any]:
+        return [
+            col(TrainingSession.starts_at) >= local_midnight(first),
+            col(TrainingSession.starts_at) < local_midnight(last + timedelta(days=1)),
+        ]
+
+    assert count_column_names() == (*TALLY_COLUMNS[:-1], "not_taken")
+    for first, last in span.edges:
+        counted = count_columns(col(Participant.status), _FAR_FUTURE)
+        parts.append(raw(between(first, last), [*counted, zero, no_first]))
+    future = [col(TrainingSession.starts_at) > now, col(Participant.status).is_(None), *between(start, end)]
+    parts.append(raw(future, [*(zero for _ in TALLY_COLUMNS), sa.func.count(), no_first]))
+    return sa.union_all(*parts).subquery("pieces")
+
+
 def first_quarters(
     s: Session, year: int, cadre_ids: Sequence[int], *, unit_kind: str | None = None
 ) -> dict[tuple[int, int | None], date]:
@@ -181,11 +251,11 @@ def first_quarters(
         if unit_kind:
             stmt = stmt.join(Unit, col(Unit.id) == c.unit_key).where(Unit.kind == unit_kind)
         for cadre, unit, period in s.execute(stmt).all():
-            out[(int(cadre), int(unit) or None)] = _period_start(QUARTERS, int(period))
+            out[(int(cadre), int(unit) or None)] = period_start(QUARTERS, int(period))
     return out
 
 
-def _period_start(table: sa.Table, period: int) -> date:
+def period_start(table: sa.Table, period: int) -> date:
     if table is YEARS:
         return date(period, 1, 1)
     return date(period // 10, 3 * (period % 10 - 1) + 1, 1)
@@ -251,7 +321,7 @@ def _sums(
             if firsts is not None:
                 values, first = values[:-1], values[-1]
                 if first is not None:
-                    day = _period_start(table, int(first))
+                    day = period_start(table, int(first))
                     firsts[key] = min(firsts.get(key, day), day)
             if any(values):  # rows subtracted back to zero: nobody there
                 add(key, values)
