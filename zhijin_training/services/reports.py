@@ -368,14 +368,9 @@ def _cadre_rows_tallied(
     """`_cadre_rows` from the maintained tallies. SQL sums the figures per cadre and joins the roster in its
     order (one row per cadre), and a second statement lists the (cadre, unit) figures held elsewhere than the
     unit shown; Python only builds the rows. `keep` drops rows by their counts before any other work."""
-    figures = tallies.pieces(s, now, start, end, unit_id=unit_id, unit_kind=unit_kind)
-    f = figures.c
+    f = tallies.pieces(start, end, unit_id=unit_id, unit_kind=unit_kind).c
     per_cadre = (
-        sa.select(
-            f.cadre_id,
-            *(sa.func.sum(f[n]).label(n) for n in tallies.TALLY_COLUMNS[:-1]),
-            (sa.func.sum(f.untaken) - sa.func.sum(f.future)).label("not_taken"),
-        )
+        sa.select(f.cadre_id, *(sa.func.sum(f[n]).label(n) for n in tallies.TALLY_COLUMNS))
         .group_by(f.cadre_id)
         .having(sa.func.sum(f.expected) + sa.func.sum(f.untaken) > 0)  # someone there, taken or not
         .subquery("per_cadre")
@@ -392,7 +387,7 @@ def _cadre_rows_tallied(
             shown_unit.name,
             col(Cadre.post_title),
             col(Cadre.role),
-            *(p[n] for n in (*tallies.TALLY_COLUMNS[:-1], "not_taken")),
+            *(p[n] for n in tallies.TALLY_COLUMNS),
         )
         .select_from(per_cadre)
         .join(Cadre, col(Cadre.id) == p.cadre_id)
@@ -409,14 +404,19 @@ def _cadre_rows_tallied(
             )
         )
     stmt = stmt.order_by(sa.nulls_last(shown_unit.kind.desc()), shown_unit.sort_order, _ROLE_ORDER, Cadre.id)
+    rows = s.execute(stmt).all()
+    future = tallies.futures(s, now, start, end, unit_id=unit_id, unit_kind=unit_kind) if rows else {}
     found: list[tuple[Any, Counts]] = []
-    for r in s.execute(stmt).all():
-        counts = Counts.from_columns(r[7:])
+    for r in rows:
+        values = r[7:]
+        if r[0] in future:  # untaken counts the sessions to come too; not taken only begun ones
+            values = (*values[:-1], values[-1] - future[r[0]])
+        counts = Counts.from_columns(values)
         if keep is None or keep(counts):
             found.append((r, counts))
     elsewhere: dict[int, tuple[tuple[str, int], ...]] = {}
     if unit_id is None and found:
-        elsewhere = _elsewhere_tallied(s, figures, {r[0]: r[3] for r, _ in found}, start, end, unit_kind)
+        elsewhere = _elsewhere_tallied(s, {r[0]: r[3] for r, _ in found}, start, end, unit_kind)
     return [
         CadreRow(r[0], r[1], r[2], r[3], r[4] or NO_UNIT, r[5], r[6], counts, elsewhere.get(r[0], ()))
         for r, counts in found
@@ -425,7 +425,6 @@ def _cadre_rows_tallied(
 
 def _elsewhere_tallied(
     s: Session,
-    figures: sa.Subquery,
     shown: dict[int, int | None],
     start: date,
     end: date,
@@ -433,16 +432,17 @@ def _elsewhere_tallied(
 ) -> dict[int, tuple[tuple[str, int], ...]]:
     """Per cadre of `shown` (cadre -> the unit his row shows), the units held at the time of his sessions that
     differ from it, with their number of sessions, in the order of their first session."""
+    figures = tallies.pieces(start, end, unit_id=None, unit_kind=unit_kind, first=True)
     f = figures.c
     held = aliased(Unit)
-    sessions = sa.func.sum(f.expected) + sa.func.sum(f.untaken)  # every participation, taken or not
+    sessions = sa.func.sum(f.expected + f.untaken)  # every participation, taken or not (to come too)
     stmt = (
-        sa.select(f.cadre_id, f.unit_key, held.name, sessions, sa.func.min(f.first))
+        sa.select(f.cadre_id, f.unit_key, sa.func.max(held.name), sessions, sa.func.min(f.first))
         .select_from(figures)
         .join(Cadre, col(Cadre.id) == f.cadre_id)
         .join(held, held.id == f.unit_key, isouter=True)
         .where(f.unit_key != sa.func.coalesce(col(Cadre.unit_id), 0))
-        .group_by(f.cadre_id, f.unit_key, held.name)
+        .group_by(f.cadre_id, f.unit_key)
         .having(sessions > 0)
         .order_by(f.cadre_id, f.unit_key)
     )
@@ -471,11 +471,14 @@ def _elsewhere_tallied(
             units.sort(key=lambda u, c=cadre_id: (first[(c, u)], *exact.get((c, u), (date.min, _NEVER))))
         out[cadre_id] = tuple(counted[(cadre_id, u)] for u in units)
     if tied:
-        out.update(_units_elsewhere(s, {c: shown[c] for c in tied}, start, end, kind=None, unit_kind=unit_kind))
+        out.update(
+            _units_elsewhere(s, {c: shown[c] for c in tied}, start, end, kind=None, unit_kind=unit_kind)
+        )
     return out
 
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
+_FEW_CADRES = 20  # up to this many, a cadre's own sessions are fewer rows than a quarter's participants
 
 
 def _first_sessions(
@@ -508,6 +511,9 @@ def _first_sessions(
     for quarter, cadres in tied_quarters.items():
         ids = sorted(cadres)
         last = date(quarter.year + (quarter.month == 10), (quarter.month + 2) % 12 + 1, 1) - timedelta(days=1)
+        # many cadres: read the quarter's sessions and their participants (the (session, cadre) index) rather
+        # than every session of ten years of each cadre (the cadre index); "+ 0" keeps SQL off the cadre index
+        cadre = col(Participant.cadre_id) + 0 if len(ids) > _FEW_CADRES else col(Participant.cadre_id)
         for i in range(0, len(ids), 500):
             stmt = (
                 select(
@@ -517,7 +523,7 @@ def _first_sessions(
                 )
                 .select_from(Participant)
                 .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
-                .where(*_in_period(quarter, last), col(Participant.cadre_id).in_(ids[i : i + 500]))
+                .where(*_in_period(quarter, last), cadre.in_(ids[i : i + 500]))
                 .group_by(col(Participant.cadre_id), col(Participant.unit_id))
             )
             if unit_kind:
