@@ -610,14 +610,15 @@ def _unit_rows(
             .group_by(col(Participant.unit_id))
         )
         figures = {r[0]: counts_from_row(r[1:]) for r in s.exec(stmt).all()}
-    units_stmt = select(Unit)
+    # plain columns, not Unit objects: a thousand ORM instances cost more than the figures
+    units_stmt = sa.select(col(Unit.id), col(Unit.name), col(Unit.kind), col(Unit.sort_order), col(Unit.active))
     if unit_kind:
         units_stmt = units_stmt.where(Unit.kind == unit_kind)
-    units = s.exec(units_stmt.order_by(col(Unit.kind).desc(), col(Unit.sort_order), col(Unit.id))).all()
+    units = s.execute(units_stmt.order_by(col(Unit.kind).desc(), col(Unit.sort_order), col(Unit.id))).all()
     rows = [
-        UnitRow(u.id, u.name, u.kind, u.sort_order, figures.get(u.id, Counts()))
-        for u in units
-        if u.active or u.id in figures
+        UnitRow(uid, name, kind, sort_order, figures.get(uid, Counts()))
+        for uid, name, kind, sort_order, active in units
+        if active or uid in figures
     ]
     if None in figures and not unit_kind:
         rows.append(UnitRow(None, NO_UNIT, "", 10**9, figures[None]))

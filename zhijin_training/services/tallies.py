@@ -94,9 +94,8 @@ def usable() -> bool:
 
 
 def _from_values(values: Iterable[Any]) -> Counts:
-    v = [int(x or 0) for x in values]
-    named = dict(zip(TALLY_COLUMNS, v, strict=True))
-    return Counts(named["expected"], named["untaken"], **{s: named[s] for s in TALLY_STATUSES})
+    # TALLY_COLUMNS are the count columns in their order (`pieces` asserts it), untaken last as not taken
+    return Counts.from_columns(list(values))
 
 
 def counts(
