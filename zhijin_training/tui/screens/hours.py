@@ -28,6 +28,7 @@ from zhijin_training.tui.kit.keymap import Key, keys
 from zhijin_training.tui.kit.table import Col, Row, Table
 
 VIEWS = ("cadre", "unit", "pending")
+FIRST_ROWS = 120  # a long ledger shows this many rows at once, the rest right after (kit.table.Table)
 
 
 def num(value: float | None) -> str:
@@ -196,7 +197,7 @@ class HoursScreen(SectionScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         yield Static("", id="hours-bar")
-        yield Table(columns_for(self.view), id="hours-table")
+        yield Table(columns_for(self.view), id="hours-table", first_rows=FIRST_ROWS)
         yield from self.compose_bottom()
 
     @property
