@@ -89,3 +89,18 @@ def test_new_rows_while_filling_replace_the_old_ones_without_a_mix() -> None:
         assert _shown(table) == [f"张三新{i}" for i in range(1, 121)]
 
     _run(scenario)
+
+
+def test_a_hidden_table_waits_until_it_is_shown_again() -> None:
+    from textual.screen import Screen
+
+    async def scenario(pilot: Any, table: Table) -> None:
+        table.set_rows(_rows(200))
+        pilot.app.push_screen(Screen())  # another section in front: its opening gets the whole loop
+        await pilot.pause(0.3)
+        assert table.row_count == 10
+        pilot.app.pop_screen()
+        await _filled(pilot, table)
+        assert _shown(table) == [f"张三{i}" for i in range(1, 201)]
+
+    _run(scenario)

@@ -91,6 +91,7 @@ class Table(DataTable[Text]):
 
     FILL_CHUNK = 250  # rows added per turn of the event loop after the first screenful
     FILL_PAUSE = 0.01  # seconds between chunks
+    HIDDEN_PAUSE = 0.25  # seconds between looks while the table's screen is not the one shown
 
     def __init__(
         self,
@@ -179,16 +180,19 @@ class Table(DataTable[Text]):
     def _fill_more(self, turn: int) -> None:
         if turn != self._fill_turn or not self.is_attached:
             return  # rebuilt (or gone) meanwhile
+        if self.screen is not self.app.screen:  # another section or a dialog in front: wait for it
+            self._next_chunk(turn, self.HIDDEN_PAUSE)
+            return
         self._add(self._filled + self.FILL_CHUNK)
         if self._keep_when_filled is not None and self.select_key(self._keep_when_filled):
             self._keep_when_filled = None
         if self._filled < len(self.data_rows):
             self._next_chunk(turn)
 
-    def _next_chunk(self, turn: int) -> None:
+    def _next_chunk(self, turn: int, pause: float | None = None) -> None:
         # a timer, not call_later: the message queue would run every chunk back to back, before any paint
         # or key press; between timer ticks the screen repaints and keys are handled
-        self.set_timer(self.FILL_PAUSE, lambda: self._fill_more(turn))
+        self.set_timer(self.FILL_PAUSE if pause is None else pause, lambda: self._fill_more(turn))
 
     @property
     def filling(self) -> bool:
