@@ -113,6 +113,11 @@ def item_key(view: str, item: Any) -> str:
     return f"r{item.id}"
 
 
+def _with_rows(view: str, items: list[Any]) -> tuple[list[Any], list[Row]]:
+    """Worker side too: the table's rows of the items (thousands of cells, no widget touched)."""
+    return items, [(item_key(view, i), row_values(view, i)) for i in items]
+
+
 def load_view(ctx: Any, view: str, year: int, behind: bool) -> list[Any]:
     """Worker side: the rows of one view, plain dataclasses from services.hours."""
     if view == "cadre":
@@ -229,7 +234,9 @@ class HoursScreen(SectionScreen):
         self._to_top = top
         self._bar(loading=True)
         ctx, view, year, behind = self.ctx, self.view, self.year, self.behind
-        self.call_service("rows", lambda: (view, year, behind, load_view(ctx, view, year, behind)))
+        self.call_service(
+            "rows", lambda: (view, year, behind, *_with_rows(view, load_view(ctx, view, year, behind)))
+        )
         self.call_service("leave", lambda: (year, hours.leave_over(ctx, year)))
 
     def done_leave(self, result: tuple[int, list[hours.LeaveOver]]) -> None:
@@ -238,12 +245,12 @@ class HoursScreen(SectionScreen):
             self.leave_over = rows
             self._bar()
 
-    def done_rows(self, result: tuple[str, int, bool, list[Any]]) -> None:
-        view, year, behind, items = result
+    def done_rows(self, result: tuple[str, int, bool, list[Any], list[Row]]) -> None:
+        view, year, behind, items, rows = result
         if (view, year, behind) != (self.view, self.year, self.behind):
             return
         self.items = items
-        self.table.replace_all(columns_for(view), [(item_key(view, i), row_values(view, i)) for i in items])
+        self.table.replace_all(columns_for(view), rows)
         if getattr(self, "_to_top", False) and items:
             self.table.move_cursor(row=0)  # a new view or filter starts at its first (furthest behind) row
         self._bar()
