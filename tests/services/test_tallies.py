@@ -21,6 +21,7 @@ from zhijin_training.services import attendance, maintenance, participants, repo
 from zhijin_training.services.attendance import Mark
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import DomainError
+from zhijin_training.services.rates import count_values
 
 DAYS = (date(2026, 3, 30), date(2026, 4, 2), date(2026, 8, 10), date(2026, 12, 1))  # the last is after "now"
 PERIODS = (
@@ -105,6 +106,8 @@ def _same_reports(ctx: Context, units: list[int]) -> None:
                         s, now, start, end, unit_id=unit_id, unit_kind=unit_kind, use_tallies=False
                     )
                     assert fast == slow, (start, end, unit_id, unit_kind)
+                    # plain ints on every engine (PostgreSQL would sum a BIGINT column to a Decimal)
+                    assert all(type(v) is int for r in fast for v in count_values(r.counts))
             assert reports._unit_rows(s, now, start, end) == reports._unit_rows(
                 s, now, start, end, use_tallies=False
             )

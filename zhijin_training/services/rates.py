@@ -67,15 +67,13 @@ class Counts:
 
     @classmethod
     def from_columns(cls, values: Sequence[Any]) -> Counts:
-        """From the values of `count_column_names` in their order (expected, each status, not taken): the
-        reports' hot path, thousands per report, so no name matching (`counts_from_row` checks the width)."""
-        known = status_values()
-        if len(values) != len(known) + 2:
-            raise ValueError(f"Counts.from_columns: {len(values)} values for {len(known) + 2} count columns")
+        """From the integer values of `count_column_names` in their order (expected, each status, not taken),
+        as SQL sums give them: the reports' hot path, thousands per report, so no name matching and no
+        conversion (`counts_from_row` matches names). A wrong width raises."""
         self = cls.__new__(cls)
-        self.expected = int(values[0] or 0)
-        self.not_taken = int(values[-1] or 0)
-        self._by_status = dict(zip(known, [int(v or 0) for v in values[1:-1]], strict=True))
+        self.expected = values[0]
+        self.not_taken = values[-1]
+        self._by_status = dict(zip(status_values(), values[1:-1], strict=True))
         return self
 
     @classmethod

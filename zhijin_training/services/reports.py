@@ -370,7 +370,10 @@ def _cadre_rows_tallied(
     unit shown; Python only builds the rows. `keep` drops rows by their counts before any other work."""
     f = tallies.pieces(start, end, unit_id=unit_id, unit_kind=unit_kind).c
     per_cadre = (
-        sa.select(f.cadre_id, *(sa.func.sum(f[n]).label(n) for n in tallies.TALLY_COLUMNS))
+        # BIGINT: PostgreSQL sums a BIGINT union column (edges) as NUMERIC, and Counts takes the values as they are
+        sa.select(
+            f.cadre_id, *(sa.cast(sa.func.sum(f[n]), sa.BigInteger).label(n) for n in tallies.TALLY_COLUMNS)
+        )
         .group_by(f.cadre_id)
         .having(sa.func.sum(f.expected) + sa.func.sum(f.untaken) > 0)  # someone there, taken or not
         .subquery("per_cadre")
@@ -611,7 +614,9 @@ def _unit_rows(
         )
         figures = {r[0]: counts_from_row(r[1:]) for r in s.exec(stmt).all()}
     # plain columns, not Unit objects: a thousand ORM instances cost more than the figures
-    units_stmt = sa.select(col(Unit.id), col(Unit.name), col(Unit.kind), col(Unit.sort_order), col(Unit.active))
+    units_stmt = sa.select(
+        col(Unit.id), col(Unit.name), col(Unit.kind), col(Unit.sort_order), col(Unit.active)
+    )
     if unit_kind:
         units_stmt = units_stmt.where(Unit.kind == unit_kind)
     units = s.execute(units_stmt.order_by(col(Unit.kind).desc(), col(Unit.sort_order), col(Unit.id))).all()

@@ -95,7 +95,7 @@ def usable() -> bool:
 
 def _from_values(values: Iterable[Any]) -> Counts:
     # TALLY_COLUMNS are the count columns in their order (`pieces` asserts it), untaken last as not taken
-    return Counts.from_columns(list(values))
+    return Counts.from_columns([int(v or 0) for v in values])
 
 
 def counts(
@@ -197,9 +197,22 @@ def futures(
 ) -> dict[int, int]:
     """Per cadre, the untaken participants of [start, end] whose session is still to come (few: only the
     future): "not taken" counts begun sessions only, so these come off the tallies' `untaken`."""
-    cond = [col(TrainingSession.starts_at) > now, col(Participant.status).is_(None), *_between(start, end)]
-    rows = _raw_rows(cond, [sa.func.count()], ["future"], unit_id, unit_kind).subquery()
-    stmt = sa.select(rows.c.cadre_id, sa.func.sum(rows.c.future)).group_by(rows.c.cadre_id)
+    stmt = (
+        sa.select(col(Participant.cadre_id), sa.func.count())
+        .select_from(Participant)
+        .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
+        .where(
+            col(TrainingSession.status) != SessionStatus.CANCELLED.value,
+            col(TrainingSession.starts_at) > now,
+            col(Participant.status).is_(None),
+            *_between(start, end),
+        )
+        .group_by(col(Participant.cadre_id))
+    )
+    if unit_id is not None:
+        stmt = stmt.where(col(Participant.unit_id) == unit_id)
+    if unit_kind:
+        stmt = stmt.join(Unit, col(Unit.id) == col(Participant.unit_id)).where(Unit.kind == unit_kind)
     return {int(cadre): int(n) for cadre, n in s.execute(stmt).all()}
 
 
