@@ -21,6 +21,7 @@ from zhijin_training.services import attendance, maintenance, participants, repo
 from zhijin_training.services.attendance import Mark
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import DomainError
+from zhijin_training.services.rates import count_values
 
 DAYS = (date(2026, 3, 30), date(2026, 4, 2), date(2026, 8, 10), date(2026, 12, 1))  # the last is after "now"
 PERIODS = (
@@ -105,6 +106,8 @@ def _same_reports(ctx: Context, units: list[int]) -> None:
                         s, now, start, end, unit_id=unit_id, unit_kind=unit_kind, use_tallies=False
                     )
                     assert fast == slow, (start, end, unit_id, unit_kind)
+                    # plain ints on every engine (PostgreSQL would sum a BIGINT column to a Decimal)
+                    assert all(type(v) is int for r in fast for v in count_values(r.counts))
             assert reports._unit_rows(s, now, start, end) == reports._unit_rows(
                 s, now, start, end, use_tallies=False
             )
@@ -180,3 +183,32 @@ def test_check_and_rebuild_agree_with_the_triggers_within_one_quarter(ctx: Conte
         tallies.rebuild(s)
     with ctx.db.read() as s:
         assert {t: tallies.stored_rows(s, t) for t in tallies.TALLY_TABLES} == kept
+
+
+@pytest.mark.parametrize("few", [20, 0])  # 0: the tie-break reads the quarter's sessions, not the cadre's
+def test_units_elsewhere_first_seen_in_one_quarter_keep_the_order_of_their_first_session(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch, few: int
+) -> None:
+    monkeypatch.setattr(reports, "_FEW_CADRES", few)
+    cadre = secretaries(ctx, 1)[0]
+    programme = lecture(ctx)
+    units = [u.id for u in roster.list_units(ctx, kind="township") if u.id != cadre.unit_id][:3]
+    days = (date(2026, 4, 2), date(2026, 4, 20), date(2026, 6, 10))  # one quarter: the tallies tie
+    for day in days:
+        sid = session_on(ctx, programme.id, day).id
+        participants.change_participants(ctx, sid, add=[cadre.id], force=True)
+        attendance.mark(ctx, sid, cadre.id, _mark("present"), force=True)
+    # the later unit first, in id order too, so neither the unit ids nor the tallies give the order
+    for unit, day in zip((units[1], units[0], units[2]), days, strict=True):
+        roster.move_cadre(
+            ctx, cadre.id, unit=unit, post_title="乡党委书记", role="township_secretary", effective=day
+        )
+    names = {u.id: u.name for u in roster.list_units(ctx, kind="township")}
+    now = ctx.now()
+    with ctx.db.read() as s:
+        for start, end in ((date(2026, 1, 1), date(2026, 12, 31)), (date(2026, 4, 1), date(2026, 6, 30))):
+            fast = reports._cadre_rows(s, now, start, end)
+            assert fast == reports._cadre_rows(s, now, start, end, use_tallies=False)
+            (row,) = [r for r in fast if r.cadre_id == cadre.id]
+            assert row.unit_id == units[2]
+            assert row.elsewhere == ((names[units[1]], 1), (names[units[0]], 1))

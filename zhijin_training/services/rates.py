@@ -14,7 +14,7 @@ When nobody was expected (or everyone was on leave) the rate is undefined: None,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -64,6 +64,17 @@ class Counts:
         self.expected = int(expected)
         self.not_taken = int(not_taken)
         self._by_status: dict[str, int] = {v: int(by_status.get(v, 0)) for v in known}
+
+    @classmethod
+    def from_columns(cls, values: Sequence[Any]) -> Counts:
+        """From the integer values of `count_column_names` in their order (expected, each status, not taken),
+        as SQL sums give them: the reports' hot path, thousands per report, so no name matching and no
+        conversion (`counts_from_row` matches names). A wrong width raises."""
+        self = cls.__new__(cls)
+        self.expected = values[0]
+        self.not_taken = values[-1]
+        self._by_status = dict(zip(status_values(), values[1:-1], strict=True))
+        return self
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Counts:

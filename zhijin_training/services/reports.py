@@ -12,7 +12,7 @@ so the one rate definition in `services/rates.py` is the only one. Rules shared 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
@@ -280,9 +280,12 @@ def _cadre_rows(
     search: str | None = None,
     unit_kind: str | None = None,
     use_tallies: bool = True,  # False: from the raw rows (tests compare the two; `kind` always does)
+    keep: Callable[[Counts], bool] | None = None,  # only the rows whose counts it keeps
 ) -> list[CadreRow]:
     if use_tallies and kind is None and start is not None and end is not None and tallies.usable():
-        return _cadre_rows_tallied(s, now, start, end, unit_id=unit_id, search=search, unit_kind=unit_kind)
+        return _cadre_rows_tallied(
+            s, now, start, end, unit_id=unit_id, search=search, unit_kind=unit_kind, keep=keep
+        )
     shown_unit = aliased(Unit)  # the unit displayed on the row
     at_time = aliased(Unit)  # the unit held on the session's day
     unit_key = col(Participant.unit_id) if unit_id is not None else col(Cadre.unit_id)
@@ -342,9 +345,12 @@ def _cadre_rows(
         )
         for r in s.exec(stmt).all()
     ]
+    if keep is not None:
+        rows = [r for r in rows if keep(r.counts)]
     if unit_id is not None or not rows:
         return rows  # a unit's rows show the unit held at the time already
-    elsewhere = _units_elsewhere(s, rows, start, end, kind=kind, unit_kind=unit_kind)
+    shown = {r.cadre_id: r.unit_id for r in rows}
+    elsewhere = _units_elsewhere(s, shown, start, end, kind=kind, unit_kind=unit_kind)
     return [replace(r, elsewhere=elsewhere[r.cadre_id]) if r.cadre_id in elsewhere else r for r in rows]
 
 
@@ -357,17 +363,37 @@ def _cadre_rows_tallied(
     unit_id: int | None,
     search: str | None,
     unit_kind: str | None,
+    keep: Callable[[Counts], bool] | None = None,
 ) -> list[CadreRow]:
-    """`_cadre_rows` from the maintained tallies: the figures per cadre, then the cadres' names in roster order."""
-    tallied = tallies.cadre_figures(s, now, start, end, unit_id=unit_id, unit_kind=unit_kind)
-    figures = tallied.counts
-    if not figures:
-        return []
+    """`_cadre_rows` from the maintained tallies. SQL sums the figures per cadre and joins the roster in its
+    order (one row per cadre), and a second statement lists the (cadre, unit) figures held elsewhere than the
+    unit shown; Python only builds the rows. `keep` drops rows by their counts before any other work."""
+    f = tallies.pieces(start, end, unit_id=unit_id, unit_kind=unit_kind).c
+    per_cadre = (
+        # BIGINT: PostgreSQL sums a BIGINT union column (edges) as NUMERIC, and Counts takes the values as they are
+        sa.select(
+            f.cadre_id, *(sa.cast(sa.func.sum(f[n]), sa.BigInteger).label(n) for n in tallies.TALLY_COLUMNS)
+        )
+        .group_by(f.cadre_id)
+        .having(sa.func.sum(f.expected) + sa.func.sum(f.untaken) > 0)  # someone there, taken or not
+        .subquery("per_cadre")
+    )
+    p = per_cadre.c
     shown_unit = aliased(Unit)
     unit_key = sa.literal(unit_id) if unit_id is not None else col(Cadre.unit_id)
     stmt = (
-        select(Cadre.id, Cadre.name, Cadre.ref, shown_unit.id, shown_unit.name, Cadre.post_title, Cadre.role)
-        .select_from(Cadre)
+        sa.select(
+            col(Cadre.id),
+            col(Cadre.name),
+            col(Cadre.ref),
+            shown_unit.id,
+            shown_unit.name,
+            col(Cadre.post_title),
+            col(Cadre.role),
+            *(p[n] for n in tallies.TALLY_COLUMNS),
+        )
+        .select_from(per_cadre)
+        .join(Cadre, col(Cadre.id) == p.cadre_id)
         .join(shown_unit, unit_key == shown_unit.id, isouter=True)
     )
     for word in (search or "").split():
@@ -381,56 +407,86 @@ def _cadre_rows_tallied(
             )
         )
     stmt = stmt.order_by(sa.nulls_last(shown_unit.kind.desc()), shown_unit.sort_order, _ROLE_ORDER, Cadre.id)
-    rows = [
-        CadreRow(
-            cadre_id=r[0],
-            name=r[1],
-            ref=r[2],
-            unit_id=r[3],
-            unit_name=r[4] or NO_UNIT,
-            post_title=r[5],
-            role=r[6],
-            counts=figures[r[0]],
-        )
-        for r in s.exec(stmt).all()
-        if r[0] in figures
-    ]
-    if unit_id is not None or not rows:
-        return rows
-    shown = {r.cadre_id: r.unit_id for r in rows}
-    away: dict[int, list[int | None]] = {}
-    for cadre_id, held_unit in tallied.sessions:
-        if cadre_id in shown and held_unit != shown[cadre_id]:
-            away.setdefault(cadre_id, []).append(held_unit)
-    names = dict(s.exec(select(Unit.id, Unit.name)).all())
+    rows = s.execute(stmt).all()
+    future = tallies.futures(s, now, start, end, unit_id=unit_id, unit_kind=unit_kind) if rows else {}
+    found: list[tuple[Any, Counts]] = []
+    for r in rows:
+        values = r[7:]
+        if r[0] in future:  # untaken counts the sessions to come too; not taken only begun ones
+            values = (*values[:-1], values[-1] - future[r[0]])
+        counts = Counts.from_columns(values)
+        if keep is None or keep(counts):
+            found.append((r, counts))
     elsewhere: dict[int, tuple[tuple[str, int], ...]] = {}
+    if unit_id is None and found:
+        elsewhere = _elsewhere_tallied(s, {r[0]: r[3] for r, _ in found}, start, end, unit_kind)
+    return [
+        CadreRow(r[0], r[1], r[2], r[3], r[4] or NO_UNIT, r[5], r[6], counts, elsewhere.get(r[0], ()))
+        for r, counts in found
+    ]
+
+
+def _elsewhere_tallied(
+    s: Session,
+    shown: dict[int, int | None],
+    start: date,
+    end: date,
+    unit_kind: str | None,
+) -> dict[int, tuple[tuple[str, int], ...]]:
+    """Per cadre of `shown` (cadre -> the unit his row shows), the units held at the time of his sessions that
+    differ from it, with their number of sessions, in the order of their first session."""
+    figures = tallies.pieces(start, end, unit_id=None, unit_kind=unit_kind, first=True)
+    f = figures.c
+    held = aliased(Unit)
+    sessions = sa.func.sum(f.expected + f.untaken)  # every participation, taken or not (to come too)
+    stmt = (
+        sa.select(f.cadre_id, f.unit_key, sa.func.max(held.name), sessions, sa.func.min(f.first))
+        .select_from(figures)
+        .join(Cadre, col(Cadre.id) == f.cadre_id)
+        .join(held, held.id == f.unit_key, isouter=True)
+        .where(f.unit_key != sa.func.coalesce(col(Cadre.unit_id), 0))
+        .group_by(f.cadre_id, f.unit_key)
+        .having(sessions > 0)
+        .order_by(f.cadre_id, f.unit_key)
+    )
+    away: dict[int, list[int | None]] = {}
+    counted: dict[tuple[int, int | None], tuple[str, int]] = {}
+    first: dict[tuple[int, int | None], date] = {}
+    for cadre_id, key, name, n, quarter in s.execute(stmt).all():
+        if cadre_id not in shown:
+            continue
+        unit = int(key) or None
+        away.setdefault(cadre_id, []).append(unit)
+        counted[(cadre_id, unit)] = (name or NO_UNIT, int(n))
+        if quarter is not None:
+            first[(cadre_id, unit)] = tallies.period_start(tallies.QUARTERS, int(quarter))
     # several units are listed in the order of their first session: the tallies tell it unless two began in
     # the same tally period (or the period has edges); then the raw rows of those few cadres do
+    first_known = not tallies.spans(start, end).edges
     tied: set[int] = set()
-    exact = _first_sessions(s, tallied, away, unit_kind) if tallied.first_known else {}
+    exact = _first_sessions(s, first, away, unit_kind) if first_known else {}
+    out: dict[int, tuple[tuple[str, int], ...]] = {}
     for cadre_id, units in away.items():
         if len(units) > 1:
-            if not tallied.first_known:
+            if not first_known:
                 tied.add(cadre_id)
                 continue
-            units.sort(
-                key=lambda u, c=cadre_id: (tallied.first[(c, u)], *exact.get((c, u), (date.min, _NEVER)))
-            )
-        elsewhere[cadre_id] = tuple(
-            (((names.get(u) if u else None) or NO_UNIT), tallied.sessions[(cadre_id, u)]) for u in units
+            units.sort(key=lambda u, c=cadre_id: (first[(c, u)], *exact.get((c, u), (date.min, _NEVER))))
+        out[cadre_id] = tuple(counted[(cadre_id, u)] for u in units)
+    if tied:
+        out.update(
+            _units_elsewhere(s, {c: shown[c] for c in tied}, start, end, kind=None, unit_kind=unit_kind)
         )
-    several = [r for r in rows if r.cadre_id in tied]
-    if several:
-        elsewhere.update(_units_elsewhere(s, several, start, end, kind=None, unit_kind=unit_kind))
-    return [replace(r, elsewhere=elsewhere[r.cadre_id]) if r.cadre_id in elsewhere else r for r in rows]
+    return out
 
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
+_FEW_CADRES = 20  # up to this many, a cadre's own sessions are fewer rows than a quarter's participants
 
 
 def _first_sessions(
     s: Session,
-    tallied: tallies.CadreFigures,
+    first: dict[tuple[int, int | None], date],
     away: dict[int, list[int | None]],
     unit_kind: str | None,
 ) -> dict[tuple[int, int | None], tuple[date, datetime]]:
@@ -440,7 +496,7 @@ def _first_sessions(
     tied: dict[int, set[int]] = {}  # year -> cadres with two units first seen in it
     for cadre_id, units in away.items():
         if len(units) > 1:
-            firsts = [tallied.first[(cadre_id, u)] for u in units]
+            firsts = [first[(cadre_id, u)] for u in units]
             for day in {d for d in firsts if firsts.count(d) > 1}:
                 tied.setdefault(day.year, set()).add(cadre_id)
     out: dict[tuple[int, int | None], tuple[date, datetime]] = {}
@@ -448,7 +504,7 @@ def _first_sessions(
         for (cadre_id, unit), quarter in tallies.first_quarters(
             s, year, sorted(cadres), unit_kind=unit_kind
         ).items():
-            if (cadre_id, unit) in tallied.first and tallied.first[(cadre_id, unit)].year == year:
+            if (cadre_id, unit) in first and first[(cadre_id, unit)].year == year:
                 out[(cadre_id, unit)] = (quarter, _NEVER)
     tied_quarters: dict[date, set[int]] = {}
     for cadre_id, units in away.items():
@@ -458,6 +514,9 @@ def _first_sessions(
     for quarter, cadres in tied_quarters.items():
         ids = sorted(cadres)
         last = date(quarter.year + (quarter.month == 10), (quarter.month + 2) % 12 + 1, 1) - timedelta(days=1)
+        # many cadres: read the quarter's sessions and their participants (the (session, cadre) index) rather
+        # than every session of ten years of each cadre (the cadre index); "+ 0" keeps SQL off the cadre index
+        cadre = col(Participant.cadre_id) + 0 if len(ids) > _FEW_CADRES else col(Participant.cadre_id)
         for i in range(0, len(ids), 500):
             stmt = (
                 select(
@@ -467,14 +526,14 @@ def _first_sessions(
                 )
                 .select_from(Participant)
                 .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
-                .where(*_in_period(quarter, last), col(Participant.cadre_id).in_(ids[i : i + 500]))
+                .where(*_in_period(quarter, last), cadre.in_(ids[i : i + 500]))
                 .group_by(col(Participant.cadre_id), col(Participant.unit_id))
             )
             if unit_kind:
                 stmt = stmt.join(Unit, col(Participant.unit_id) == Unit.id).where(Unit.kind == unit_kind)
-            for cadre_id, unit, first in s.exec(stmt).all():
+            for cadre_id, unit, began in s.exec(stmt).all():
                 if out.get((cadre_id, unit), (None,))[0] == quarter:
-                    out[(cadre_id, unit)] = (quarter, _aware(first))
+                    out[(cadre_id, unit)] = (quarter, _aware(began))
     return out
 
 
@@ -487,15 +546,15 @@ def _aware(value: datetime | str) -> datetime:
 
 def _units_elsewhere(
     s: Session,
-    rows: Sequence[CadreRow],
+    shown: dict[int, int | None],
     start: date | None,
     end: date | None,
     *,
     kind: str | None,
     unit_kind: str | None,
 ) -> dict[int, tuple[tuple[str, int], ...]]:
-    """Per cadre, the units held at the time of his sessions that differ from the unit his row shows."""
-    shown = {r.cadre_id: r.unit_id for r in rows}
+    """Per cadre of `shown` (cadre -> the unit his row shows), the units held at the time of his sessions that
+    differ from it."""
     at_time = aliased(Unit)
     out: dict[int, list[tuple[str, int]]] = {}
     ids = list(shown)
@@ -554,14 +613,17 @@ def _unit_rows(
             .group_by(col(Participant.unit_id))
         )
         figures = {r[0]: counts_from_row(r[1:]) for r in s.exec(stmt).all()}
-    units_stmt = select(Unit)
+    # plain columns, not Unit objects: a thousand ORM instances cost more than the figures
+    units_stmt = sa.select(
+        col(Unit.id), col(Unit.name), col(Unit.kind), col(Unit.sort_order), col(Unit.active)
+    )
     if unit_kind:
         units_stmt = units_stmt.where(Unit.kind == unit_kind)
-    units = s.exec(units_stmt.order_by(col(Unit.kind).desc(), col(Unit.sort_order), col(Unit.id))).all()
+    units = s.execute(units_stmt.order_by(col(Unit.kind).desc(), col(Unit.sort_order), col(Unit.id))).all()
     rows = [
-        UnitRow(u.id, u.name, u.kind, u.sort_order, figures.get(u.id, Counts()))
-        for u in units
-        if u.active or u.id in figures
+        UnitRow(uid, name, kind, sort_order, figures.get(uid, Counts()))
+        for uid, name, kind, sort_order, active in units
+        if active or uid in figures
     ]
     if None in figures and not unit_kind:
         rows.append(UnitRow(None, NO_UNIT, "", 10**9, figures[None]))
@@ -605,11 +667,13 @@ def _below(
     """The one rule for "cadres below the threshold" (the review and the overview both use it): the cadres of the
     review's scope (sessions held while in a unit of `unit_kind`) whose rate is under `limit`, lowest first
     (exact rates: 2/3 and 4/6 tie), then by id."""
-    cadres = _cadre_rows(s, now, start, end, unit_kind=unit_kind)
-    return sorted(
-        (c for c in cadres if c.rate is not None and c.rate < limit),
-        key=lambda c: (_rate_key(c.counts) or 0, c.cadre_id),
-    )
+
+    def under(counts: Counts) -> bool:
+        rate = counts.rate
+        return rate is not None and rate < limit
+
+    cadres = _cadre_rows(s, now, start, end, unit_kind=unit_kind, keep=under)
+    return sorted(cadres, key=lambda c: (_rate_key(c.counts) or 0, c.cadre_id))
 
 
 @dataclass(frozen=True)

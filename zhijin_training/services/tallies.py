@@ -94,9 +94,8 @@ def usable() -> bool:
 
 
 def _from_values(values: Iterable[Any]) -> Counts:
-    v = [int(x or 0) for x in values]
-    named = dict(zip(TALLY_COLUMNS, v, strict=True))
-    return Counts(named["expected"], named["untaken"], **{s: named[s] for s in TALLY_STATUSES})
+    # TALLY_COLUMNS are the count columns in their order (`pieces` asserts it), untaken last as not taken
+    return Counts.from_columns([int(v or 0) for v in values])
 
 
 def counts(
@@ -118,47 +117,103 @@ def counts(
     return {key: _from_values(values) for key, values in sums.items()}
 
 
-@dataclass(frozen=True)
-class CadreFigures:
-    """What the per-cadre report needs, from one pass over the tallies."""
+def _raw_rows(
+    cond: list[Any], columns: list[Any], names: Sequence[str], unit_id: int | None, unit_kind: str | None
+) -> Any:
+    """Participants of sessions not cancelled, grouped by (cadre_id, unit_key), `columns` labelled `names`."""
+    unit_key = sa.func.coalesce(col(Participant.unit_id), 0)
+    stmt = (
+        sa.select(
+            col(Participant.cadre_id).label("cadre_id"),
+            unit_key.label("unit_key"),
+            *(column.label(name) for column, name in zip(columns, names, strict=True)),
+        )
+        .select_from(Participant)
+        .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
+        .where(col(TrainingSession.status) != SessionStatus.CANCELLED.value, *cond)
+        .group_by(col(Participant.cadre_id), unit_key)
+    )
+    if unit_id is not None:
+        stmt = stmt.where(col(Participant.unit_id) == unit_id)
+    if unit_kind:
+        stmt = stmt.join(Unit, col(Unit.id) == col(Participant.unit_id)).where(Unit.kind == unit_kind)
+    return stmt
 
-    counts: dict[int, Counts]  # per cadre
-    sessions: dict[tuple[int, int | None], int]  # per (cadre, unit held): every participation, taken or not
-    first: dict[tuple[int, int | None], date]  # the start of the first tally period with a session there
-    first_known: bool  # False when the period has edges read from raw rows: `first` is then empty
+
+def _between(first: date, last: date) -> list[Any]:
+    return [
+        col(TrainingSession.starts_at) >= local_midnight(first),
+        col(TrainingSession.starts_at) < local_midnight(last + timedelta(days=1)),
+    ]
 
 
-def cadre_figures(
+def pieces(
+    start: date, end: date, *, unit_id: int | None, unit_kind: str | None, first: bool = False
+) -> sa.Subquery:
+    """The figures of [start, end] as rows for SQL to sum: (cadre_id, unit_key, *TALLY_COLUMNS[, first]), with
+    "untaken" counting the sessions still to come too (see `futures`). `unit_key` 0 is no unit.
+
+    One row per tally row of the whole years and quarters and per (cadre, unit) of the raw rows of the edges.
+    `first`: the first quarter (year × 10 + q) of a tally row with someone there, NULL for edge rows. Summing
+    in SQL, grouped as a report needs, replaces adding thousands of rows up in Python; a period of whole years
+    or whole quarters only is one table, which SQLite reads without a compound subquery."""
+    if not usable():
+        raise RuntimeError("tallies: the attendance statuses changed; a migration must add their columns")
+    span = spans(start, end)
+    parts: list[Any] = []
+    for table, periods in ((YEARS, span.years), (QUARTERS, span.quarters)):
+        if not periods:
+            continue
+        c = table.c
+        quarter = c.period * 10 + 1 if table is YEARS else c.period
+        extra = [sa.case(((c.expected + c.untaken) > 0, quarter), else_=None).label("first")] if first else []
+        stmt = sa.select(
+            c.cadre_id.label("cadre_id"),
+            c.unit_key.label("unit_key"),
+            *(getattr(c, n).label(n) for n in TALLY_COLUMNS),
+            *extra,
+        ).where(c.period.in_(periods))
+        if unit_id is not None:
+            stmt = stmt.where(c.unit_key == unit_id)
+        if unit_kind:
+            stmt = stmt.join(Unit, col(Unit.id) == c.unit_key).where(Unit.kind == unit_kind)
+        parts.append(stmt)
+    assert count_column_names() == (*TALLY_COLUMNS[:-1], "not_taken")
+    names = (*TALLY_COLUMNS, "first") if first else TALLY_COLUMNS
+    for day, last in span.edges:
+        counted = count_columns(col(Participant.status), _FAR_FUTURE)
+        extra = [sa.cast(sa.null(), sa.Integer)] if first else []
+        parts.append(_raw_rows(_between(day, last), [*counted, *extra], names, unit_id, unit_kind))
+    if not parts:  # an empty period: no rows, the same columns
+        empty = sa.select(
+            *(sa.literal_column("0", sa.Integer).label(n) for n in ("cadre_id", "unit_key", *names))
+        )
+        return empty.where(sa.false()).subquery("pieces")
+    return (parts[0] if len(parts) == 1 else sa.union_all(*parts)).subquery("pieces")
+
+
+def futures(
     s: Session, now: datetime, start: date, end: date, *, unit_id: int | None, unit_kind: str | None
-) -> CadreFigures:
-    firsts: dict[Any, date] = {}
-    futures: dict[Any, int] = {}
-    sums = _sums(
-        s,
-        now,
-        start,
-        end,
-        by="cadre_unit",
-        unit_id=unit_id,
-        unit_kind=unit_kind,
-        firsts=firsts,
-        futures=futures,
+) -> dict[int, int]:
+    """Per cadre, the untaken participants of [start, end] whose session is still to come (few: only the
+    future): "not taken" counts begun sessions only, so these come off the tallies' `untaken`."""
+    stmt = (
+        sa.select(col(Participant.cadre_id), sa.func.count())
+        .select_from(Participant)
+        .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
+        .where(
+            col(TrainingSession.status) != SessionStatus.CANCELLED.value,
+            col(TrainingSession.starts_at) > now,
+            col(Participant.status).is_(None),
+            *_between(start, end),
+        )
+        .group_by(col(Participant.cadre_id))
     )
-    per_cadre: dict[int, list[int]] = {}
-    sessions: dict[tuple[int, int | None], int] = {}
-    last = len(TALLY_COLUMNS) - 1
-    for (cadre, unit), values in sums.items():
-        into = per_cadre.get(cadre)
-        if into is None:
-            per_cadre[cadre] = list(values)
-        else:
-            for i, v in enumerate(values):
-                into[i] += v
-        sessions[(cadre, unit)] = values[0] + values[last] + futures.get((cadre, unit), 0)
-    known = not spans(start, end).edges
-    return CadreFigures(
-        {c: _from_values(v) for c, v in per_cadre.items()}, sessions, firsts if known else {}, known
-    )
+    if unit_id is not None:
+        stmt = stmt.where(col(Participant.unit_id) == unit_id)
+    if unit_kind:
+        stmt = stmt.join(Unit, col(Unit.id) == col(Participant.unit_id)).where(Unit.kind == unit_kind)
+    return {int(cadre): int(n) for cadre, n in s.execute(stmt).all()}
 
 
 def first_quarters(
@@ -181,11 +236,11 @@ def first_quarters(
         if unit_kind:
             stmt = stmt.join(Unit, col(Unit.id) == c.unit_key).where(Unit.kind == unit_kind)
         for cadre, unit, period in s.execute(stmt).all():
-            out[(int(cadre), int(unit) or None)] = _period_start(QUARTERS, int(period))
+            out[(int(cadre), int(unit) or None)] = period_start(QUARTERS, int(period))
     return out
 
 
-def _period_start(table: sa.Table, period: int) -> date:
+def period_start(table: sa.Table, period: int) -> date:
     if table is YEARS:
         return date(period, 1, 1)
     return date(period // 10, 3 * (period % 10 - 1) + 1, 1)
@@ -201,8 +256,6 @@ def _sums(
     unit_id: int | None = None,
     unit_kind: str | None = None,
     begun_only: bool = True,
-    firsts: dict[Any, date] | None = None,
-    futures: dict[Any, int] | None = None,
 ) -> dict[Any, list[int]]:
     if not usable():
         raise RuntimeError("tallies: the attendance statuses changed; a migration must add their columns")
@@ -237,8 +290,6 @@ def _sums(
         c = table.c
         group = keyed(c.cadre_id, c.unit_key)
         figures = [sa.func.sum(getattr(c, n)) for n in TALLY_COLUMNS]
-        if firsts is not None:  # the first period with someone there (rows subtracted to zero are empty)
-            figures.append(sa.func.min(sa.case(((c.expected + c.untaken) > 0, c.period), else_=None)))
         stmt = sa.select(*group, *figures).where(c.period.in_(periods))
         if group:
             stmt = stmt.group_by(*group)
@@ -248,11 +299,6 @@ def _sums(
             stmt = stmt.join(Unit, col(Unit.id) == c.unit_key).where(Unit.kind == unit_kind)
         for row in s.execute(stmt).all():
             key, values = key_of(row)
-            if firsts is not None:
-                values, first = values[:-1], values[-1]
-                if first is not None:
-                    day = _period_start(table, int(first))
-                    firsts[key] = min(firsts.get(key, day), day)
             if any(values):  # rows subtracted back to zero: nobody there
                 add(key, values)
 
@@ -298,8 +344,6 @@ def _sums(
             key, (n,) = key_of(row)
             if key in sums:
                 sums[key][width - 1] -= int(n)
-                if futures is not None:
-                    futures[key] = int(n)
     return sums
 
 

@@ -28,6 +28,7 @@ from zhijin_training.tui.kit.keymap import Key, keys
 from zhijin_training.tui.kit.table import Col, Row, Table
 
 VIEWS = ("cadre", "unit", "pending")
+FIRST_ROWS = 120  # a long ledger shows this many rows at once, the rest right after (kit.table.Table)
 
 
 def num(value: float | None) -> str:
@@ -110,6 +111,11 @@ def item_key(view: str, item: Any) -> str:
     if view == "unit":
         return f"u{item.unit_id if item.unit_id is not None else 'none'}"
     return f"r{item.id}"
+
+
+def _with_rows(view: str, items: list[Any]) -> tuple[list[Any], list[Row]]:
+    """Worker side too: the table's rows of the items (thousands of cells, no widget touched)."""
+    return items, [(item_key(view, i), row_values(view, i)) for i in items]
 
 
 def load_view(ctx: Any, view: str, year: int, behind: bool) -> list[Any]:
@@ -196,7 +202,7 @@ class HoursScreen(SectionScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         yield Static("", id="hours-bar")
-        yield Table(columns_for(self.view), id="hours-table")
+        yield Table(columns_for(self.view), id="hours-table", first_rows=FIRST_ROWS)
         yield from self.compose_bottom()
 
     @property
@@ -228,7 +234,9 @@ class HoursScreen(SectionScreen):
         self._to_top = top
         self._bar(loading=True)
         ctx, view, year, behind = self.ctx, self.view, self.year, self.behind
-        self.call_service("rows", lambda: (view, year, behind, load_view(ctx, view, year, behind)))
+        self.call_service(
+            "rows", lambda: (view, year, behind, *_with_rows(view, load_view(ctx, view, year, behind)))
+        )
         self.call_service("leave", lambda: (year, hours.leave_over(ctx, year)))
 
     def done_leave(self, result: tuple[int, list[hours.LeaveOver]]) -> None:
@@ -237,12 +245,12 @@ class HoursScreen(SectionScreen):
             self.leave_over = rows
             self._bar()
 
-    def done_rows(self, result: tuple[str, int, bool, list[Any]]) -> None:
-        view, year, behind, items = result
+    def done_rows(self, result: tuple[str, int, bool, list[Any], list[Row]]) -> None:
+        view, year, behind, items, rows = result
         if (view, year, behind) != (self.view, self.year, self.behind):
             return
         self.items = items
-        self.table.replace_all(columns_for(view), [(item_key(view, i), row_values(view, i)) for i in items])
+        self.table.replace_all(columns_for(view), rows)
         if getattr(self, "_to_top", False) and items:
             self.table.move_cursor(row=0)  # a new view or filter starts at its first (furthest behind) row
         self._bar()

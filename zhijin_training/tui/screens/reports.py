@@ -73,6 +73,9 @@ def load_report(ctx: Context, view: str, period: Period) -> list[Any]:
     return [reports.quarterly_review(ctx, quarter)]
 
 
+FIRST_ROWS = 120  # a long report shows this many rows at once, the rest right after (kit.table.Table)
+
+
 def _count(counts: Any, field: str) -> int:
     return int(counts.expected if field == "expected" else counts[field])
 
@@ -218,7 +221,7 @@ class ReportsScreen(SectionScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         yield Static("", id="rep-bar")
-        yield Table(columns_for(self.view), id="rep-table")
+        yield Table(columns_for(self.view), id="rep-table", first_rows=FIRST_ROWS)
         yield from self.compose_bottom()
 
     @property
@@ -263,12 +266,10 @@ class ReportsScreen(SectionScreen):
             self.review = items[0]
             items = list(self.review.rows)
         self.items = items
-        self.table.specs = columns_for(view)
-        self._fill()
-        self.table.relayout(force=True)
+        self._fill(columns_for(view))  # new columns and rows: one rebuild
         self._show_bar()
 
-    def _fill(self) -> None:
+    def _fill(self, specs: list[Col] | None = None) -> None:
         items = list(self.items)
         if self.sort_column:
             known = [i for i in items if sort_value(self.view, self.sort_column)(i)[0] == 0]
@@ -276,7 +277,11 @@ class ReportsScreen(SectionScreen):
             known.sort(key=sort_value(self.view, self.sort_column), reverse=self.sort_reverse)
             items = known + unknown  # undefined figures stay at the bottom either way
         self.table.marker = {self.sort_column: "*"} if self.sort_column else {}
-        self.table.set_rows([(_key(self.view, i), row_values(self.view, i)) for i in items])
+        rows = [(_key(self.view, i), row_values(self.view, i)) for i in items]
+        if specs is None:
+            self.table.set_rows(rows)
+        else:
+            self.table.replace_all(specs, rows)
 
     def _show_bar(self, *, loading: bool = False) -> None:
         assert self.period is not None
