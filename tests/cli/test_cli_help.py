@@ -51,7 +51,9 @@ def test_every_command_and_option_has_words_in_both_catalogues() -> None:
         missing = [key for key in code if not catalogue.get(key)]
         assert missing == [], f"{lang}.clihelp.json lacks words for {missing} (scripts/clihelp_catalogue.py)"
         stale = [k for k in catalogue if k.split(".")[0] == "clihelp" and k not in code]
-        assert stale == [], f"{lang}.clihelp.json has words for commands/options that no longer exist: {stale}"
+        assert stale == [], (
+            f"{lang}.clihelp.json has words for commands/options that no longer exist: {stale}"
+        )
         frame = [k for k in catalogue if k.startswith(FRAMEWORK_PREFIX)]
         assert len(frame) == 14 and all(catalogue[k] for k in frame)
 
@@ -66,7 +68,13 @@ def test_english_catalogue_is_the_code_english() -> None:
 
 def test_program_help_is_chinese_by_default() -> None:
     page = _help("--help")
-    for words in ("用法：zhijin-training [选项] 命令 [参数]...", "选项", "命令", "显示本帮助并退出。", "场次：安排、改期、取消。"):
+    for words in (
+        "用法：zhijin-training [选项] 命令 [参数]...",
+        "选项",
+        "命令",
+        "显示本帮助并退出。",
+        "场次：安排、改期、取消。",
+    ):
         assert words in page
     for english in (*ENGLISH_FRAME, "Sessions: schedule", "database file or URL"):
         assert english not in page
@@ -75,7 +83,13 @@ def test_program_help_is_chinese_by_default() -> None:
 
 def test_command_help_is_chinese_by_default() -> None:
     page = _help("sessions", "add", "--help")
-    for words in ("用法：zhijin-training sessions add [选项]", "安排场次", "培训项目 #编号或名称", "[必填]", "[默认: 1]"):
+    for words in (
+        "用法：zhijin-training sessions add [选项]",
+        "安排场次",
+        "培训项目 #编号或名称",
+        "[必填]",
+        "[默认: 1]",
+    ):
         assert words in page
     assert "'2026-12-04 15:00'" in page and "--branch-venue" in page  # examples and option names stay literal
     for english in (*ENGLISH_FRAME, "Schedule a session", "programme #id or title"):
@@ -85,7 +99,11 @@ def test_command_help_is_chinese_by_default() -> None:
 @pytest.mark.parametrize("lang_args", [("--lang", "en"), ("--lang=en",)])
 def test_help_is_english_with_lang_en(lang_args: tuple[str, ...]) -> None:
     page = _help(*lang_args, "sessions", "add", "--help")
-    for words in ("Usage: zhijin-training sessions add [OPTIONS]", "Show this message and exit.", "[required]"):
+    for words in (
+        "Usage: zhijin-training sessions add [OPTIONS]",
+        "Show this message and exit.",
+        "[required]",
+    ):
         assert words in page
     assert "Schedule a session" in page and "the session's title" in page  # the code's and the catalogue's
     assert "用法" not in page and "显示本帮助" not in page and "安排场次" not in page
@@ -123,6 +141,9 @@ def test_every_help_page_fits_80_columns_uncut(lang: str) -> None:
         _assert_fits(page)
         assert ("用法：" in page) == (lang == "zh") and ("Usage:" in page) == (lang == "en"), args
         # rich cuts a text that cannot wrap with "…": only the texts' own ellipses may be on the page
-        assert page.count("…") <= sum(text.count("…") for text in _shown_texts(localised_by_key[key])), (args, page)
+        assert page.count("…") <= sum(text.count("…") for text in _shown_texts(localised_by_key[key])), (
+            args,
+            page,
+        )
         pages += 1
     assert pages > 70
