@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,12 @@ def test_help_language_follows_the_settings(tmp_path: Path) -> None:
 
 def _shown_texts(command: Any) -> list[str]:
     texts = [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]
-    return texts + [c.short_help or c.help or "" for c in getattr(command, "commands", {}).values()]
+    children = getattr(command, "commands", {}).values()
+    return texts + [(c.short_help or c.help or "").split("\n\n")[0] for c in children]
+
+
+# literal words of a help text (option values, examples, file suffixes): each must be on the page in one piece
+LITERAL = re.compile(r"[A-Za-z0-9_.:\-\[\]/#@$=+']{3,}")
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -141,9 +147,12 @@ def test_every_help_page_fits_80_columns_uncut(lang: str) -> None:
         _assert_fits(page)
         assert ("用法：" in page) == (lang == "zh") and ("Usage:" in page) == (lang == "en"), args
         # rich cuts a text that cannot wrap with "…": only the texts' own ellipses may be on the page
-        assert page.count("…") <= sum(text.count("…") for text in _shown_texts(localised_by_key[key])), (
+        shown = _shown_texts(localised_by_key[key])
+        assert page.count("…") <= sum(text.count("…") for text in shown), (
             args,
             page,
         )
+        cut = [word for text in shown for word in LITERAL.findall(text) if word not in page]
+        assert cut == [], f"{args}: broken across lines: {cut}"
         pages += 1
     assert pages > 70
