@@ -19,6 +19,7 @@ when it is imported. Both read them at render time from a formatter and module c
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -172,6 +173,17 @@ class FoldingHighlighter(Highlighter):
         text.overflow = "fold"
 
 
+def _prepare_highlighter(rich_utils: Any, usage: str) -> None:
+    """Fold help texts, and colour the localised "Usage:" as rich_utils colours its own. The pattern goes on
+    the highlighter instance itself: the usage line of the first page is highlighted by the instance looked up
+    before this runs."""
+    current = rich_utils.highlighter
+    inner = current.inner if isinstance(current, FoldingHighlighter) else current
+    inner.highlights = [*type(inner).highlights, rf"^(?P<usage>{re.escape(usage)})"]
+    if not isinstance(current, FoldingHighlighter):
+        rich_utils.highlighter = FoldingHighlighter(inner)
+
+
 class LocalisedHelpFormatter(HelpFormatter):
     """Click's formatter with "Usage:" in the interface language."""
 
@@ -191,8 +203,7 @@ class LocalisedContext(typer.Context):
         if rich_utils is not None:
             for name in _RICH_WORDS:
                 setattr(rich_utils, name, words[name])
-            if not isinstance(rich_utils.highlighter, FoldingHighlighter):
-                rich_utils.highlighter = FoldingHighlighter(rich_utils.highlighter)
+            _prepare_highlighter(rich_utils, words["usage"])
         help_option = self.command.get_help_option(self)
         if help_option is not None:
             help_option.help = words["help_option"]
