@@ -18,13 +18,26 @@ from zhijin_training.cli import (
     sheets_cmds,
 )
 from zhijin_training.cli.common import STATE
+from zhijin_training.cli.helptext import LocalisedContext, help_language, localise_commands
 from zhijin_training.i18n import set_lang
 
 
 class ReportingGroup(TyperGroup):
     """Every user error of every command — a service's, a bad date, the config file — becomes one line on
     stderr worded by describe() in the chosen language, and exit code 1: the same in-process (tests) as from
-    the executable."""
+    the executable. Its help, and every command's, is in the interface language (cli/helptext.py)."""
+
+    context_class = LocalisedContext
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: typer.Context | None = None, **extra: object
+    ) -> typer.Context:
+        # Click prints --help while parsing, before root() has chosen the language: choose it here first
+        if parent is None:
+            lang = help_language(args)
+            set_lang(lang)
+            localise_commands(self, lang)
+        return super().make_context(info_name, args, parent=parent, **extra)
 
     # typer.Context, not click's: typer vendors click, and click itself is only installed with the dev tools
     def invoke(self, ctx: typer.Context) -> object:
