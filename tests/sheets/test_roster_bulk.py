@@ -51,7 +51,7 @@ def _row_by_row(ctx: Context, preview: roster_io.RosterPreview) -> ImportResult:
     reason = f"roster import {preview.path.name}"
     added = changed = moved = 0
     with ctx.db.write() as s:
-        plans, errors = roster_io._plan(s, parsed)
+        plans, errors, _known = roster_io._plan(s, parsed)
         assert errors == []
         _old_add_all(ctx, s, [p for p in plans if p.action == "new"], today, reason)
         added = sum(1 for p in plans if p.action == "new")
@@ -516,3 +516,23 @@ def test_on_postgresql_with_the_audit_triggers(
     finally:
         ctx.db.dispose()
         pg_drop(pg_admin, name)
+
+
+def test_the_import_reads_only_the_cadres_its_rows_can_match(demo_path: Path) -> None:
+    """A province roster has 88,000 cadres and a file a few thousand rows: the planning reads the cadres with a
+    person number or a name of the file (every namesake, so "same name" is still found), not the whole table."""
+    ctx = make_ctx(demo_path)
+    with ctx.db.write() as s:  # the demo has no person numbers: give one
+        s.execute(sa.text("UPDATE cadre SET ref = 'T-0001' WHERE id = (SELECT min(id) FROM cadre)"))
+    with ctx.db.read() as s:
+        everyone = list(s.exec(sa.select(Cadre)).scalars())  # type: ignore[call-overload]
+        with_ref = next(c for c in everyone if c.ref)
+        named = next(c for c in everyone if c.id != with_ref.id)
+        index = roster_io._CadreIndex(s, {with_ref.ref, "NO-SUCH-REF"}, {named.name, "无此人"})
+        namesakes = {c.id for c in everyone if c.name == named.name}
+        assert set(index.by_id) == {with_ref.id} | namesakes
+        assert len(index.by_id) < len(everyone)
+        assert index.match({"ref": with_ref.ref}).id == with_ref.id
+        assert index.match({"ref": "NO-SUCH-REF"}) is None
+        assert index.match({"name": "无此人"}) is None
+    ctx.db.dispose()

@@ -463,12 +463,17 @@ def record_rank(
     return True
 
 
-def current_ranks(s: Session) -> dict[int, str]:
-    """cadre -> the rank of their open period (cadres without a recorded rank are left out)."""
-    rows = s.exec(
-        select(RankPeriod.cadre_id, RankPeriod.rank).where(col(RankPeriod.end_date).is_(None))
-    ).all()
-    return {c: r for c, r in rows}
+def current_ranks(s: Session, cadre_ids: Sequence[int] | None = None) -> dict[int, str]:
+    """cadre -> the rank of their open period (cadres without a recorded rank are left out); of `cadre_ids`
+    only, when given (500 a query)."""
+    stmt = select(RankPeriod.cadre_id, RankPeriod.rank).where(col(RankPeriod.end_date).is_(None))
+    if cadre_ids is None:
+        return {c: r for c, r in s.exec(stmt).all()}
+    ids = list(cadre_ids)
+    out: dict[int, str] = {}
+    for i in range(0, len(ids), 500):
+        out.update(s.exec(stmt.where(col(RankPeriod.cadre_id).in_(ids[i : i + 500]))).all())
+    return out
 
 
 def rank_history(ctx: Context, cadre_id: int) -> list[RankSpan]:

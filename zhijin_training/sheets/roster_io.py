@@ -419,24 +419,29 @@ def _clean_row(
     return out, errors
 
 
-def _plan(
-    s: Session, parsed: ParsedRoster, known: _CadreIndex | None = None
-) -> tuple[list[RowPlan], list[RowError]]:
+def _plan(s: Session, parsed: ParsedRoster) -> tuple[list[RowPlan], list[RowError], _CadreIndex]:
+    """Each row's plan, the errors, and the cadres the rows can match (the writes start from them)."""
     errors = list(parsed.errors)
     plans: list[RowPlan] = []
     seen: dict[tuple[str, ...], int] = {}
     claimed: dict[int, int] = {}  # cadre id -> row
     unit_index = _UnitIndex(s)
     units = unit_index.names
-    known = known or _CadreIndex(s)
-    ranks = current_ranks(s)
     header_of = {name: header for header, name in parsed.columns.items()}
     roles: dict[str, str] = {}
+    cleaned: list[tuple[RosterRow, dict[str, Any]]] = []
     for row in parsed.rows:
         values, row_errors = _clean_row(row, header_of, unit_index, roles)
         if row_errors:
             errors.extend(row_errors)
-            continue
+        else:
+            cleaned.append((row, values))
+    # only the cadres these rows can match: a province roster has 88,000, a file a few thousand
+    known = _CadreIndex(
+        s, {v["ref"] for _, v in cleaned if v.get("ref")}, {v.get("name", "") for _, v in cleaned}
+    )
+    ranks = current_ranks(s, list(known.by_id))
+    for row, values in cleaned:
         name = values.get("name", "")
         ref = values.get("ref")
         key = ("ref", ref) if ref else ("name", name, str(values.get("unit_id")))
@@ -481,7 +486,7 @@ def _plan(
                 row.row, action, name, unit_name or units.get(cadre.unit_id, ""), cadre.id, changes, values
             )
         )
-    return plans, sorted(errors, key=lambda e: (e.row, e.column))
+    return plans, sorted(errors, key=lambda e: (e.row, e.column)), known
 
 
 class _UnitIndex:
@@ -526,16 +531,24 @@ class _UnitIndex:
 
 
 class _CadreIndex:
-    """Every cadre read once (plain rows, not ORM objects) and indexed by id, person number and (name, unit):
-    one query, not one per row. The import's writes start from these rows."""
+    """The cadres a file's rows can match — by person number or by name — read once (plain rows, not ORM
+    objects, 500 keys a query) and indexed by id, person number and (name, unit). The import's writes start
+    from these rows."""
 
-    def __init__(self, s: Session) -> None:
+    def __init__(self, s: Session, refs: set[str], names: set[str]) -> None:
         self.by_id: dict[int, Any] = {}
         self.by_ref: dict[str, Any] = {}
         self.by_name: dict[tuple[str, int | None], list[Any]] = {}
         self.by_name_only: dict[str, list[Any]] = {}
         table = _table(Cadre)
-        for cadre in s.connection().execute(sa.select(table).order_by(table.c.id)).all():
+        found: dict[int, Any] = {}
+        for column, keys in ((table.c.ref, sorted(refs)), (table.c.name, sorted(names))):
+            for i in range(0, len(keys), 500):
+                stmt = sa.select(table).where(column.in_(keys[i : i + 500]))
+                for cadre in s.connection().execute(stmt).all():
+                    found[cadre.id] = cadre
+        for cadre_id in sorted(found):  # id order, as one read of the whole table gave
+            cadre = found[cadre_id]
             self.by_id[cadre.id] = cadre
             if cadre.ref:
                 self.by_ref[cadre.ref] = cadre
@@ -564,7 +577,7 @@ def preview_import(ctx: Context, path: str | Path) -> RosterPreview:
     """What importing `path` would do, row by row. Writes nothing."""
     parsed = read_roster(path)
     with ctx.db.read() as s:
-        plans, errors = _plan(s, parsed)
+        plans, errors, _known = _plan(s, parsed)
     if "name" not in parsed.columns.values():
         errors.insert(0, RowError(parsed.header_row, "", "roster.no_name_column"))
     return RosterPreview(parsed.path, parsed.columns, plans, errors, parsed.ignored, parsed)
@@ -592,8 +605,7 @@ def apply_import(ctx: Context, preview: RosterPreview) -> ImportResult:
     today = local_date(ctx.now())
     reason = f"roster import {preview.path.name}"
     with ctx.db.write() as s:
-        known = _CadreIndex(s)
-        plans, errors = _plan(s, parsed, known)
+        plans, errors, known = _plan(s, parsed)
         if errors:
             raise ValidationError(
                 "roster.changed_since_preview", field="path", file=preview.path.name, first=str(errors[0])
