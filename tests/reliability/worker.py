@@ -7,6 +7,7 @@ what it did as one JSON line on stdout.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from datetime import UTC, datetime
@@ -146,6 +147,9 @@ def publish(db: str, directory: str, sync: str, pause_at: int) -> None:
 
 
 if __name__ == "__main__":
+    # a hang-up kills this process as it would a real one, even when the test run itself was started under
+    # nohup (which leaves SIGHUP ignored in every child): the tests must not depend on how they were launched
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
     command, *rest = sys.argv[1:]
     if command == "concurrent":
         db, k, ops, ms, cadres, own, shared, sync = rest
