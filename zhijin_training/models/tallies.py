@@ -28,12 +28,18 @@ class _TallyColumns(SQLModel):
     untaken: int = _count()  # no status yet, whether or not the session has begun
 
 
+# migration 0014: the figures in cadre order too, so a report of many periods grouped by cadre (and unit) reads
+# one index in order instead of sorting every row of those periods
+BY_CADRE_COVERED = ("expected", "present", "late", "left_early", "on_leave", "absent", "deputy", "untaken")
+
+
 class TallyQuarter(_TallyColumns, table=True):
     """period = year × 10 + quarter (local, the day the session starts)."""
 
     __tablename__ = "tally_quarter"
     __table_args__ = (
         sa.PrimaryKeyConstraint("period", "cadre_id", "unit_key", name="pk_tally_quarter"),
+        sa.Index("ix_tally_quarter_cadre", "cadre_id", "unit_key", "period", *BY_CADRE_COVERED),
         {"sqlite_with_rowid": False},
     )
 
@@ -44,5 +50,6 @@ class TallyYear(_TallyColumns, table=True):
     __tablename__ = "tally_year"
     __table_args__ = (
         sa.PrimaryKeyConstraint("period", "cadre_id", "unit_key", name="pk_tally_year"),
+        sa.Index("ix_tally_year_cadre", "cadre_id", "unit_key", "period", *BY_CADRE_COVERED),
         {"sqlite_with_rowid": False},
     )

@@ -376,9 +376,12 @@ def _cadre_rows_tallied(
         )
         .group_by(f.cadre_id)
         .having(sa.func.sum(f.expected) + sa.func.sum(f.untaken) > 0)  # someone there, taken or not
-        .subquery("per_cadre")
     )
-    p = per_cadre.c
+    # two plain statements, joined here: SQL sums the tallies in cadre order (0014's index, no sort) and reads
+    # the roster in its order; one statement joining the two made SQLite materialise and sort both
+    figures = {r[0]: r[1:] for r in s.execute(per_cadre).all()}
+    if not figures:
+        return []
     shown_unit = aliased(Unit)
     unit_key = sa.literal(unit_id) if unit_id is not None else col(Cadre.unit_id)
     stmt = (
@@ -390,10 +393,8 @@ def _cadre_rows_tallied(
             shown_unit.name,
             col(Cadre.post_title),
             col(Cadre.role),
-            *(p[n] for n in tallies.TALLY_COLUMNS),
         )
-        .select_from(per_cadre)
-        .join(Cadre, col(Cadre.id) == p.cadre_id)
+        .select_from(Cadre)
         .join(shown_unit, unit_key == shown_unit.id, isouter=True)
     )
     for word in (search or "").split():
@@ -407,11 +408,11 @@ def _cadre_rows_tallied(
             )
         )
     stmt = stmt.order_by(sa.nulls_last(shown_unit.kind.desc()), shown_unit.sort_order, _ROLE_ORDER, Cadre.id)
-    rows = s.execute(stmt).all()
+    rows = [r for r in s.execute(stmt).all() if r[0] in figures]
     future = tallies.futures(s, now, start, end, unit_id=unit_id, unit_kind=unit_kind) if rows else {}
     found: list[tuple[Any, Counts]] = []
     for r in rows:
-        values = r[7:]
+        values = figures[r[0]]
         if r[0] in future:  # untaken counts the sessions to come too; not taken only begun ones
             values = (*values[:-1], values[-1] - future[r[0]])
         counts = Counts.from_columns(values)
@@ -452,6 +453,7 @@ def _elsewhere_tallied(
     away: dict[int, list[int | None]] = {}
     counted: dict[tuple[int, int | None], tuple[str, int]] = {}
     first: dict[tuple[int, int | None], date] = {}
+    starts: dict[int, date] = {}  # quarter code -> its first day: thousands of rows, forty quarters
     for cadre_id, key, name, n, quarter in s.execute(stmt).all():
         if cadre_id not in shown:
             continue
@@ -459,7 +461,10 @@ def _elsewhere_tallied(
         away.setdefault(cadre_id, []).append(unit)
         counted[(cadre_id, unit)] = (name or NO_UNIT, int(n))
         if quarter is not None:
-            first[(cadre_id, unit)] = tallies.period_start(tallies.QUARTERS, int(quarter))
+            day = starts.get(quarter)
+            if day is None:
+                day = starts[quarter] = tallies.period_start(tallies.QUARTERS, int(quarter))
+            first[(cadre_id, unit)] = day
     # several units are listed in the order of their first session: the tallies tell it unless two began in
     # the same tally period (or the period has edges); then the raw rows of those few cadres do
     first_known = not tallies.spans(start, end).edges
