@@ -543,9 +543,8 @@ class _CadreIndex:
         table = _table(Cadre)
         found: dict[int, Any] = {}
         for column, keys in ((table.c.ref, sorted(refs)), (table.c.name, sorted(names))):
-            for i in range(0, len(keys), 500):
-                stmt = sa.select(table).where(column.in_(keys[i : i + 500]))
-                for cadre in s.connection().execute(stmt).all():
+            for chunk in _chunks(keys):
+                for cadre in s.connection().execute(sa.select(table).where(column.in_(chunk))).all():
                     found[cadre.id] = cadre
         for cadre_id in sorted(found):  # id order, as one read of the whole table gave
             cadre = found[cadre_id]
@@ -978,7 +977,7 @@ class _PostState:
         _update_by_id(self.s, Participant, self.participant_updates)
 
 
-def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+def _chunks(ids: list[Any], size: int = 500) -> list[list[Any]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
