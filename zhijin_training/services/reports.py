@@ -269,6 +269,22 @@ def attendance_by_cadre(
         )
 
 
+def _search_words(search: str | None, shown_unit: Any) -> list[Any]:
+    """Each word of `search` must be in the cadre's name, the unit shown, the post or the person number."""
+    out = []
+    for word in (search or "").split():
+        like = like_pattern(word)
+        out.append(
+            sa.or_(
+                col(Cadre.name).like(like, escape="\\"),
+                shown_unit.name.like(like, escape="\\"),
+                col(Cadre.post_title).like(like, escape="\\"),
+                col(Cadre.ref).like(like, escape="\\"),
+            )
+        )
+    return out
+
+
 def _cadre_rows(
     s: Session,
     now: datetime,
@@ -314,16 +330,7 @@ def _cadre_rows(
         stmt = stmt.join(Programme, col(TrainingSession.programme_id) == Programme.id).where(
             Programme.kind == kind
         )
-    for word in (search or "").split():
-        like = like_pattern(word)
-        stmt = stmt.where(
-            sa.or_(
-                col(Cadre.name).like(like, escape="\\"),
-                shown_unit.name.like(like, escape="\\"),
-                col(Cadre.post_title).like(like, escape="\\"),
-                col(Cadre.ref).like(like, escape="\\"),
-            )
-        )
+    stmt = stmt.where(*_search_words(search, shown_unit))
     stmt = stmt.group_by(
         Cadre.id, Cadre.name, Cadre.ref, shown_unit.id, shown_unit.name, Cadre.post_title, Cadre.role
     ).order_by(
@@ -397,16 +404,7 @@ def _cadre_rows_tallied(
         .select_from(Cadre)
         .join(shown_unit, unit_key == shown_unit.id, isouter=True)
     )
-    for word in (search or "").split():
-        like = like_pattern(word)
-        stmt = stmt.where(
-            sa.or_(
-                col(Cadre.name).like(like, escape="\\"),
-                shown_unit.name.like(like, escape="\\"),
-                col(Cadre.post_title).like(like, escape="\\"),
-                col(Cadre.ref).like(like, escape="\\"),
-            )
-        )
+    stmt = stmt.where(*_search_words(search, shown_unit))
     stmt = stmt.order_by(sa.nulls_last(shown_unit.kind.desc()), shown_unit.sort_order, _ROLE_ORDER, Cadre.id)
     rows = [r for r in s.execute(stmt).all() if r[0] in figures]
     future = tallies.futures(s, now, start, end, unit_id=unit_id, unit_kind=unit_kind) if rows else {}
