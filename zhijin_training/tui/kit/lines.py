@@ -30,12 +30,12 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from zhijin_training.tui.kit.table import Col, _as_col, clip, fit_columns
+from zhijin_training.tui.kit.table import Col, RowKeys, _as_col, clip, fit_columns
 
 CELL_PADDING = 1  # one blank cell each side of a value, as DataTable draws it
 
 
-class LineTable(ScrollView, can_focus=True):
+class LineTable(RowKeys, ScrollView, can_focus=True):
     """A header line and one line per row; the header stays while the rows scroll."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -183,15 +183,6 @@ class LineTable(ScrollView, can_focus=True):
         if 0 <= self.cursor_row < self.row_count:
             return self.data_rows[self.cursor_row][0]
         return None
-
-    @property
-    def selected_key(self) -> Hashable | None:
-        key = self.current_key()
-        return None if key is None else self._keys.get(key, key)
-
-    @property
-    def keys(self) -> list[Hashable]:
-        return [self._keys.get(k, k) for k, _ in self.data_rows]
 
     def select_key(self, key: Hashable | None) -> bool:
         index = None if key is None else self._index.get(str(key))

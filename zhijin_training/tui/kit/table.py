@@ -78,7 +78,29 @@ def fit_columns(specs: Sequence[Col], total: int, pad: int) -> dict[str, int]:
     return {c.key: c.width + (spare * c.grow) // shares for c in cols}
 
 
-class Table(DataTable[Text]):
+class RowKeys:
+    """Rows are keyed by a shown string, and the key as it was given (an int id) is kept beside it: the one
+    key API of the kit's tables (`Table`, `LineTable`), which set `_keys` and `data_rows` and say
+    `current_key()`."""
+
+    _keys: dict[str, Hashable]
+    data_rows: list[tuple[str, Sequence[Any]]]
+
+    def current_key(self) -> str | None:
+        raise NotImplementedError
+
+    @property
+    def selected_key(self) -> Hashable | None:
+        """The key of the row under the cursor, as it was given to set_rows."""
+        key = self.current_key()
+        return None if key is None else self._keys.get(key, key)
+
+    @property
+    def keys(self) -> list[Hashable]:
+        return [self._keys.get(k, k) for k, _ in self.data_rows]
+
+
+class Table(RowKeys, DataTable[Text]):
     """A row-cursor table that fits its columns to its own width and keeps the cursor on re-layout."""
 
     DEFAULT_CSS = """
@@ -295,15 +317,6 @@ class Table(DataTable[Text]):
         except Exception:  # the cursor can point past the end while rows are being replaced
             return None
 
-    @property
-    def selected_key(self) -> Hashable | None:
-        """The key of the row under the cursor, as it was given to set_rows."""
-        key = self.current_key()
-        return None if key is None else self._keys.get(key, key)
-
-    @property
-    def keys(self) -> list[Hashable]:
-        return [self._keys.get(k, k) for k, _ in self.data_rows]
 
     def select_key(self, key: Hashable | None) -> bool:
         if key is None or str(key) not in self.rows:
