@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time
+from typing import Any
 
-from zhijin_training.services import programmes, roster, schedule
+from hypothesis import strategies as st
+
+from zhijin_training.services import participants, programmes, roster, schedule
 from zhijin_training.services.context import Context
 from zhijin_training.services.views import CadreView, ProgrammeView, SessionView
 from zhijin_training.timeutil import LOCAL_TZ
@@ -43,3 +47,37 @@ def session_on(
         programme=programme_id, starts_at=at(day, start), ends_at=at(day, end), **kwargs
     )  # type: ignore[arg-type]
     return schedule.create_session(ctx, draft, force=True)
+
+
+# ---------------------------------------------------------------- steps of the tally property tests
+def roster_steps(days: Sequence[date]) -> list[Any]:
+    """Hypothesis steps that change who is where and who is expected, shared by the attendance and 学时 tally
+    property tests: a post move, a participant removed or added, a session cancelled."""
+    return [
+        st.tuples(st.just("move"), st.integers(0, 2), st.integers(0, 3), st.sampled_from(days)),
+        st.tuples(st.just("remove"), st.integers(0, 3), st.integers(0, 2)),
+        st.tuples(st.just("add"), st.integers(0, 3), st.integers(0, 2)),
+        st.tuples(st.just("cancel"), st.integers(0, 3)),
+    ]
+
+
+def apply_roster_step(ctx: Context, office: dict[str, Any], kind: str, args: Sequence[Any]) -> None:
+    """One step of `roster_steps` on the office of a property test (its sessions, cadres and units)."""
+    sessions, cadres, units = office["sessions"], office["cadres"], office["units"]
+    if kind == "move":
+        roster.move_cadre(
+            ctx,
+            roster.get_cadre(ctx, cadres[args[0]]).id,
+            unit=units[args[1]],
+            post_title="乡党委书记",
+            role="township_secretary",
+            effective=args[2],
+        )
+    elif kind == "remove":
+        participants.change_participants(ctx, sessions[args[0]], remove=[cadres[args[1]]], force=True)
+    elif kind == "add":
+        participants.change_participants(ctx, sessions[args[0]], add=[cadres[args[1]]], force=True)
+    elif kind == "cancel":
+        schedule.cancel_session(ctx, sessions[args[0]], expected_version=None)
+    else:
+        raise ValueError(f"not a roster step: {kind}")

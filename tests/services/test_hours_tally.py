@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.services.helpers import at, lecture, secretaries, session_on
+from tests.services.helpers import apply_roster_step, at, lecture, roster_steps, secretaries, session_on
 from zhijin_training.db.engine import Database
 from zhijin_training.services import (
     attendance,
@@ -113,16 +113,13 @@ step = st.one_of(
     st.tuples(st.just("programme_hours"), st.integers(0, 2), st.sampled_from((None, 1.5, 10.0))),
     st.tuples(st.just("kind"), st.sampled_from(("lecture", "meeting", "course"))),
     st.tuples(st.just("rule"), st.sampled_from(RULE_CHANGES)),
-    st.tuples(st.just("move"), st.integers(0, 2), st.integers(0, 3), st.sampled_from(DAYS[:3])),
-    st.tuples(st.just("remove"), st.integers(0, 3), st.integers(0, 2)),
-    st.tuples(st.just("add"), st.integers(0, 3), st.integers(0, 2)),
-    st.tuples(st.just("cancel"), st.integers(0, 3)),
+    *roster_steps(DAYS[:3]),
 )
 
 
 def _apply(ctx: Context, office: dict, op: tuple) -> None:
     kind, *args = op
-    sessions, cadres, units = office["sessions"], office["cadres"], office["units"]
+    sessions, cadres = office["sessions"], office["cadres"]
     if kind == "mark":
         attendance.mark(ctx, sessions[args[0]], cadres[args[1]], _mark(args[2], args[3]), force=True)
     elif kind == "time":  # a timed session moved to another day and made longer or shorter
@@ -141,21 +138,8 @@ def _apply(ctx: Context, office: dict, op: tuple) -> None:
             )
     elif kind == "rule":
         hours.set_rule(ctx, *args[0])
-    elif kind == "move":
-        roster.move_cadre(
-            ctx,
-            cadres[args[0]],
-            unit=units[args[1]],
-            post_title="乡党委书记",
-            role="township_secretary",
-            effective=args[2],
-        )
-    elif kind == "remove":
-        participants.change_participants(ctx, sessions[args[0]], remove=[cadres[args[1]]], force=True)
-    elif kind == "add":
-        participants.change_participants(ctx, sessions[args[0]], add=[cadres[args[1]]], force=True)
     else:
-        schedule.cancel_session(ctx, sessions[args[0]], expected_version=None)
+        apply_roster_step(ctx, office, kind, args)
 
 
 def _same_ledgers(ctx: Context, office: dict) -> None:

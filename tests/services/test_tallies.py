@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.services.helpers import lecture, secretaries, session_on
+from tests.services.helpers import apply_roster_step, lecture, roster_steps, secretaries, session_on
 from zhijin_training.db.engine import Database
 from zhijin_training.enums import status_spec, status_values
-from zhijin_training.services import attendance, maintenance, participants, reports, roster, schedule, tallies
+from zhijin_training.services import attendance, maintenance, participants, reports, roster, tallies
 from zhijin_training.services.attendance import Mark
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import DomainError
@@ -65,34 +65,18 @@ def _mark(status: str) -> Mark:
 
 step = st.one_of(
     st.tuples(st.just("mark"), st.integers(0, 3), st.integers(0, 2), st.sampled_from(status_values())),
-    st.tuples(st.just("move"), st.integers(0, 2), st.integers(0, 3), st.sampled_from(DAYS[:3])),
-    st.tuples(st.just("remove"), st.integers(0, 3), st.integers(0, 2)),
-    st.tuples(st.just("add"), st.integers(0, 3), st.integers(0, 2)),
-    st.tuples(st.just("cancel"), st.integers(0, 3)),
+    *roster_steps(DAYS[:3]),
 )
 
 
 def _apply(ctx: Context, office: dict, op: tuple) -> None:
     kind, *args = op
-    sessions, cadres, units = office["sessions"], office["cadres"], office["units"]
     if kind == "mark":
-        attendance.mark(ctx, sessions[args[0]], cadres[args[1]], _mark(args[2]), force=True)
-    elif kind == "move":
-        current = roster.get_cadre(ctx, cadres[args[0]])
-        roster.move_cadre(
-            ctx,
-            current.id,
-            unit=units[args[1]],
-            post_title="乡党委书记",
-            role="township_secretary",
-            effective=args[2],
+        attendance.mark(
+            ctx, office["sessions"][args[0]], office["cadres"][args[1]], _mark(args[2]), force=True
         )
-    elif kind == "remove":
-        participants.change_participants(ctx, sessions[args[0]], remove=[cadres[args[1]]], force=True)
-    elif kind == "add":
-        participants.change_participants(ctx, sessions[args[0]], add=[cadres[args[1]]], force=True)
     else:
-        schedule.cancel_session(ctx, sessions[args[0]], expected_version=None)
+        apply_roster_step(ctx, office, kind, args)
 
 
 def _same_reports(ctx: Context, units: list[int]) -> None:
