@@ -276,6 +276,7 @@ def _needs_timezone(events: Iterable[EventData]) -> bool:
 
 
 def _filters(
+    ctx: Context,
     cadre_id: int | None,
     unit_id: int | None,
     programme_id: int | None,
@@ -284,6 +285,9 @@ def _filters(
     end: date | None,
     session_ids: list[int] | None,
 ) -> Filters:
+    """The export's filters; a personal or unit calendar without a start begins PERSONAL_HISTORY ago."""
+    if start is None and session_ids is None and (cadre_id is not None or unit_id is not None):
+        start = local_date(ctx.now()) - PERSONAL_HISTORY
     return Filters(
         cadre_id=cadre_id,
         unit_id=unit_id,
@@ -348,9 +352,7 @@ def build_calendar(
     name: str | None = None,
 ) -> Calendar:
     """The sessions matching the filters (all combine) as one calendar, cancelled ones included."""
-    if start is None and session_ids is None and (cadre_id is not None or unit_id is not None):
-        start = local_date(ctx.now()) - PERSONAL_HISTORY
-    f = _filters(cadre_id, unit_id, programme_id, kind, start, end, session_ids)
+    f = _filters(ctx, cadre_id, unit_id, programme_id, kind, start, end, session_ids)
     with ctx.db.read() as s:
         title = _title(ctx, s, f)
         events = load_events(s, f)
@@ -384,9 +386,7 @@ def render_calendar(
     """
     from zhijin_training.ical import cache
 
-    if start is None and session_ids is None and (cadre_id is not None or unit_id is not None):
-        start = local_date(ctx.now()) - PERSONAL_HISTORY
-    f = _filters(cadre_id, unit_id, programme_id, kind, start, end, session_ids)
+    f = _filters(ctx, cadre_id, unit_id, programme_id, kind, start, end, session_ids)
     with ctx.db.read() as s:
         title = _title(ctx, s, f)
         alarms = alarm_settings(s)
