@@ -53,6 +53,22 @@ def test_counts_are_keyed_by_status_not_by_position() -> None:
     assert count_values(c) == (5, 3, 0, 0, 1, 1, 0, 0)
 
 
+def test_counts_from_sql_columns_read_like_counts_built_by_name() -> None:
+    """The reports' fast constructor keeps the row's slice: the same counts, the same width check."""
+    c = Counts.from_columns((5, 3, 0, 0, 1, 1, 0, 0))
+    by_name = Counts(expected=5, on_leave=1, present=3, absent=1)
+    assert (
+        c == by_name
+        and hash(c) == hash(by_name)
+        and c + by_name == Counts(expected=10, present=6, on_leave=2, absent=2)
+    )
+    assert c.present == c["present"] == 3 and c["nap"] == 0 and c.rate == 3 / 4
+    with pytest.raises(AttributeError):
+        _ = c.nap
+    with pytest.raises(ValueError):
+        Counts.from_columns((1, 2, 3))
+
+
 def test_unknown_status_is_a_coded_error() -> None:
     with pytest.raises(ValidationError) as exc:
         parse_status("nap")

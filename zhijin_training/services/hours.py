@@ -54,6 +54,7 @@ from zhijin_training.models.hours import (
     TrainingCategory,
 )
 from zhijin_training.services import audit, hours_tally
+from zhijin_training.services.bulk import bulk_read
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import DomainError, NotFoundError, Phrase, ValidationError
 from zhijin_training.services.schedule import ScheduleWarning
@@ -984,6 +985,7 @@ def _as_of(ctx: Context, year: int, as_of: date | None) -> date:
     return min(max(today, date(year, 1, 1) - timedelta(days=1)), date(year, 12, 31))
 
 
+@bulk_read
 def ledger(
     ctx: Context,
     year: int,
@@ -1157,6 +1159,7 @@ def behind_target(ctx: Context, year: int, *, as_of: date | None = None) -> list
     return sorted(rows, key=lambda r: (-r.behind_by, -r.online_behind_by, r.cadre_id))
 
 
+@bulk_read
 def unit_ledger(ctx: Context, year: int, *, as_of: date | None = None) -> list[UnitLedgerRow]:
     """Per current unit: how many cadres, how many with a target, how many behind, totals and shortfall."""
     book = ledger(ctx, year, as_of=as_of)

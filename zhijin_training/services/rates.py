@@ -47,6 +47,18 @@ def notice_values() -> tuple[str, ...]:
     return _values_where("in_notice")
 
 
+_POSITIONS: list[tuple[tuple[str, ...], dict[str, int]]] = []  # (status values, value -> index), last seen
+
+
+def _positions(names: tuple[str, ...]) -> dict[str, int]:
+    """Where each status sits in a Counts' values, for the status table last seen (every count asks)."""
+    if _POSITIONS and _POSITIONS[0][0] is names:
+        return _POSITIONS[0][1]
+    at = {name: i for i, name in enumerate(names)}
+    _POSITIONS[:] = [(names, at)]
+    return at
+
+
 class Counts:
     """How many participants were expected, per attendance status, and not taken — keyed by status value.
 
@@ -54,7 +66,7 @@ class Counts:
     enums.STATUS_SPECS, so a new status is counted without touching this class.
     """
 
-    __slots__ = ("_by_status", "expected", "not_taken")
+    __slots__ = ("_names", "_values", "expected", "not_taken")
 
     def __init__(self, expected: int = 0, not_taken: int = 0, **by_status: int) -> None:
         known = status_values()
@@ -63,17 +75,22 @@ class Counts:
             raise TypeError(f"Counts: unknown attendance status {sorted(unknown)}")
         self.expected = int(expected)
         self.not_taken = int(not_taken)
-        self._by_status: dict[str, int] = {v: int(by_status.get(v, 0)) for v in known}
+        self._names = known
+        self._values: Sequence[int] = tuple(int(by_status.get(v, 0)) for v in known)
 
     @classmethod
     def from_columns(cls, values: Sequence[Any]) -> Counts:
         """From the integer values of `count_column_names` in their order (expected, each status, not taken),
-        as SQL sums give them: the reports' hot path, thousands per report, so no name matching and no
-        conversion (`counts_from_row` matches names). A wrong width raises."""
+        as SQL sums give them: the reports' hot path, thousands per report, so the status counts are kept as
+        the slice they came in (no dict per row, no name matching, no conversion). A wrong width raises."""
+        names = status_values()
+        if len(values) != len(names) + 2:
+            raise ValueError(f"Counts.from_columns: {len(values)} values for {len(names) + 2} columns")
         self = cls.__new__(cls)
         self.expected = values[0]
         self.not_taken = values[-1]
-        self._by_status = dict(zip(status_values(), values[1:-1], strict=True))
+        self._names = names
+        self._values = values[1:-1]
         return self
 
     @classmethod
@@ -81,17 +98,19 @@ class Counts:
         return cls(**{k: int(v or 0) for k, v in values.items()})
 
     def __getitem__(self, status: str) -> int:
-        return self._by_status.get(status, 0)
+        at = _positions(self._names).get(status)
+        return 0 if at is None else self._values[at]
 
     def __getattr__(self, name: str) -> int:
         # only called when normal lookup fails: `counts.on_leave` reads the status count
         try:
-            by_status = object.__getattribute__(self, "_by_status")
+            names = object.__getattribute__(self, "_names")
         except AttributeError:
             raise AttributeError(name) from None
-        if name in by_status:
-            return int(by_status[name])
-        raise AttributeError(name)
+        at = _positions(names).get(name)
+        if at is None:
+            raise AttributeError(name)
+        return int(self._values[at])
 
     def items(self) -> Iterable[tuple[str, int]]:
         """(status value, count) in display order."""

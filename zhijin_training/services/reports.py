@@ -35,6 +35,7 @@ from zhijin_training.models import (
     Unit,
 )
 from zhijin_training.services import tallies
+from zhijin_training.services.bulk import bulk_read
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import EndBeforeStart, NotFoundError, ValidationError
 from zhijin_training.services.rates import Counts, count_columns, counts_from_row, notice_values
@@ -245,6 +246,7 @@ def review_threshold(ctx: Context) -> float:
 
 
 # ---------------------------------------------------------------- per cadre
+@bulk_read
 def attendance_by_cadre(
     ctx: Context,
     start: date,
@@ -386,7 +388,7 @@ def _cadre_rows_tallied(
     )
     # two plain statements, joined here: SQL sums the tallies in cadre order (0014's index, no sort) and reads
     # the roster in its order; one statement joining the two made SQLite materialise and sort both
-    figures = {r[0]: r[1:] for r in s.execute(per_cadre).all()}
+    figures = {r[0]: r[1:] for r in s.connection().execute(per_cadre).all()}
     if not figures:
         return []
     shown_unit = aliased(Unit)
@@ -406,7 +408,7 @@ def _cadre_rows_tallied(
     )
     stmt = stmt.where(*_search_words(search, shown_unit))
     stmt = stmt.order_by(sa.nulls_last(shown_unit.kind.desc()), shown_unit.sort_order, _ROLE_ORDER, Cadre.id)
-    rows = [r for r in s.execute(stmt).all() if r[0] in figures]
+    rows = [r for r in s.connection().execute(stmt).all() if r[0] in figures]
     future = tallies.futures(s, now, start, end, unit_id=unit_id, unit_kind=unit_kind) if rows else {}
     found: list[tuple[Any, Counts]] = []
     for r in rows:
@@ -452,7 +454,7 @@ def _elsewhere_tallied(
     counted: dict[tuple[int, int | None], tuple[str, int]] = {}
     first: dict[tuple[int, int | None], date] = {}
     starts: dict[int, date] = {}  # quarter code -> its first day: thousands of rows, forty quarters
-    for cadre_id, key, name, n, quarter in s.execute(stmt).all():
+    for cadre_id, key, name, n, quarter in s.connection().execute(stmt).all():
         if cadre_id not in shown:
             continue
         unit = int(key) or None
@@ -534,7 +536,7 @@ def _first_sessions(
             )
             if unit_kind:
                 stmt = stmt.join(Unit, col(Participant.unit_id) == Unit.id).where(Unit.kind == unit_kind)
-            for cadre_id, unit, began in s.exec(stmt).all():
+            for cadre_id, unit, began in s.connection().execute(stmt).all():
                 if out.get((cadre_id, unit), (None,))[0] == quarter:
                     out[(cadre_id, unit)] = (quarter, _aware(began))
     return out
@@ -584,6 +586,7 @@ def _units_elsewhere(
 
 
 # ---------------------------------------------------------------- per unit
+@bulk_read
 def attendance_by_unit(
     ctx: Context, start: date, end: date, *, unit_kind: str | None = None
 ) -> list[UnitRow]:
@@ -717,6 +720,7 @@ def quarter_figures(
     return QuarterFigures(quarter_label(quarter), total, limit, below)
 
 
+@bulk_read
 def quarterly_review(
     ctx: Context, quarter: str, *, threshold: float | None = None, unit_kind: str | None = REVIEW_UNIT_KIND
 ) -> Review:
@@ -738,6 +742,7 @@ def quarterly_review(
 
 
 # ---------------------------------------------------------------- absence notice
+@bulk_read
 def absences(ctx: Context, start: date, end: date) -> list[AbsenceGroup]:
     """Unexcused absences (缺席) of a period, grouped by the unit held at the time, in official order."""
     check_period(start, end)

@@ -226,7 +226,7 @@ def futures(
         stmt = stmt.where(col(Participant.unit_id) == unit_id)
     if unit_kind:
         stmt = stmt.join(Unit, col(Unit.id) == col(Participant.unit_id)).where(Unit.kind == unit_kind)
-    return {int(cadre): int(n) for cadre, n in s.execute(stmt).all()}
+    return {int(cadre): int(n) for cadre, n in s.connection().execute(stmt).all()}
 
 
 def first_quarters(
@@ -248,7 +248,7 @@ def first_quarters(
         )
         if unit_kind:
             stmt = stmt.join(Unit, col(Unit.id) == c.unit_key).where(Unit.kind == unit_kind)
-        for cadre, unit, period in s.execute(stmt).all():
+        for cadre, unit, period in s.connection().execute(stmt).all():
             out[(int(cadre), int(unit) or None)] = period_start(QUARTERS, int(period))
     return out
 
@@ -310,7 +310,7 @@ def _sums(
             stmt = stmt.where(c.unit_key == unit_id)
         if unit_kind:
             stmt = stmt.join(Unit, col(Unit.id) == c.unit_key).where(Unit.kind == unit_kind)
-        for row in s.execute(stmt).all():
+        for row in s.connection().execute(stmt).all():
             key, values = key_of(row)
             if any(values):  # rows subtracted back to zero: nobody there
                 add(key, values)
@@ -331,7 +331,7 @@ def _sums(
             stmt = stmt.group_by(*group)
         if unit_kind:
             stmt = stmt.join(Unit, col(Unit.id) == col(Participant.unit_id)).where(Unit.kind == unit_kind)
-        return s.execute(stmt).all()
+        return s.connection().execute(stmt).all()
 
     def between(first: date, last: date) -> list[Any]:
         return [
