@@ -2,9 +2,9 @@
 
 A ten-year report or a roster listing builds tens of thousands of small objects (result rows, tuples, row
 dataclasses). Every 700 allocations the collector runs, and every so often it walks the whole heap — every
-object SQLAlchemy, Textual and the app hold — looking for cycles that these rows never form: measured, a third
-of a city-size ten-year per-cadre report (median 0.28 s → 0.20 s, measured side by side). Reference counting still frees everything at once; the
-collector simply runs once afterwards instead of dozens of times during the read.
+object SQLAlchemy, Textual and the app hold — looking for cycles that these rows never form: a third of a
+city-size ten-year per-cadre report (median 0.28 s → 0.20 s, measured side by side). Reference counting still
+frees everything at once; the collector simply runs once afterwards instead of dozens of times during the read.
 
 The collector switch is process-wide and reports run in worker threads, so the pauses are counted: it comes
 back on when the last overlapping pause ends, never in the middle of another.
