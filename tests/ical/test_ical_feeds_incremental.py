@@ -136,11 +136,17 @@ def test_one_mark_rewrites_the_feeds_of_its_session_and_later_marks_none(
     assert calls[-1] == (len(first.feeds) + 1, len(first.feeds) + 1)
     assert _mtimes(tmp_path) == stamps and (tmp_path / feeds.MANIFEST).read_bytes() == manifest
 
-    # a phone number is in no feed either; the roster changed, so this one plans in full — and writes nothing
+    # a phone number is in no feed either: the roster stamp (0015) does not move, the quick path holds
     cadre = roster.list_cadres(demo_ctx)[0]
     roster.update_cadre(demo_ctx, cadre.id, phone="13900000000")
     assert feeds.publish(demo_ctx, tmp_path).files_written == 0
-    assert plans.calls == 2 and _mtimes(tmp_path) == stamps
+    assert plans.calls == 1 and _mtimes(tmp_path) == stamps
+
+    # a name is: this one plans in full and rewrites the feeds that show it
+    fresh = roster.get_cadre(demo_ctx, cadre.id)
+    roster.update_cadre(demo_ctx, cadre.id, name="改名测试", expected_version=fresh.version)
+    assert feeds.publish(demo_ctx, tmp_path).files_written > 0
+    assert plans.calls == 2
 
 
 def test_the_quick_path_sees_every_input_of_the_feeds(

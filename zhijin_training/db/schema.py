@@ -9,7 +9,7 @@ import sqlite3
 
 from zhijin_training.db.engine import Database
 
-SCHEMA_HEAD = "0014"
+SCHEMA_HEAD = "0015"
 
 
 def stored_revision(db: Database) -> str | None:

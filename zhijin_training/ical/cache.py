@@ -13,8 +13,9 @@ The key is exact by construction, not by discipline: it is a SHA-256 over
   session has a new UID), and a participant's unit changes only with a session's time (SEQUENCE) or with the
   cadre's own post (the roster below). Reading 1.7 M participant rows to hash them would cost what the cache
   saves,
-- the roster the names come from: every cadre's id, name, role, unit and version and every unit's id, name,
-  kind, order and version (a rename or move anywhere rebuilds the events on the next export — rare, and exact),
+- the roster the names come from, through its stamp (0015, ical/roster_stamp.py): triggers raise it when a
+  cadre's name, role or unit, a unit's name, kind or order, or a participation's unit changes (a rename or
+  move anywhere rebuilds the events on the next export — rare, and exact; a phone number does not),
 - the export-wide inputs: the per-kind alarm settings, the office's name and address, the words of the
   interface language (cancelled prefix, programme kinds), and FORMAT (raise it when export.py changes what an
   event says).
@@ -36,6 +37,7 @@ from sqlmodel import Session, col
 
 from zhijin_training.enums import ProgrammeKind
 from zhijin_training.i18n import label
+from zhijin_training.ical import roster_stamp
 from zhijin_training.ical.query import Filters, _cancel_reasons, _chunks, _where
 from zhijin_training.models import ItineraryItem, Programme, TrainingSession
 from zhijin_training.models.ical_cache import IcalEventCache
@@ -65,19 +67,22 @@ def _digest(*parts: object) -> str:
 
 
 def world_stamp(s: Session, *, alarms: dict[str, int | None], organizer: tuple[str, str], prefix: str) -> str:
-    """The inputs every event shares: roster names and order, alarm settings, office, interface words."""
+    """The inputs every event shares: the roster (its stamp, 0015), alarm settings, office, interface words."""
     conn = s.connection()
     h = hashlib.sha256(repr((FORMAT, sorted(alarms.items()), organizer, prefix)).encode())
     h.update(repr([label("programme_kind", k.value) for k in ProgrammeKind]).encode())
-    # read through the driver's own cursor and hashed as one text: plain tuples, ~9,000 cadres in milliseconds
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        for sql in (
-            "SELECT id, name, role, unit_id, version FROM cadre ORDER BY id",
-            "SELECT id, name, kind, sort_order, version FROM unit ORDER BY id",
-        ):
-            cursor.execute(sql)
-            h.update(repr(cursor.fetchall()).encode())
+        stamp = roster_stamp.read(cursor)
+        if stamp is not None:
+            h.update(repr(("roster", *stamp)).encode())
+        else:  # the stamp row is gone (a hand-made copy?): the roster itself, read whole, still keys exactly
+            for sql in (
+                "SELECT id, name, role, unit_id, version FROM cadre ORDER BY id",
+                "SELECT id, name, kind, sort_order, version FROM unit ORDER BY id",
+            ):
+                cursor.execute(sql)
+                h.update(repr(cursor.fetchall()).encode())
     finally:
         cursor.close()
     return h.hexdigest()

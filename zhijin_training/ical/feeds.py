@@ -265,7 +265,7 @@ def _content_stamp(s: Session, secret: bytes, base_url: str | None, world: str, 
       latest change. Every write of a session raises its version (services/schedule.py record_session_change,
       bump_after_participant_change; the 学时 override), so a change anywhere moves its programme's sums;
       versions only grow, so two changes cannot cancel out. A participant list or a participant's unit
-      changes only with the session's SEQUENCE or the cadre's version (in `world`), as ical/cache.py relies on;
+      changes only with the session's SEQUENCE or with the roster stamp (in `world`), as ical/cache.py relies on;
       the number of recent participant rows is counted as well;
     - every programme row (titles, kinds, active: fifty rows), every itinerary stop (a small table), which
       cadres and units are active (who gets a feed), the personal feeds' window (`recent`), the feed names

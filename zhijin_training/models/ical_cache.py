@@ -22,3 +22,14 @@ class IcalEventCache(SQLModel, table=True):
     sequence: int
     key: str = Field(max_length=64)  # sha256 hex of the inputs
     body: bytes = Field(sa_type=sa.LargeBinary)
+
+
+class RosterStamp(SQLModel, table=True):
+    """One row: moved by triggers whenever the roster changes in a way an event shows (ical/roster_stamp.py),
+    so the cache key reads one row instead of hashing every cadre."""
+
+    __tablename__ = "roster_stamp"
+
+    id: int = Field(primary_key=True)  # always 1
+    token: str = Field(max_length=32)  # random, per database: a copied cache never matches by accident
+    n: int = 0

@@ -42,7 +42,11 @@ def copy_database(
     tables = [t for t in SQLModel.metadata.sorted_tables]
     # rows the migrations themselves write into a new database (the library's holidays, 0004): replaced by the
     # source's own rows in the copy's transaction, never counted as "not empty"
-    seeded = {"calendar_day": sa.column("source") == "library", "hours_rule": sa.true()}  # 0012: its rules
+    seeded = {  # 0012: its rules; 0015: the roster stamp's one row
+        "calendar_day": sa.column("source") == "library",
+        "hours_rule": sa.true(),
+        "roster_stamp": sa.true(),
+    }
     # the tallies (0009, 0012) are kept by triggers as the rows arrive: copying them too counted every
     # participant twice, so they are recomputed from the copied rows at the end instead
     derived = {"tally_quarter", "tally_year", "hours_tally_year"}

@@ -1,0 +1,78 @@
+"""A counter that moves whenever the roster changes in a way an event can show (migration 0015).
+
+Events list their participants by name, with the unit each held at the time, in roster order (unit kind and
+order, role). The event cache's key (ical/cache.py) used to hash every cadre and unit row for that: a read and
+hash of the whole roster on every export — 88,000 cadres at province size, more than the one person's calendar
+it was for — and any edit of a cadre (a phone number) made every stored event stale.
+
+`roster_stamp` is one row: a random token, set when the row is created (a copied or restored cache never
+matches another database's roster by accident), and `n`, raised by triggers in the writing transaction when
+- a cadre is added or removed, or his name, role or current unit changes;
+- a unit is added or removed, or its name, kind or order changes;
+- a participation's unit changes (a post move or a corrected post history re-attributes sessions).
+Those are every roster input of an event; everything else an event shows is in its own key. Migration 0015
+creates the triggers from this module: changing them later needs a new migration that drops and recreates them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TABLE = "roster_stamp"
+# what an event shows or is ordered by, per table; a change of any other column leaves stored events good
+SHOWN: dict[str, tuple[str, ...]] = {
+    "cadre": ("name", "role", "unit_id"),
+    "unit": ("name", "kind", "sort_order"),
+}
+_BUMP = f"UPDATE {TABLE} SET n = n + 1"
+
+
+def _changed(dialect: str, columns: tuple[str, ...]) -> str:
+    op = "IS DISTINCT FROM" if dialect == "postgresql" else "IS NOT"
+    return " OR ".join(f"OLD.{c} {op} NEW.{c}" for c in columns)
+
+
+def _triggers(dialect: str) -> dict[str, tuple[str, str, str]]:
+    """name -> (when, table, condition)."""
+    out: dict[str, tuple[str, str, str]] = {}
+    for table, columns in SHOWN.items():
+        out[f"{table}_roster_stamp_insert"] = ("AFTER INSERT", table, "")
+        out[f"{table}_roster_stamp_delete"] = ("AFTER DELETE", table, "")
+        out[f"{table}_roster_stamp_update"] = ("AFTER UPDATE", table, _changed(dialect, columns))
+    out["participant_roster_stamp_unit"] = ("AFTER UPDATE", "participant", _changed(dialect, ("unit_id",)))
+    return out
+
+
+def create_triggers_sql(dialect: str) -> list[str]:
+    out: list[str] = []
+    for name, (when, table, condition) in _triggers(dialect).items():
+        if dialect == "postgresql":
+            out.append(
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {_BUMP}; RETURN NULL; END $$"
+            )
+            where = f" WHEN ({condition})" if condition else ""
+            out.append(
+                f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW{where} EXECUTE FUNCTION {name}()"
+            )
+        else:
+            where = f" WHEN {condition}" if condition else ""
+            out.append(f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW{where} BEGIN {_BUMP}; END")
+    return out
+
+
+def drop_triggers_sql(dialect: str) -> list[str]:
+    out: list[str] = []
+    for name, (_when, table, _condition) in _triggers(dialect).items():
+        if dialect == "postgresql":
+            out.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            out.append(f"DROP FUNCTION IF EXISTS {name}()")
+        else:
+            out.append(f"DROP TRIGGER IF EXISTS {name}")
+    return out
+
+
+def read(cursor: Any) -> tuple[str, int] | None:
+    """(token, n) through a DB-API cursor; None when the row is missing (the stamp then cannot vouch)."""
+    cursor.execute(f"SELECT token, n FROM {TABLE}")
+    row = cursor.fetchone()
+    return (str(row[0]), int(row[1])) if row else None
