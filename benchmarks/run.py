@@ -13,6 +13,7 @@ export, memory) or at every size (attendance, full-export ratio).
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import tempfile
 import time
@@ -107,6 +108,9 @@ def run_size(
         "memory": lambda: measure.memory(g, city),
     }
     for part in parts:
+        # each part starts from a collected heap, as a fresh app would: the previous parts' garbage (a 20,000-
+        # event calendar, finished Textual apps) must not be walked by this part's collections
+        gc.collect()
         t0 = time.perf_counter()
         try:
             got = steps[part]()

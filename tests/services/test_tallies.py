@@ -90,6 +90,11 @@ def _same_reports(ctx: Context, units: list[int]) -> None:
                         s, now, start, end, unit_id=unit_id, unit_kind=unit_kind, use_tallies=False
                     )
                     assert fast == slow, (start, end, unit_id, unit_kind)
+                    # a big office reads the whole roster instead of the cadres by id: the same rows
+                    with pytest.MonkeyPatch.context() as big:
+                        big.setattr(reports, "_FEW_ROWS", 0)
+                        whole = reports._cadre_rows(s, now, start, end, unit_id=unit_id, unit_kind=unit_kind)
+                    assert whole == fast, (start, end, unit_id, unit_kind)
                     # plain ints on every engine (PostgreSQL would sum a BIGINT column to a Decimal)
                     assert all(type(v) is int for r in fast for v in count_values(r.counts))
             assert reports._unit_rows(s, now, start, end) == reports._unit_rows(

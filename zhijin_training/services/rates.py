@@ -47,16 +47,33 @@ def notice_values() -> tuple[str, ...]:
     return _values_where("in_notice")
 
 
-_POSITIONS: list[tuple[tuple[str, ...], dict[str, int]]] = []  # (status values, value -> index), last seen
+class _Shape:
+    """Where each status sits in a Counts' values, and which positions are attended, excused and in a notice:
+    computed once per status table, read by every count (a report asks for thousands of rates)."""
+
+    __slots__ = ("at", "attended", "excused", "names", "notice")
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.at = {name: i for i, name in enumerate(names)}
+        self.attended = tuple(self.at[v] for v in attended_values() if v in self.at)
+        self.excused = tuple(self.at[v] for v in excused_values() if v in self.at)
+        self.notice = tuple(self.at[v] for v in notice_values() if v in self.at)
+
+
+_SHAPES: list[_Shape] = []  # the shape of the status table last seen
+
+
+def _shape(names: tuple[str, ...]) -> _Shape:
+    if _SHAPES and _SHAPES[0].names is names:
+        return _SHAPES[0]
+    shape = _Shape(names)
+    _SHAPES[:] = [shape]
+    return shape
 
 
 def _positions(names: tuple[str, ...]) -> dict[str, int]:
-    """Where each status sits in a Counts' values, for the status table last seen (every count asks)."""
-    if _POSITIONS and _POSITIONS[0][0] is names:
-        return _POSITIONS[0][1]
-    at = {name: i for i, name in enumerate(names)}
-    _POSITIONS[:] = [(names, at)]
-    return at
+    return _shape(names).at
 
 
 class Counts:
@@ -126,21 +143,26 @@ class Counts:
             "attended": self.attended,
         }
 
+    def _sum_at(self, positions: tuple[int, ...]) -> int:
+        values = self._values
+        return sum([values[i] for i in positions])
+
     @property
     def attended(self) -> int:
-        return sum(self[v] for v in attended_values())
+        return self._sum_at(_shape(self._names).attended)
 
     @property
     def excused(self) -> int:
-        return sum(self[v] for v in excused_values())
+        return self._sum_at(_shape(self._names).excused)
 
     @property
     def unexcused(self) -> int:
-        return sum(self[v] for v in notice_values())
+        return self._sum_at(_shape(self._names).notice)
 
     @property
     def rate(self) -> float | None:
-        return attendance_rate(self.attended, self.expected, self.excused)
+        shape = _shape(self._names)
+        return attendance_rate(self._sum_at(shape.attended), self.expected, self._sum_at(shape.excused))
 
     def _key(self) -> tuple[int, ...]:
         return (self.expected, self.not_taken, *(self[v] for v in status_values()))

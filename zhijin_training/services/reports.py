@@ -363,6 +363,9 @@ def _cadre_rows(
     return [replace(r, elsewhere=elsewhere[r.cadre_id]) if r.cadre_id in elsewhere else r for r in rows]
 
 
+_FEW_ROWS = 1000  # up to this many cadres left, the roster is read by id instead of whole
+
+
 def _cadre_rows_tallied(
     s: Session,
     now: datetime,
@@ -376,7 +379,8 @@ def _cadre_rows_tallied(
 ) -> list[CadreRow]:
     """`_cadre_rows` from the maintained tallies. SQL sums the figures per cadre and joins the roster in its
     order (one row per cadre), and a second statement lists the (cadre, unit) figures held elsewhere than the
-    unit shown; Python only builds the rows. `keep` drops rows by their counts before any other work."""
+    unit shown; Python only builds the rows. `keep` drops rows by their counts before any other work (the
+    roster is then read for the cadres kept only, when they are few)."""
     f = tallies.pieces(start, end, unit_id=unit_id, unit_kind=unit_kind).c
     per_cadre = (
         # BIGINT: PostgreSQL sums a BIGINT union column (edges) as NUMERIC, and Counts takes the values as they are
@@ -390,6 +394,16 @@ def _cadre_rows_tallied(
     # the roster in its order; one statement joining the two made SQLite materialise and sort both
     figures = {r[0]: r[1:] for r in s.connection().execute(per_cadre).all()}
     if not figures:
+        return []
+    future = tallies.futures(s, now, start, end, unit_id=unit_id, unit_kind=unit_kind)
+    counted: dict[int, Counts] = {}
+    for cadre_id, values in figures.items():
+        if cadre_id in future:  # untaken counts the sessions to come too; not taken only begun ones
+            values = (*values[:-1], values[-1] - future[cadre_id])
+        counts = Counts.from_columns(values)
+        if keep is None or keep(counts):
+            counted[cadre_id] = counts
+    if not counted:
         return []
     shown_unit = aliased(Unit)
     unit_key = sa.literal(unit_id) if unit_id is not None else col(Cadre.unit_id)
@@ -407,17 +421,10 @@ def _cadre_rows_tallied(
         .join(shown_unit, unit_key == shown_unit.id, isouter=True)
     )
     stmt = stmt.where(*_search_words(search, shown_unit))
+    if len(counted) <= _FEW_ROWS:  # `keep` left a few (the review's cadres below the threshold): those only
+        stmt = stmt.where(col(Cadre.id).in_(list(counted)))
     stmt = stmt.order_by(sa.nulls_last(shown_unit.kind.desc()), shown_unit.sort_order, _ROLE_ORDER, Cadre.id)
-    rows = [r for r in s.connection().execute(stmt).all() if r[0] in figures]
-    future = tallies.futures(s, now, start, end, unit_id=unit_id, unit_kind=unit_kind) if rows else {}
-    found: list[tuple[Any, Counts]] = []
-    for r in rows:
-        values = figures[r[0]]
-        if r[0] in future:  # untaken counts the sessions to come too; not taken only begun ones
-            values = (*values[:-1], values[-1] - future[r[0]])
-        counts = Counts.from_columns(values)
-        if keep is None or keep(counts):
-            found.append((r, counts))
+    found = [(r, counted[r[0]]) for r in s.connection().execute(stmt).all() if r[0] in counted]
     elsewhere: dict[int, tuple[tuple[str, int], ...]] = {}
     if unit_id is None and found:
         elsewhere = _elsewhere_tallied(s, {r[0]: r[3] for r, _ in found}, start, end, unit_kind)
@@ -450,6 +457,8 @@ def _elsewhere_tallied(
         .having(sessions > 0)
         .order_by(f.cadre_id, f.unit_key)
     )
+    if len(shown) <= _FEW_ROWS:  # a few rows (the cadres below a threshold): their tallies only
+        stmt = stmt.where(f.cadre_id.in_(list(shown)))
     away: dict[int, list[int | None]] = {}
     counted: dict[tuple[int, int | None], tuple[str, int]] = {}
     first: dict[tuple[int, int | None], date] = {}

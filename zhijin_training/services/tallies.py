@@ -210,16 +210,15 @@ def futures(
 ) -> dict[int, int]:
     """Per cadre, the untaken participants of [start, end] whose session is still to come (few: only the
     future): "not taken" counts begun sessions only, so these come off the tallies' `untaken`."""
+    # the sessions to come first (the start index), then their untaken participants (the partial index)
+    to_come = sa.select(col(TrainingSession.id)).where(
+        col(TrainingSession.status) != SessionStatus.CANCELLED.value,
+        col(TrainingSession.starts_at) > now,
+        *_between(start, end),
+    )
     stmt = (
         sa.select(col(Participant.cadre_id), sa.func.count())
-        .select_from(Participant)
-        .join(TrainingSession, col(Participant.session_id) == TrainingSession.id)
-        .where(
-            col(TrainingSession.status) != SessionStatus.CANCELLED.value,
-            col(TrainingSession.starts_at) > now,
-            col(Participant.status).is_(None),
-            *_between(start, end),
-        )
+        .where(col(Participant.session_id).in_(to_come), col(Participant.status).is_(None))
         .group_by(col(Participant.cadre_id))
     )
     if unit_id is not None:
