@@ -50,7 +50,7 @@ _ROLE_ORDER = ROLE_ORDER
 
 
 # ---------------------------------------------------------------- views
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a ten-year report builds one per cadre (9,000 at city size)
 class CadreRow:
     cadre_id: int
     name: str
@@ -445,13 +445,11 @@ def _elsewhere_tallied(
     differ from it, with their number of sessions, in the order of their first session."""
     figures = tallies.pieces(start, end, unit_id=None, unit_kind=unit_kind, first=True)
     f = figures.c
-    held = aliased(Unit)
     sessions = sa.func.sum(f.expected + f.untaken)  # every participation, taken or not (to come too)
     stmt = (
-        sa.select(f.cadre_id, f.unit_key, sa.func.max(held.name), sessions, sa.func.min(f.first))
+        sa.select(f.cadre_id, f.unit_key, sessions, sa.func.min(f.first))
         .select_from(figures)
         .join(Cadre, col(Cadre.id) == f.cadre_id)
-        .join(held, held.id == f.unit_key, isouter=True)
         .where(f.unit_key != sa.func.coalesce(col(Cadre.unit_id), 0))
         .group_by(f.cadre_id, f.unit_key)
         .having(sessions > 0)
@@ -463,12 +461,15 @@ def _elsewhere_tallied(
     counted: dict[tuple[int, int | None], tuple[str, int]] = {}
     first: dict[tuple[int, int | None], date] = {}
     starts: dict[int, date] = {}  # quarter code -> its first day: thousands of rows, forty quarters
-    for cadre_id, key, name, n, quarter in s.connection().execute(stmt).all():
+    names: dict[int, str] | None = None  # the units' names, read once (a few hundred), not joined per row
+    for cadre_id, key, n, quarter in s.connection().execute(stmt).all():
         if cadre_id not in shown:
             continue
+        if names is None:
+            names = dict(s.connection().execute(sa.select(col(Unit.id), col(Unit.name))).tuples().all())
         unit = int(key) or None
         away.setdefault(cadre_id, []).append(unit)
-        counted[(cadre_id, unit)] = (name or NO_UNIT, int(n))
+        counted[(cadre_id, unit)] = (names.get(int(key)) or NO_UNIT, int(n))
         if quarter is not None:
             day = starts.get(quarter)
             if day is None:
