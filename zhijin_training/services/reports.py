@@ -466,7 +466,7 @@ def _elsewhere_tallied(
         if cadre_id not in shown:
             continue
         if names is None:
-            names = dict(s.connection().execute(sa.select(col(Unit.id), col(Unit.name))).tuples().all())
+            names = {int(i): n for i, n in s.connection().execute(sa.select(col(Unit.id), col(Unit.name)))}
         unit = int(key) or None
         away.setdefault(cadre_id, []).append(unit)
         counted[(cadre_id, unit)] = (names.get(int(key)) or NO_UNIT, int(n))
