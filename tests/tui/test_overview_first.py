@@ -79,3 +79,38 @@ def test_the_more_line_fits_80_columns_beside_the_user_and_database() -> None:
         info = t("status.info", lang, user="zhangsan", role=t("kit.role.editor", lang), db="zhijin.db")
         more = t("overview.loaded_more", lang, n=100, m=20)
         assert cell_len(info) + 2 + cell_len(more) <= 80, (lang, info, more)
+
+
+def test_the_heap_is_settled_once_the_first_screen_is_complete_and_handed_back_on_exit(
+    make_app, run_pilot
+) -> None:
+    """app.settle_heap: after the overview's figures, the objects alive are frozen (later collections skip
+    them), once; leaving the app unfreezes them, so a longer process does not keep its cycles forever."""
+    import gc
+
+    app = make_app()
+    seen: dict[str, Any] = {}
+    calls: list[int] = []
+    real = app.settle_heap
+
+    def counted() -> None:
+        calls.append(1)
+        real()
+
+    app.settle_heap = counted  # type: ignore[method-assign]
+
+    async def scenario(pilot: Any) -> None:
+        for _ in range(100):
+            if gc.get_freeze_count():
+                break
+            await pilot.pause(0.02)
+        seen["frozen"] = gc.get_freeze_count()
+        app.screen.refresh_data()  # a second load of the overview settles nothing again
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.pause()
+
+    gc.unfreeze()
+    run_pilot(app, scenario)
+    assert seen["frozen"] > 1000 and calls == [1]
+    assert gc.get_freeze_count() == 0

@@ -156,8 +156,11 @@ class OverviewScreen(SectionScreen):
         self.run_service(lambda: load_secondary(ctx), self._show_secondary, tag="secondary")
 
     def _show_secondary(self, more: SecondaryData) -> None:
+        first = not self._loaded
         self._loaded = True
         self.query_one("#quarter", Static).update(self._quarter_text(more.figures, more.hours_behind))
+        if first:  # the first screen is complete: a quiet moment to settle the heap once (app.settle_heap)
+            self.call_after_refresh(self.zapp.settle_heap)
 
     def _show_lists(self, upcoming: list[SessionView], awaiting: list[SessionView]) -> None:
         from zhijin_training.services.first_look import UPCOMING_LIMIT
