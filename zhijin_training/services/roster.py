@@ -56,7 +56,18 @@ def _unit_view(u: Unit) -> UnitView:
 def list_units(
     ctx: Context, *, kind: str | None = None, active_only: bool = False, search: str | None = None
 ) -> list[UnitView]:
-    stmt = select(Unit)
+    # plain columns, not Unit objects: a province has 9,000 units, and the roster's filter lists them all
+    columns = [
+        col(Unit.id),
+        col(Unit.name),
+        col(Unit.kind),
+        col(Unit.subkind),
+        col(Unit.code),
+        col(Unit.sort_order),
+        col(Unit.active),
+        col(Unit.version),
+    ]
+    stmt = sa.select(*columns)
     if kind:
         stmt = stmt.where(Unit.kind == kind)
     if active_only:
@@ -64,9 +75,21 @@ def list_units(
     if search:
         _check_search(search)
         stmt = stmt.where(col(Unit.name).contains(search.strip()))
-    stmt = stmt.order_by(Unit.kind.desc(), Unit.sort_order, Unit.id)  # type: ignore[attr-defined]
+    stmt = stmt.order_by(col(Unit.kind).desc(), col(Unit.sort_order), col(Unit.id))
     with ctx.db.read() as s:
-        return [_unit_view(u) for u in s.exec(stmt).all()]
+        return [
+            UnitView(
+                id=r[0] or 0,
+                name=r[1],
+                kind=r[2],
+                subkind=r[3],
+                code=r[4],
+                sort_order=r[5],
+                active=bool(r[6]),
+                version=r[7],
+            )
+            for r in s.connection().execute(stmt).all()
+        ]
 
 
 def find_unit(s: Session, ref: str | int) -> Unit:
