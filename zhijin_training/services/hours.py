@@ -794,7 +794,7 @@ def list_records(
 
 
 # ---------------------------------------------------------------- the ledger
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per cadre (44,000 at province size)
 class LedgerRow:
     cadre_id: int
     name: str
@@ -1115,18 +1115,23 @@ def _row(
     memo: dict[tuple[RankSpan, ...], Any],
 ) -> LedgerRow:
     key = tuple(spans)
-    both = memo.get(key)
-    if both is None:  # most cadres share a rank history (one rank all year): computed once per ledger
-        both = memo[key] = (year_targets(rules, spans, year), year_targets(rules, spans, year, until=day))
-    (target, target_days, online_target), (due, due_days, online_due) = both
+    per_history = memo.get(key)
+    if per_history is None:  # most cadres share a rank history (one rank all year): computed once per ledger
+        (target, target_days, online_target) = year_targets(rules, spans, year)
+        (due, due_days, online_due) = year_targets(rules, spans, year, until=day)
+        rank = rank_on(spans, day)
+        five_target = (
+            rules.num("target.county_division.hours") if rank == CadreRank.COUNTY_DIVISION.value else None
+        )
+        shown = (round(target, 1), round(target_days, 1), round(online_target, 1), round(due, 1))
+        per_history = memo[key] = (
+            target, target_days, online_target, due, due_days, online_due, rank, five_target, shown
+        )
+    target, target_days, online_target, due, due_days, online_due, rank, five_target, shown = per_history
     days_met = target_days > 0 and days >= target_days - 1e-9
     shortfall = 0.0 if days_met else max(0.0, target - hours)
     due_met = due_days > 0 and days >= due_days - 1e-9
     behind_by = 0.0 if due_met else max(0.0, due - hours)
-    rank = rank_on(spans, day)
-    five_target = (
-        rules.num("target.county_division.hours") if rank == CadreRank.COUNTY_DIVISION.value else None
-    )
     return LedgerRow(
         cadre_id=cid,
         name=name,
@@ -1138,12 +1143,12 @@ def _row(
         centralised_hours=round(hours, 2),
         centralised_days=round(days, 2),
         online_hours=round(online, 2),
-        target=round(target, 1),
-        target_days=round(target_days, 1),
-        online_target=round(online_target, 1),
+        target=shown[0],
+        target_days=shown[1],
+        online_target=shown[2],
         shortfall=round(shortfall, 1),
         online_shortfall=round(max(0.0, online_target - online), 1),
-        due=round(due, 1),
+        due=shown[3],
         behind_by=round(behind_by, 1),
         online_behind_by=round(max(0.0, online_due - online), 1),
         progress=(hours / due) if due > 0 else None,
