@@ -52,8 +52,6 @@ def test_shown_changes_move_the_stamp_and_others_do_not(engine_ctx: Context) -> 
         ("UPDATE unit SET sort_order = sort_order + 100 WHERE id = :i", {"i": unit}),
         ("UPDATE unit SET kind = 'department' WHERE id = :i AND kind != 'department'", {"i": unit}),
     ]
-    assert participation
-    moved.append(("UPDATE participant SET unit_id = :u WHERE id = :i", {"i": participation, "u": other}))
     for sql, params in moved:
         before = _stamp(ctx)[1]
         _run(ctx, sql, **params)
@@ -63,12 +61,34 @@ def test_shown_changes_move_the_stamp_and_others_do_not(engine_ctx: Context) -> 
         ("UPDATE cadre SET name = name WHERE id = :i", {"i": cadre}),  # written, not changed
         ("UPDATE unit SET version = version + 1 WHERE id = :i", {"i": unit}),
     ]
+    assert participation
     still.append(("UPDATE participant SET note = '备注' WHERE id = :i", {"i": participation}))
     for sql, params in still:
         before = _stamp(ctx)[1]
         _run(ctx, sql, **params)
         assert _stamp(ctx)[1] == before, sql
     assert _stamp(ctx)[0] == token and _stamp(ctx)[1] > n
+
+
+def test_re_attributed_participations_move_the_stamp(engine_ctx: Context) -> None:
+    """The one write path that changes a participation's unit outside a session change (post moves and
+    corrected post histories) moves the stamp itself, once; finding nothing to change moves nothing."""
+    from datetime import date
+
+    from tests.reports.conftest import build_world
+    from zhijin_training.services import roster
+
+    ctx = engine_ctx
+    build_world(ctx)
+    cadre, other, participation, _unit = _ids(ctx)
+    _run(ctx, "UPDATE participant SET unit_id = :u WHERE id = :i", u=other, i=participation)  # by hand
+    before = _stamp(ctx)[1]
+    with ctx.db.write() as s:
+        assert roster.reattribute_units(ctx, s, cadre, since=date(2000, 1, 1)) >= 1
+    assert _stamp(ctx)[1] == before + 1
+    with ctx.db.write() as s:
+        assert roster.reattribute_units(ctx, s, cadre, since=date(2000, 1, 1)) == 0
+    assert _stamp(ctx)[1] == before + 1
 
 
 def test_adding_and_removing_roster_rows_moves_the_stamp(engine_ctx: Context) -> None:

@@ -549,6 +549,11 @@ def reattribute_units(ctx: Context, s: Session, cadre_id: int, *, since: date) -
                 reason="post change",
             )
             changed += 1
+    if changed:  # the sessions' events list these people under another unit now (ical/roster_stamp.py)
+        from zhijin_training.ical import roster_stamp
+
+        s.flush()
+        roster_stamp.bump(s)
     return changed
 
 

@@ -975,6 +975,10 @@ class _PostState:
         if self.new_posts:
             self.s.connection().execute(sa.insert(_table(Post)), self.new_posts)
         _update_by_id(self.s, Participant, self.participant_updates)
+        if self.participant_updates:  # events list these people under another unit now (ical/roster_stamp.py)
+            from zhijin_training.ical import roster_stamp
+
+            roster_stamp.bump(self.s)
 
 
 def _chunks(ids: list[Any], size: int = 500) -> list[list[Any]]:

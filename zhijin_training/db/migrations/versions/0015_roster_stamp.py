@@ -3,8 +3,8 @@
 The event cache's key hashed every cadre and unit row on each export (88,000 cadres at province size: more
 work than the one person's calendar it was for), and any cadre edit, a phone number too, made every stored
 event stale. One row now stands for the roster: a random token and a counter raised by triggers when a cadre's
-or unit's shown columns change or a participation's unit does (ical/roster_stamp.py says which). Nothing to
-backfill: the first export after the upgrade keys its events on the new stamp and rebuilds them once.
+or unit's shown columns change (ical/roster_stamp.py says which; a participation's new unit moves it from the
+service that re-attributes them). Nothing to backfill: the first export after the upgrade keys its events on the new stamp and rebuilds them once.
 
 Revision ID: 0015
 Revises: 0014
