@@ -33,8 +33,11 @@ EDITOR_TABLES = (
     "programme", "programme_audience", "series", "training_session", "itinerary_item", "participant",
     "external_training",
 )
-# hours_rule (0012): the rules the 学时 tallies follow, written by set_rule beside app_setting
-ADMIN_TABLES = ("unit", "cadre", "post", "app_setting", "calendar_day", "cadre_rank", "hours_rule")
+# hours_rule (0012): the rules the 学时 tallies follow, written by set_rule beside app_setting; roster_stamp
+# (0015): moved by the roster's own writes (its triggers, and the services that re-attribute participations)
+ADMIN_TABLES = (
+    "unit", "cadre", "post", "app_setting", "calendar_day", "cadre_rank", "hours_rule", "roster_stamp",
+)
 PHONE_COLUMNS = {"cadre": ("phone",)}
 # the tables whose changes the database audits by itself, and the audit entity names the app uses for them
 AUDITED = {
