@@ -21,6 +21,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from zhijin_training.db import triggers
+from zhijin_training.db.triggers import Trigger
+
 TABLE = "roster_stamp"
 # what an event shows or is ordered by, per table; a change of any other column leaves stored events good
 SHOWN: dict[str, tuple[str, ...]] = {
@@ -35,42 +38,21 @@ def _changed(dialect: str, columns: tuple[str, ...]) -> str:
     return " OR ".join(f"OLD.{c} {op} NEW.{c}" for c in columns)
 
 
-def _triggers(dialect: str) -> dict[str, tuple[str, str, str]]:
-    """name -> (when, table, condition)."""
-    out: dict[str, tuple[str, str, str]] = {}
+def _triggers(dialect: str) -> dict[str, Trigger]:
+    out: dict[str, Trigger] = {}
     for table, columns in SHOWN.items():
-        out[f"{table}_roster_stamp_insert"] = ("AFTER INSERT", table, "")
-        out[f"{table}_roster_stamp_delete"] = ("AFTER DELETE", table, "")
-        out[f"{table}_roster_stamp_update"] = ("AFTER UPDATE", table, _changed(dialect, columns))
+        out[f"{table}_roster_stamp_insert"] = ("AFTER INSERT", table, [_BUMP], "")
+        out[f"{table}_roster_stamp_delete"] = ("AFTER DELETE", table, [_BUMP], "")
+        out[f"{table}_roster_stamp_update"] = ("AFTER UPDATE", table, [_BUMP], _changed(dialect, columns))
     return out
 
 
 def create_triggers_sql(dialect: str) -> list[str]:
-    out: list[str] = []
-    for name, (when, table, condition) in _triggers(dialect).items():
-        if dialect == "postgresql":
-            out.append(
-                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {_BUMP}; RETURN NULL; END $$"
-            )
-            where = f" WHEN ({condition})" if condition else ""
-            out.append(
-                f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW{where} EXECUTE FUNCTION {name}()"
-            )
-        else:
-            where = f" WHEN {condition}" if condition else ""
-            out.append(f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW{where} BEGIN {_BUMP}; END")
-    return out
+    return triggers.create_sql(dialect, _triggers(dialect))
 
 
 def drop_triggers_sql(dialect: str) -> list[str]:
-    out: list[str] = []
-    for name, (_when, table, _condition) in _triggers(dialect).items():
-        if dialect == "postgresql":
-            out.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-            out.append(f"DROP FUNCTION IF EXISTS {name}()")
-        else:
-            out.append(f"DROP TRIGGER IF EXISTS {name}")
-    return out
+    return triggers.drop_sql(dialect, _triggers(dialect))
 
 
 def bump(s: Any) -> None:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from zhijin_training.db import triggers
 from zhijin_training.models import TrainingSession
 
 if TYPE_CHECKING:
@@ -321,34 +322,11 @@ def trigger_bodies(dialect: str) -> dict[str, tuple[str, str, list[str], str]]:
 
 
 def create_triggers_sql(dialect: str) -> list[str]:
-    out: list[str] = []
-    for name, (when, table, statements, condition) in trigger_bodies(dialect).items():
-        body = "; ".join(statements)
-        if dialect == "postgresql":
-            result = "OLD" if "DELETE" in when else "NEW"
-            out.append(
-                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                f"BEGIN {body}; RETURN {result}; END $$"
-            )
-            where = f" WHEN ({condition})" if condition else ""
-            out.append(
-                f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW{where} EXECUTE FUNCTION {name}()"
-            )
-        else:
-            where = f" WHEN {condition}" if condition else ""
-            out.append(f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW{where} BEGIN {body}; END")
-    return out
+    return triggers.create_sql(dialect, trigger_bodies(dialect))
 
 
 def drop_triggers_sql(dialect: str) -> list[str]:
-    out: list[str] = []
-    for name, (_when, table, _statements, _condition) in trigger_bodies(dialect).items():
-        if dialect == "postgresql":
-            out.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-            out.append(f"DROP FUNCTION IF EXISTS {name}()")
-        else:
-            out.append(f"DROP TRIGGER IF EXISTS {name}")
-    return out
+    return triggers.drop_sql(dialect, trigger_bodies(dialect))
 
 
 def rebuild(s: Session) -> None:
