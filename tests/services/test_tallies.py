@@ -1,23 +1,33 @@
-"""The maintained attendance tallies (migration 0009) against the raw participant rows.
+"""The maintained attendance tallies (migrations 0009, 0016) against the raw participant rows.
 
-Property: after any sequence of marks, corrections, post moves, participant changes and cancellations, every
-report read from the tallies equals the same report computed from the raw rows, and `check` finds nothing.
+Property: after any sequence of marks, corrections, post moves, participant changes, sessions moved in time
+and cancellations, every report read from the tallies equals the same report computed from the raw rows, and
+`check` finds nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.services.helpers import apply_roster_step, lecture, roster_steps, secretaries, session_on
+from tests.services.helpers import apply_roster_step, at, lecture, roster_steps, secretaries, session_on
 from zhijin_training.db.engine import Database
 from zhijin_training.enums import status_spec, status_values
-from zhijin_training.services import attendance, maintenance, participants, reports, roster, tallies
+from zhijin_training.services import (
+    attendance,
+    maintenance,
+    participants,
+    reports,
+    roster,
+    schedule,
+    tallies,
+    tally_all,
+)
 from zhijin_training.services.attendance import Mark
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import DomainError
@@ -65,6 +75,8 @@ def _mark(status: str) -> Mark:
 
 step = st.one_of(
     st.tuples(st.just("mark"), st.integers(0, 3), st.integers(0, 2), st.sampled_from(status_values())),
+    # a session moved to another day (before or after the others: its cadres' first session changes)
+    st.tuples(st.just("reschedule"), st.integers(0, 2), st.sampled_from((date(2026, 2, 2), *DAYS[:3]))),
     *roster_steps(DAYS[:3]),
 )
 
@@ -75,6 +87,10 @@ def _apply(ctx: Context, office: dict, op: tuple) -> None:
         attendance.mark(
             ctx, office["sessions"][args[0]], office["cadres"][args[1]], _mark(args[2]), force=True
         )
+    elif kind == "reschedule":
+        day = args[1]
+        changes = schedule.SessionChanges(starts_at=at(day, 9), ends_at=at(day, 11))
+        schedule.update_session(ctx, office["sessions"][args[0]], changes, expected_version=None, force=True)
     else:
         apply_roster_step(ctx, office, kind, args)
 
@@ -95,12 +111,18 @@ def _same_reports(ctx: Context, units: list[int]) -> None:
                         big.setattr(reports, "_FEW_ROWS", 0)
                         whole = reports._cadre_rows(s, now, start, end, unit_id=unit_id, unit_kind=unit_kind)
                     assert whole == fast, (start, end, unit_id, unit_kind)
+                    # a period holding every session reads tally_all (0016); the years' tallies agree
+                    with pytest.MonkeyPatch.context() as years:
+                        years.setattr(tally_all, "covers", lambda *_: False)
+                        by_year = reports._cadre_rows(s, now, start, end, unit_id=unit_id, unit_kind=unit_kind)
+                    assert by_year == fast, (start, end, unit_id, unit_kind)
                     # plain ints on every engine (PostgreSQL would sum a BIGINT column to a Decimal)
                     assert all(type(v) is int for r in fast for v in count_values(r.counts))
             assert reports._unit_rows(s, now, start, end) == reports._unit_rows(
                 s, now, start, end, use_tallies=False
             )
         assert tallies.differences(s) == []
+        assert tally_all.covers(s, *PERIODS[0])  # the property tests the all-time path too
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -116,7 +138,8 @@ def test_reports_from_tallies_equal_reports_from_raw_rows(ctx: Context, office: 
 
 def test_steps_are_not_all_refused(ctx: Context, office: dict) -> None:
     """The property above would prove nothing if every step were refused: these must all go through."""
-    for op in (("mark", 0, 0, "present"), ("mark", 0, 0, "absent"), ("move", 0, 1, DAYS[1]), ("cancel", 2)):
+    steps = (("mark", 0, 0, "present"), ("mark", 0, 0, "absent"), ("move", 0, 1, DAYS[1]), ("cancel", 2))
+    for op in (*steps, ("reschedule", 1, date(2026, 2, 2))):
         _apply(ctx, office, op)
     with ctx.db.read() as s:
         counted = reports._cadre_rows(s, ctx.now(), date(2026, 1, 1), date(2026, 12, 31))
@@ -144,8 +167,10 @@ def test_check_names_a_tally_that_disagrees(ctx: Context, office: dict) -> None:
 def test_migration_backfills_existing_rows(ctx: Context, office: dict) -> None:
     """Downgrade to 0008 and up again: the backfill makes the same tallies the triggers kept."""
     attendance.mark(ctx, office["sessions"][0], office["cadres"][1], _mark("late"))
+    schedule.cancel_session(ctx, office["sessions"][1], expected_version=None)
     with ctx.db.read() as s:
         before = {t: tallies.stored_rows(s, t) for t in tallies.TALLY_TABLES}
+        all_time = tally_all.stored_rows(s)
     from zhijin_training.db import migrate
 
     db: Database = ctx.db
@@ -153,7 +178,58 @@ def test_migration_backfills_existing_rows(ctx: Context, office: dict) -> None:
     migrate.upgrade(db)
     with ctx.db.read() as s:
         assert {t: tallies.stored_rows(s, t) for t in tallies.TALLY_TABLES} == before
-        assert before["tally_quarter"]
+        assert tally_all.stored_rows(s) == all_time
+        assert before["tally_quarter"] and all_time
+
+
+def test_first_session_follows_moves_cancellations_and_removals(ctx: Context) -> None:
+    """`first_at` is lowered by a new participation and recomputed when the first one goes away."""
+    cadre = secretaries(ctx, 1)[0]
+    programme = lecture(ctx)
+    sids = [session_on(ctx, programme.id, day).id for day in (date(2026, 3, 2), date(2026, 5, 4))]
+    for sid in sids:
+        participants.change_participants(ctx, sid, add=[cadre.id], force=True)
+
+    def first() -> object:
+        with ctx.db.read() as s:
+            assert tally_all.differences(s) == []
+            return tally_all.stored_rows(s)[(cadre.id, cadre.unit_id)][1]
+
+    def utc(day: date, hour: int) -> object:
+        return at(day, hour).astimezone(UTC).replace(tzinfo=None)
+
+    assert first() == utc(date(2026, 3, 2), 15)
+    later = schedule.SessionChanges(starts_at=at(date(2026, 6, 1), 9), ends_at=at(date(2026, 6, 1), 11))
+    schedule.update_session(ctx, sids[0], later, expected_version=None, force=True)
+    assert first() == utc(date(2026, 5, 4), 15)  # the first session moved after the other one
+    earlier = schedule.SessionChanges(starts_at=at(date(2026, 1, 5), 9), ends_at=at(date(2026, 1, 5), 11))
+    schedule.update_session(ctx, sids[0], earlier, expected_version=None, force=True)
+    assert first() == utc(date(2026, 1, 5), 9)
+    schedule.cancel_session(ctx, sids[0], expected_version=None)
+    assert first() == utc(date(2026, 5, 4), 15)
+    participants.change_participants(ctx, sids[1], remove=[cadre.id], force=True)
+    with ctx.db.read() as s:
+        assert (cadre.id, cadre.unit_id) not in tally_all.stored_rows(s)  # nothing left: no first session
+        assert tally_all.differences(s) == []
+
+
+def test_check_names_a_wrong_first_session(ctx: Context, office: dict) -> None:
+    with ctx.db.write() as s:
+        s.execute(sa.text("UPDATE tally_all SET first_at = NULL"))
+    report = maintenance.check(ctx.db)
+    assert not report.ok
+    assert {(d.table, d.column, d.stored) for d in report.tallies} == {("tally_all", "first_at", "-")}
+    with ctx.db.write() as s:
+        tallies.rebuild(s)
+    assert maintenance.check(ctx.db).tallies == ()
+
+
+def test_all_time_rows_only_when_the_period_holds_every_session(ctx: Context, office: dict) -> None:
+    with ctx.db.read() as s:
+        assert tally_all.covers(s, date(2026, 1, 1), date(2026, 12, 31))
+        assert tally_all.covers(s, date(2020, 6, 1), date(2030, 1, 1))
+        assert not tally_all.covers(s, date(2026, 1, 2), date(2026, 12, 31))  # 2 January could hold one
+        assert not tally_all.covers(s, date(2025, 1, 1), date(2026, 12, 30))
 
 
 def test_check_and_rebuild_agree_with_the_triggers_within_one_quarter(ctx: Context) -> None:

@@ -6,6 +6,8 @@ and `check` compares them with the raw participant rows. `unit_key` is participa
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
@@ -53,3 +55,29 @@ class TallyYear(_TallyColumns, table=True):
         sa.Index("ix_tally_year_cadre", "cadre_id", "unit_key", "period", *BY_CADRE_COVERED),
         {"sqlite_with_rowid": False},
     )
+
+
+class TallyAll(SQLModel, table=True):
+    """Migration 0016: the same figures for all time, per (cadre, unit held at the time), with the start of the
+    first session counted there. A report whose period covers every year with data (the ten-year report)
+    reads these rows — one per cadre and unit — instead of ten years' rows, and orders a cadre's other units
+    by `first_at` without going back to the raw rows."""
+
+    __tablename__ = "tally_all"
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("cadre_id", "unit_key", name="pk_tally_all"),
+        {"sqlite_with_rowid": False},
+    )
+
+    cadre_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    unit_key: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    expected: int = _count()
+    present: int = _count()
+    late: int = _count()
+    left_early: int = _count()
+    on_leave: int = _count()
+    absent: int = _count()
+    deputy: int = _count()
+    untaken: int = _count()
+    # naive UTC, copied from training_session.starts_at by the triggers (NULL: no session counted here)
+    first_at: datetime | None = Field(default=None, sa_type=sa.DateTime)

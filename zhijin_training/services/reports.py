@@ -34,7 +34,7 @@ from zhijin_training.models import (
     TrainingSession,
     Unit,
 )
-from zhijin_training.services import tallies
+from zhijin_training.services import tallies, tally_all
 from zhijin_training.services.bulk import bulk_read
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import EndBeforeStart, NotFoundError, ValidationError
@@ -381,7 +381,8 @@ def _cadre_rows_tallied(
     order (one row per cadre), and a second statement lists the (cadre, unit) figures held elsewhere than the
     unit shown; Python only builds the rows. `keep` drops rows by their counts before any other work (the
     roster is then read for the cadres kept only, when they are few)."""
-    f = tallies.pieces(start, end, unit_id=unit_id, unit_kind=unit_kind).c
+    whole = tally_all.covers(s, start, end)  # every session counted: the all-time rows (0016)
+    f = tallies.pieces(start, end, unit_id=unit_id, unit_kind=unit_kind, whole=whole).c
     per_cadre = (
         # BIGINT: PostgreSQL sums a BIGINT union column (edges) as NUMERIC, and Counts takes the values as they are
         sa.select(
@@ -427,11 +428,43 @@ def _cadre_rows_tallied(
     found = [(r, counted[r[0]]) for r in s.connection().execute(stmt).all() if r[0] in counted]
     elsewhere: dict[int, tuple[tuple[str, int], ...]] = {}
     if unit_id is None and found:
-        elsewhere = _elsewhere_tallied(s, {r[0]: r[3] for r, _ in found}, start, end, unit_kind)
+        shown = {r[0]: r[3] for r, _ in found}
+        if whole:
+            elsewhere = _elsewhere_all_time(s, shown, unit_kind)
+        else:
+            elsewhere = _elsewhere_tallied(s, shown, start, end, unit_kind)
     return [
         CadreRow(r[0], r[1], r[2], r[3], r[4] or NO_UNIT, r[5], r[6], counts, elsewhere.get(r[0], ()))
         for r, counts in found
     ]
+
+
+def _elsewhere_all_time(
+    s: Session, shown: dict[int, int | None], unit_kind: str | None
+) -> dict[int, tuple[tuple[str, int], ...]]:
+    """`_elsewhere_tallied` for a period that holds every session: one `tally_all` row per (cadre, unit), in
+    the order of its first session (`first_at`); nothing to break ties with from other tables."""
+    figures = tallies.pieces(date.min, date.max, unit_id=None, unit_kind=unit_kind, first=True, whole=True)
+    f = figures.c
+    sessions = f.expected + f.untaken  # every participation, taken or not (to come too)
+    stmt = (
+        sa.select(f.cadre_id, f.unit_key, sessions)
+        .select_from(figures)
+        .join(Cadre, col(Cadre.id) == f.cadre_id)
+        .where(f.unit_key != sa.func.coalesce(col(Cadre.unit_id), 0), sessions > 0)
+        .order_by(f.cadre_id, f.first, f.unit_key)
+    )
+    if len(shown) <= _FEW_ROWS:  # a few rows (the cadres below a threshold): their tallies only
+        stmt = stmt.where(f.cadre_id.in_(list(shown)))
+    rows = s.connection().execute(stmt).all()
+    if not rows:
+        return {}
+    names = {int(i): n for i, n in s.connection().execute(sa.select(col(Unit.id), col(Unit.name)))}
+    out: dict[int, list[tuple[str, int]]] = {}
+    for cadre_id, key, n in rows:
+        if cadre_id in shown:
+            out.setdefault(cadre_id, []).append((names.get(int(key)) or NO_UNIT, int(n)))
+    return {c: tuple(v) for c, v in out.items()}
 
 
 def _elsewhere_tallied(

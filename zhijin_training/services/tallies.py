@@ -23,6 +23,7 @@ from sqlmodel import Session, col
 
 from zhijin_training.enums import status_values
 from zhijin_training.models import Participant, SessionStatus, TrainingSession, Unit
+from zhijin_training.services import tally_all
 from zhijin_training.services.rates import Counts, count_column_names, count_columns
 from zhijin_training.timeutil import local_midnight
 
@@ -148,7 +149,13 @@ def _between(first: date, last: date) -> list[Any]:
 
 
 def pieces(
-    start: date, end: date, *, unit_id: int | None, unit_kind: str | None, first: bool = False
+    start: date,
+    end: date,
+    *,
+    unit_id: int | None,
+    unit_kind: str | None,
+    first: bool = False,
+    whole: bool = False,
 ) -> sa.Subquery:
     """The figures of [start, end] as rows for SQL to sum: (cadre_id, unit_key, *TALLY_COLUMNS[, first]), with
     "untaken" counting the sessions still to come too (see `futures`). `unit_key` 0 is no unit.
@@ -156,9 +163,14 @@ def pieces(
     One row per tally row of the whole years and quarters and per (cadre, unit) of the raw rows of the edges.
     `first`: the first quarter (year × 10 + q) of a tally row with someone there, NULL for edge rows. Summing
     in SQL, grouped as a report needs, replaces adding thousands of rows up in Python; a period of whole years
-    or whole quarters only is one table, which SQLite reads without a compound subquery."""
+    or whole quarters only is one table, which SQLite reads without a compound subquery.
+
+    `whole`: the period holds every session counted (`tally_all.covers`), so the rows are `tally_all`'s, one
+    per (cadre, unit), and `first` is the start of the first session there (naive UTC), not a quarter."""
     if not usable():
         raise RuntimeError("tallies: the attendance statuses changed; a migration must add their columns")
+    if whole:
+        return _all_time(unit_id=unit_id, unit_kind=unit_kind, first=first)
     span = spans(start, end)
     parts: list[Any] = []
     for table, periods in ((YEARS, span.years), (QUARTERS, span.quarters)):
@@ -190,6 +202,17 @@ def pieces(
         )
         return empty.where(sa.false()).subquery("pieces")
     return (parts[0] if len(parts) == 1 else sa.union_all(*parts)).subquery("pieces")
+
+
+def _all_time(*, unit_id: int | None, unit_kind: str | None, first: bool) -> sa.Subquery:
+    c = tally_all.ALL.c
+    extra = [c.first_at.label("first")] if first else []
+    stmt = sa.select(c.cadre_id, c.unit_key, *(getattr(c, n) for n in TALLY_COLUMNS), *extra)
+    if unit_id is not None:
+        stmt = stmt.where(c.unit_key == unit_id)
+    if unit_kind:
+        stmt = stmt.join(Unit, col(Unit.id) == c.unit_key).where(Unit.kind == unit_kind)
+    return stmt.subquery("pieces")
 
 
 # at least this many periods of one table: most of its rows, read in cadre order (0014's index) rather than
@@ -273,6 +296,9 @@ def _sums(
         raise RuntimeError("tallies: the attendance statuses changed; a migration must add their columns")
     span = spans(start, end)
     sums: dict[Any, list[int]] = {}  # plain ints while adding: Counts objects are built once, at the end
+    tables: list[tuple[sa.Table, Sequence[int]]] = [(YEARS, span.years), (QUARTERS, span.quarters)]
+    if tally_all.covers(s, start, end):  # every session counted: the all-time rows, nothing at the edges
+        tables, span = [(tally_all.ALL, ())], Spans((), (), ())
     width = len(TALLY_COLUMNS)
 
     def add(key: Any, values: Iterable[Any]) -> None:
@@ -296,13 +322,15 @@ def _sums(
             return (row[0], row[1] or None), row[2:]
         return None, row
 
-    for table, periods in ((YEARS, span.years), (QUARTERS, span.quarters)):
-        if not periods:
+    for table, periods in tables:
+        if not periods and table is not tally_all.ALL:
             continue
         c = table.c
         group = keyed(c.cadre_id, c.unit_key)
         figures = [sa.func.sum(getattr(c, n)) for n in TALLY_COLUMNS]
-        stmt = sa.select(*group, *figures).where(c.period.in_(periods))
+        stmt = sa.select(*group, *figures)
+        if table is not tally_all.ALL:
+            stmt = stmt.where(c.period.in_(periods))
         if group:
             stmt = stmt.group_by(*group)
         if unit_id is not None:
@@ -426,9 +454,11 @@ def stored_rows(s: Session, table: str) -> dict[tuple[int, int, int], tuple[int,
     }
 
 
-def differences(s: Session, limit: int = 20) -> list[TallyDifference]:
+def differences(s: Session, limit: int = 20) -> list[TallyDifference | tally_all.AllTimeDifference]:
     """Where the tallies disagree with the raw rows (the first `limit`), in table, period, cadre order."""
-    out: list[TallyDifference] = []
+    out: list[TallyDifference | tally_all.AllTimeDifference] = list(tally_all.differences(s, limit))
+    if len(out) >= limit:
+        return out
     zero = (0,) * len(TALLY_COLUMNS)
     for table in TALLY_TABLES:
         have, want = stored_rows(s, table), actual_rows(s, table)
@@ -444,6 +474,7 @@ def differences(s: Session, limit: int = 20) -> list[TallyDifference]:
 
 def rebuild(s: Session) -> None:
     """Recompute every tally from the raw rows (after a bulk load that went around the triggers)."""
+    tally_all.rebuild(s)
     for table in TALLY_TABLES:
         s.execute(sa.text(f"DELETE FROM {table}"))  # fixed table names
         t = _table(table)
