@@ -118,9 +118,20 @@ def _same_reports(ctx: Context, units: list[int]) -> None:
                     assert by_year == fast, (start, end, unit_id, unit_kind)
                     # plain ints on every engine (PostgreSQL would sum a BIGINT column to a Decimal)
                     assert all(type(v) is int for r in fast for v in count_values(r.counts))
-            assert reports._unit_rows(s, now, start, end) == reports._unit_rows(
-                s, now, start, end, use_tallies=False
-            )
+            for unit_kind in (None, "township"):  # the kind is asked for in SQL on the tallied path
+                assert reports._unit_rows(s, now, start, end, unit_kind=unit_kind) == reports._unit_rows(
+                    s, now, start, end, unit_kind=unit_kind, use_tallies=False
+                ), (start, end, unit_kind)
+            # the review's cadres below a threshold: SQL drops the rates surely not under it first; exact
+            # thresholds (a half, two thirds) sit on rates these offices reach
+            for limit in (0.0, 0.5, 2 / 3, 0.8, 1.0):
+                for unit_kind in (None, "township"):
+                    raw = reports._cadre_rows(s, now, start, end, unit_kind=unit_kind, use_tallies=False)
+                    under = sorted(
+                        (r for r in raw if r.rate is not None and r.rate < limit),
+                        key=lambda r: (reports._rate_key(r.counts) or 0, r.cadre_id),
+                    )
+                    assert reports._below(s, now, start, end, limit, unit_kind) == under, (start, end, limit)
         assert tallies.differences(s) == []
         assert tally_all.covers(s, *PERIODS[0])  # the property tests the all-time path too
 
