@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -493,11 +495,13 @@ def _elsewhere_all_time(
     if not rows:
         return {}
     names = {int(i): n for i, n in s.connection().execute(sa.select(col(Unit.id), col(Unit.name)))}
-    out: dict[int, list[tuple[str, int]]] = {}
-    for cadre_id, key, n in rows:
-        if cadre_id in shown:
-            out.setdefault(cadre_id, []).append((names.get(int(key)) or NO_UNIT, int(n)))
-    return {c: tuple(v) for c, v in out.items()}
+    names[0] = NO_UNIT  # unit_key 0: no unit
+    # the rows come in cadre order: one tuple per cadre, built from its run of rows
+    return {
+        cadre_id: tuple((names.get(int(key)) or NO_UNIT, int(n)) for _, key, n in run)
+        for cadre_id, run in groupby(rows, key=itemgetter(0))
+        if cadre_id in shown
+    }
 
 
 def _elsewhere_tallied(
