@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from zhijin_training.enums import StatusSpec, status_specs, status_values, statuses_where
@@ -100,35 +101,13 @@ class Counts:
         """From the integer values of `count_column_names` in their order (expected, each status, not taken),
         as SQL sums give them: the reports' hot path, thousands per report, so the status counts are kept as
         the slice they came in (no dict per row, no name matching, no conversion). A wrong width raises."""
-        names = status_values()
-        if len(values) != len(names) + 2:
-            raise ValueError(f"Counts.from_columns: {len(values)} values for {len(names) + 2} columns")
-        self = cls.__new__(cls)
-        self.expected = values[0]
-        self.not_taken = values[-1]
-        self._names = names
-        self._values = values[1:-1]
-        return self
+        return _counts_from_slice(status_values(), values)
 
-    @classmethod
-    def maker(cls) -> Callable[[Sequence[Any]], Counts]:
+    @staticmethod
+    def maker() -> Callable[[Sequence[Any]], Counts]:
         """`from_columns` for a loop over thousands of rows of one statement: the status table is read once,
-        not per row. The function it returns raises on a wrong width like `from_columns`."""
-        names = status_values()
-        width = len(names) + 2
-        new = cls.__new__
-
-        def make(values: Sequence[Any]) -> Counts:
-            if len(values) != width:
-                raise ValueError(f"Counts.maker: {len(values)} values for {width} columns")
-            self = new(cls)
-            self.expected = values[0]
-            self.not_taken = values[-1]
-            self._names = names
-            self._values = values[1:-1]
-            return self
-
-        return make
+        not per row."""
+        return partial(_counts_from_slice, status_values())
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Counts:
@@ -204,6 +183,17 @@ class Counts:
             self.not_taken + other.not_taken,
             **{v: self[v] + other[v] for v in status_values()},
         )
+
+
+def _counts_from_slice(names: tuple[str, ...], values: Sequence[Any]) -> Counts:
+    if len(values) != len(names) + 2:
+        raise ValueError(f"Counts.from_columns: {len(values)} values for {len(names) + 2} columns")
+    counts = Counts.__new__(Counts)
+    counts.expected = values[0]
+    counts.not_taken = values[-1]
+    counts._names = names
+    counts._values = values[1:-1]
+    return counts
 
 
 def attendance_rate(attended: int, expected: int, excused: int) -> float | None:

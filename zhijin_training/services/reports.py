@@ -12,7 +12,7 @@ so the one rate definition in `services/rates.py` is the only one. Rules shared 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
@@ -310,8 +310,7 @@ def _cadre_rows(
     search: str | None = None,
     unit_kind: str | None = None,
     use_tallies: bool = True,  # False: from the raw rows (tests compare the two; `kind` always does)
-    keep: Callable[[Counts], bool] | None = None,  # only the rows whose counts it keeps
-    rate_below: float | None = None,  # a hint with `keep`: it keeps no rate of this or above (SQL skips them)
+    rate_below: float | None = None,  # only the rows whose rate is defined and under it
 ) -> list[CadreRow]:
     if use_tallies and kind is None and start is not None and end is not None and tallies.usable():
         return _cadre_rows_tallied(
@@ -322,7 +321,6 @@ def _cadre_rows(
             unit_id=unit_id,
             search=search,
             unit_kind=unit_kind,
-            keep=keep,
             rate_below=rate_below,
         )
     shown_unit = aliased(Unit)  # the unit displayed on the row
@@ -375,8 +373,8 @@ def _cadre_rows(
         )
         for r in s.exec(stmt).all()
     ]
-    if keep is not None:
-        rows = [r for r in rows if keep(r.counts)]
+    if rate_below is not None:
+        rows = [r for r in rows if _under(r.counts, rate_below)]
     if unit_id is not None or not rows:
         return rows  # a unit's rows show the unit held at the time already
     shown = {r.cadre_id: r.unit_id for r in rows}
@@ -396,14 +394,13 @@ def _cadre_rows_tallied(
     unit_id: int | None,
     search: str | None,
     unit_kind: str | None,
-    keep: Callable[[Counts], bool] | None = None,
     rate_below: float | None = None,
 ) -> list[CadreRow]:
     """`_cadre_rows` from the maintained tallies. SQL sums the figures per cadre and joins the roster in its
     order (one row per cadre), and a second statement lists the (cadre, unit) figures held elsewhere than the
-    unit shown; Python only builds the rows. `keep` drops rows by their counts before any other work (the
-    roster is then read for the cadres kept only, when they are few); `rate_below` lets SQL drop first the
-    rows whose rate is surely not under it (the review keeps a few hundred of 9,000)."""
+    unit shown; Python only builds the rows. `rate_below` drops rows by their rate before any other work: SQL
+    drops those surely not under it (the review keeps a few hundred of 9,000), the exact test the rest, and the
+    roster is then read for the cadres kept only, when they are few."""
     whole = tally_all.covers(s, start, end)  # every session counted: the all-time rows (0016)
     f = tallies.pieces(start, end, unit_id=unit_id, unit_kind=unit_kind, whole=whole).c
     per_cadre = (
@@ -428,7 +425,7 @@ def _cadre_rows_tallied(
         if cadre_id in future:  # untaken counts the sessions to come too; not taken only begun ones
             values[-1] -= future[cadre_id]
         counts = make(values)
-        if keep is None or keep(counts):
+        if rate_below is None or _under(counts, rate_below):
             counted[cadre_id] = counts
     if not counted:
         return []
@@ -448,7 +445,7 @@ def _cadre_rows_tallied(
         .join(shown_unit, unit_key == shown_unit.id, isouter=True)
     )
     stmt = stmt.where(*_search_words(search, shown_unit))
-    if len(counted) <= _FEW_ROWS:  # `keep` left a few (the review's cadres below the threshold): those only
+    if len(counted) <= _FEW_ROWS:  # a few left (the review's cadres below the threshold): those only
         stmt = stmt.where(col(Cadre.id).in_(list(counted)))
     stmt = stmt.order_by(sa.nulls_last(shown_unit.kind.desc()), shown_unit.sort_order, _ROLE_ORDER, Cadre.id)
     found = [(r, counted[r[0]]) for r in s.connection().execute(stmt).all() if r[0] in counted]
@@ -465,10 +462,15 @@ def _cadre_rows_tallied(
     ]
 
 
+def _under(counts: Counts, limit: float) -> bool:
+    rate = counts.rate
+    return rate is not None and rate < limit
+
+
 def _rate_may_be_below(f: Any, limit: float) -> Any:
     """SQL over summed tallies: false only where the rate is defined and surely not under `limit`. Attended
     and the denominator are integers; the half keeps floating point from dropping a rate that is just under
-    (the caller's exact test decides), and an undefined rate is left to it too."""
+    (`_under` decides), and an undefined rate is left to it too."""
     attended = sum((sa.func.sum(f[v]) for v in attended_values()), sa.literal(0))
     denominator = sa.func.sum(f.expected) - sum((sa.func.sum(f[v]) for v in excused_values()), sa.literal(0))
     return sa.or_(denominator <= 0, attended < denominator * limit + 0.5)
@@ -495,7 +497,6 @@ def _elsewhere_all_time(
     if not rows:
         return {}
     names = {int(i): n for i, n in s.connection().execute(sa.select(col(Unit.id), col(Unit.name)))}
-    names[0] = NO_UNIT  # unit_key 0: no unit
     # the rows come in cadre order: one tuple per cadre, built from its run of rows
     return {
         cadre_id: tuple((names.get(int(key)) or NO_UNIT, int(n)) for _, key, n in run)
@@ -754,12 +755,7 @@ def _below(
     """The one rule for "cadres below the threshold" (the review and the overview both use it): the cadres of the
     review's scope (sessions held while in a unit of `unit_kind`) whose rate is under `limit`, lowest first
     (exact rates: 2/3 and 4/6 tie), then by id."""
-
-    def under(counts: Counts) -> bool:
-        rate = counts.rate
-        return rate is not None and rate < limit
-
-    cadres = _cadre_rows(s, now, start, end, unit_kind=unit_kind, keep=under, rate_below=limit)
+    cadres = _cadre_rows(s, now, start, end, unit_kind=unit_kind, rate_below=limit)
     return sorted(cadres, key=lambda c: (_rate_key(c.counts) or 0, c.cadre_id))
 
 
