@@ -12,7 +12,7 @@ so the one rate definition in `services/rates.py` is the only one. Rules shared 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
@@ -421,9 +421,10 @@ def _cadre_rows_tallied(
     future = tallies.futures(s, now, start, end, unit_id=unit_id, unit_kind=unit_kind)
     counted: dict[int, Counts] = {}
     make = Counts.maker()
-    for cadre_id, *values in figures:
+    for row in figures:
+        cadre_id, values = row[0], row[1:]
         if cadre_id in future:  # untaken counts the sessions to come too; not taken only begun ones
-            values[-1] -= future[cadre_id]
+            values = (*values[:-1], values[-1] - future[cadre_id])
         counts = make(values)
         if rate_below is None or _under(counts, rate_below):
             counted[cadre_id] = counts
@@ -437,7 +438,6 @@ def _cadre_rows_tallied(
             col(Cadre.name),
             col(Cadre.ref),
             shown_unit.id,
-            shown_unit.name,
             col(Cadre.post_title),
             col(Cadre.role),
         )
@@ -448,18 +448,34 @@ def _cadre_rows_tallied(
     if len(counted) <= _FEW_ROWS:  # a few left (the review's cadres below the threshold): those only
         stmt = stmt.where(col(Cadre.id).in_(list(counted)))
     stmt = stmt.order_by(sa.nulls_last(shown_unit.kind.desc()), shown_unit.sort_order, _ROLE_ORDER, Cadre.id)
-    found = [(r, counted[r[0]]) for r in s.connection().execute(stmt).all() if r[0] in counted]
+    roster = [r for r in s.connection().execute(stmt).all() if r[0] in counted]
+    # the units' names from one read of the unit table (a few hundred), not one copy per row
+    names = _unit_names(s) if roster else {}
     elsewhere: dict[int, tuple[tuple[str, int], ...]] = {}
-    if unit_id is None and found:
-        shown = {r[0]: r[3] for r, _ in found}
-        if whole:
-            elsewhere = _elsewhere_all_time(s, shown, unit_kind)
+    if unit_id is None and roster:
+        if whole:  # the all-time rows compare with the cadre's current unit, the one his row shows
+            elsewhere = _elsewhere_all_time(s, counted, unit_kind, names)
         else:
-            elsewhere = _elsewhere_tallied(s, shown, start, end, unit_kind)
+            elsewhere = _elsewhere_tallied(s, {r[0]: r[3] for r in roster}, start, end, unit_kind)
+    away = elsewhere.get
     return [
-        CadreRow(r[0], r[1], r[2], r[3], r[4] or NO_UNIT, r[5], r[6], counts, elsewhere.get(r[0], ()))
-        for r, counts in found
+        CadreRow(
+            cadre_id,
+            name,
+            ref,
+            unit,
+            names.get(unit) or NO_UNIT,
+            post,
+            role,
+            counted[cadre_id],
+            away(cadre_id, ()),
+        )
+        for cadre_id, name, ref, unit, post, role in roster
     ]
+
+
+def _unit_names(s: Session) -> dict[int | None, str]:
+    return {int(i): n for i, n in s.connection().execute(sa.select(col(Unit.id), col(Unit.name)))}
 
 
 def _under(counts: Counts, limit: float) -> bool:
@@ -477,10 +493,11 @@ def _rate_may_be_below(f: Any, limit: float) -> Any:
 
 
 def _elsewhere_all_time(
-    s: Session, shown: dict[int, int | None], unit_kind: str | None
+    s: Session, shown: Collection[int], unit_kind: str | None, names: dict[int | None, str]
 ) -> dict[int, tuple[tuple[str, int], ...]]:
     """`_elsewhere_tallied` for a period that holds every session: one `tally_all` row per (cadre, unit), in
-    the order of its first session (`first_at`); nothing to break ties with from other tables."""
+    the order of its first session (`first_at`); nothing to break ties with from other tables. `shown`: the
+    cadres wanted, each compared with his current unit."""
     figures = tallies.pieces(date.min, date.max, unit_id=None, unit_kind=unit_kind, first=True, whole=True)
     f = figures.c
     sessions = f.expected + f.untaken  # every participation, taken or not (to come too)
@@ -496,7 +513,6 @@ def _elsewhere_all_time(
     rows = s.connection().execute(stmt).all()
     if not rows:
         return {}
-    names = {int(i): n for i, n in s.connection().execute(sa.select(col(Unit.id), col(Unit.name)))}
     # the rows come in cadre order: one tuple per cadre, built from its run of rows
     return {
         cadre_id: tuple((names.get(int(key)) or NO_UNIT, int(n)) for _, key, n in run)
@@ -537,7 +553,7 @@ def _elsewhere_tallied(
         if cadre_id not in shown:
             continue
         if names is None:
-            names = {int(i): n for i, n in s.connection().execute(sa.select(col(Unit.id), col(Unit.name)))}
+            names = _unit_names(s)
         unit = int(key) or None
         away.setdefault(cadre_id, []).append(unit)
         counted[(cadre_id, unit)] = (names.get(int(key)) or NO_UNIT, int(n))
