@@ -182,6 +182,7 @@ def test_migration_backfills_existing_rows(ctx: Context, office: dict) -> None:
     with ctx.db.read() as s:
         before = {t: tallies.stored_rows(s, t) for t in tallies.TALLY_TABLES}
         all_time = tally_all.stored_rows(s)
+        per_cadre = tally_all.cadre_rows(s, stored=True)
     from zhijin_training.db import migrate
 
     db: Database = ctx.db
@@ -190,7 +191,8 @@ def test_migration_backfills_existing_rows(ctx: Context, office: dict) -> None:
     with ctx.db.read() as s:
         assert {t: tallies.stored_rows(s, t) for t in tallies.TALLY_TABLES} == before
         assert tally_all.stored_rows(s) == all_time
-        assert before["tally_quarter"] and all_time
+        assert tally_all.cadre_rows(s, stored=True) == per_cadre
+        assert before["tally_quarter"] and all_time and per_cadre
 
 
 def test_first_session_follows_moves_cancellations_and_removals(ctx: Context) -> None:
@@ -233,6 +235,35 @@ def test_check_names_a_wrong_first_session(ctx: Context, office: dict) -> None:
     with ctx.db.write() as s:
         tallies.rebuild(s)
     assert maintenance.check(ctx.db).tallies == ()
+
+
+def test_check_names_a_wrong_per_cadre_tally(ctx: Context, office: dict) -> None:
+    attendance.mark(ctx, office["sessions"][0], office["cadres"][0], _mark("late"))
+    with ctx.db.write() as s:
+        s.execute(sa.text("UPDATE tally_cadre SET late = late + 2"))
+    report = maintenance.check(ctx.db)
+    assert not report.ok
+    wrong = {(d.table, d.cadre_id, d.unit_key, d.column, d.stored - d.actual) for d in report.tallies}
+    assert wrong == {("tally_cadre", c, -1, "late", 2) for c in office["cadres"]}
+    with ctx.db.write() as s:
+        tallies.rebuild(s)
+    assert maintenance.check(ctx.db).tallies == ()
+
+
+def test_per_cadre_tally_ignores_post_moves_and_follows_cancellations(ctx: Context, office: dict) -> None:
+    """A post move changes the unit rows, not the cadre's sums; a cancelled session leaves both."""
+    cadre = office["cadres"][0]
+    attendance.mark(ctx, office["sessions"][0], cadre, _mark("present"))
+    with ctx.db.read() as s:
+        before = tally_all.cadre_rows(s, stored=True)[cadre]
+    _apply(ctx, office, ("move", 0, 1, DAYS[1]))
+    with ctx.db.read() as s:
+        assert tally_all.cadre_rows(s, stored=True)[cadre] == before
+    schedule.cancel_session(ctx, office["sessions"][0], expected_version=None)
+    with ctx.db.read() as s:
+        after = tally_all.cadre_rows(s, stored=True)[cadre]
+        assert tally_all.differences(s) == []
+    assert after[0] == before[0] - 1 and after[1] == before[1] - 1  # expected, present: the mark went away
 
 
 def test_all_time_rows_only_when_the_period_holds_every_session(ctx: Context, office: dict) -> None:

@@ -174,9 +174,11 @@ def check(
     if len(report.outside) > 50:
         say(t("trust.outside.more", n=len(report.outside) - 50))
     for d in report.tallies:
+        # a per-cadre tally (unit_key -1, 0017) has no period or unit to name
+        key = "tallies.differs_cadre" if d.unit_key < 0 else "tallies.differs"
         say(
             t(
-                "tallies.differs", table=d.table, period=d.period, cadre=d.cadre_id, unit=d.unit_key,
+                key, table=d.table, period=d.period, cadre=d.cadre_id, unit=d.unit_key,
                 column=d.column, stored=d.stored, actual=d.actual,
             )
         )

@@ -9,7 +9,7 @@ import sqlite3
 
 from zhijin_training.db.engine import Database
 
-SCHEMA_HEAD = "0016"
+SCHEMA_HEAD = "0017"
 
 
 def stored_revision(db: Database) -> str | None:

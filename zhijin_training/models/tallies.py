@@ -81,3 +81,20 @@ class TallyAll(SQLModel, table=True):
     untaken: int = _count()
     # naive UTC, copied from training_session.starts_at by the triggers (NULL: no session counted here)
     first_at: datetime | None = Field(default=None, sa_type=sa.DateTime)
+
+
+class TallyCadre(SQLModel, table=True):
+    """Migration 0017: `tally_all` summed per cadre (every unit), so the ten-year report reads one row per
+    cadre instead of summing his rows per unit."""
+
+    __tablename__ = "tally_cadre"
+
+    cadre_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    expected: int = _count()
+    present: int = _count()
+    late: int = _count()
+    left_early: int = _count()
+    on_leave: int = _count()
+    absent: int = _count()
+    deputy: int = _count()
+    untaken: int = _count()

@@ -47,9 +47,9 @@ def copy_database(
         "hours_rule": sa.true(),
         "roster_stamp": sa.true(),
     }
-    # the tallies (0009, 0012, 0016) are kept by triggers as the rows arrive: copying them too counted every
-    # participant twice, so they are recomputed from the copied rows at the end instead
-    derived = {"tally_quarter", "tally_year", "tally_all", "hours_tally_year"}
+    # the tallies (0009, 0012, 0016, 0017) are kept by triggers as the rows arrive: copying them too counted
+    # every participant twice, so they are recomputed from the copied rows at the end instead
+    derived = {"tally_quarter", "tally_year", "tally_all", "tally_cadre", "hours_tally_year"}
     with target.engine.connect() as conn:
         for table in tables:
             count = sa.select(sa.func.count()).select_from(table)

@@ -12,7 +12,7 @@ so the one rate definition in `services/rates.py` is the only one. Rules shared 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
@@ -396,40 +396,54 @@ def _cadre_rows_tallied(
     unit_kind: str | None,
     rate_below: float | None = None,
 ) -> list[CadreRow]:
-    """`_cadre_rows` from the maintained tallies. SQL sums the figures per cadre and joins the roster in its
-    order (one row per cadre), and a second statement lists the (cadre, unit) figures held elsewhere than the
+    """`_cadre_rows` from the maintained tallies. SQL gives the figures per cadre (kept per cadre for all
+    time, 0017, else summed from the tallies) and the roster in its order (one row per cadre), and a second statement lists the (cadre, unit) figures held elsewhere than the
     unit shown; Python only builds the rows. `rate_below` drops rows by their rate before any other work: SQL
     drops those surely not under it (the review keeps a few hundred of 9,000), the exact test the rest, and the
     roster is then read for the cadres kept only, when they are few."""
     whole = tally_all.covers(s, start, end)  # every session counted: the all-time rows (0016)
-    f = tallies.pieces(start, end, unit_id=unit_id, unit_kind=unit_kind, whole=whole).c
-    per_cadre = (
-        # BIGINT: PostgreSQL sums a BIGINT union column (edges) as NUMERIC, and Counts takes the values as they are
-        sa.select(
-            f.cadre_id, *(sa.cast(sa.func.sum(f[n]), sa.BigInteger).label(n) for n in tallies.TALLY_COLUMNS)
+    per_cadre: Any
+    if whole and unit_id is None and not unit_kind:
+        # every session of every unit: the per-cadre sums are kept (0017), one row per cadre
+        c = tally_all.PER_CADRE.c
+        per_cadre = sa.select(c.cadre_id, *(c[n] for n in tallies.TALLY_COLUMNS)).where(
+            c.expected + c.untaken > 0  # someone there, taken or not
         )
-        .group_by(f.cadre_id)
-        .having(sa.func.sum(f.expected) + sa.func.sum(f.untaken) > 0)  # someone there, taken or not
-    )
-    if rate_below is not None:
-        per_cadre = per_cadre.having(_rate_may_be_below(f, rate_below))
-    # two plain statements, joined here: SQL sums the tallies in cadre order (0014's index, no sort) and reads
-    # the roster in its order; one statement joining the two made SQLite materialise and sort both
+        if rate_below is not None:
+            per_cadre = per_cadre.where(_rate_may_be_below(c.__getitem__, rate_below))
+    else:
+        f = tallies.pieces(start, end, unit_id=unit_id, unit_kind=unit_kind, whole=whole).c
+
+        def summed(name: str) -> Any:
+            return sa.func.sum(f[name])
+
+        per_cadre = (
+            # BIGINT: PostgreSQL sums a BIGINT union column (edges) as NUMERIC; Counts takes values as they are
+            sa.select(
+                f.cadre_id, *(sa.cast(summed(n), sa.BigInteger).label(n) for n in tallies.TALLY_COLUMNS)
+            )
+            .group_by(f.cadre_id)
+            .having(summed("expected") + summed("untaken") > 0)  # someone there, taken or not
+        )
+        if rate_below is not None:
+            per_cadre = per_cadre.having(_rate_may_be_below(summed, rate_below))
+    # two plain statements, joined here: SQL reads (or sums, in cadre order: 0014's index, no sort) the figures
+    # and reads the roster in its order; one statement joining the two made SQLite materialise and sort both
     figures = s.connection().execute(per_cadre).all()
     if not figures:
         return []
     future = tallies.futures(s, now, start, end, unit_id=unit_id, unit_kind=unit_kind)
-    counted: dict[int, Counts] = {}
+    # each kept cadre's figures; the Counts are made as the rows are, in the roster's order
+    figures_of: dict[int, Sequence[int]] = {row[0]: row[1:] for row in figures}
+    for cadre_id, n in future.items():  # untaken counts the sessions to come too; not taken only begun ones
+        values = figures_of.get(cadre_id)
+        if values is not None:
+            figures_of[cadre_id] = (*values[:-1], values[-1] - n)
     make = Counts.maker()
-    for row in figures:
-        cadre_id, values = row[0], row[1:]
-        if cadre_id in future:  # untaken counts the sessions to come too; not taken only begun ones
-            values = (*values[:-1], values[-1] - future[cadre_id])
-        counts = make(values)
-        if rate_below is None or _under(counts, rate_below):
-            counted[cadre_id] = counts
-    if not counted:
-        return []
+    if rate_below is not None:
+        figures_of = {c: v for c, v in figures_of.items() if _under(make(v), rate_below)}
+        if not figures_of:
+            return []
     shown_unit = aliased(Unit)
     unit_key = sa.literal(unit_id) if unit_id is not None else col(Cadre.unit_id)
     stmt = (
@@ -445,16 +459,16 @@ def _cadre_rows_tallied(
         .join(shown_unit, unit_key == shown_unit.id, isouter=True)
     )
     stmt = stmt.where(*_search_words(search, shown_unit))
-    if len(counted) <= _FEW_ROWS:  # a few left (the review's cadres below the threshold): those only
-        stmt = stmt.where(col(Cadre.id).in_(list(counted)))
+    if len(figures_of) <= _FEW_ROWS:  # a few left (the review's cadres below the threshold): those only
+        stmt = stmt.where(col(Cadre.id).in_(list(figures_of)))
     stmt = stmt.order_by(sa.nulls_last(shown_unit.kind.desc()), shown_unit.sort_order, _ROLE_ORDER, Cadre.id)
-    roster = [r for r in s.connection().execute(stmt).all() if r[0] in counted]
+    roster = [r for r in s.connection().execute(stmt).all() if r[0] in figures_of]
     # the units' names from one read of the unit table (a few hundred), not one copy per row
     names = _unit_names(s) if roster else {}
     elsewhere: dict[int, tuple[tuple[str, int], ...]] = {}
     if unit_id is None and roster:
         if whole:  # the all-time rows compare with the cadre's current unit, the one his row shows
-            elsewhere = _elsewhere_all_time(s, counted, unit_kind, names)
+            elsewhere = _elsewhere_all_time(s, figures_of, unit_kind, names)
         else:
             elsewhere = _elsewhere_tallied(s, {r[0]: r[3] for r in roster}, start, end, unit_kind)
     away = elsewhere.get
@@ -467,7 +481,7 @@ def _cadre_rows_tallied(
             names.get(unit) or NO_UNIT,
             post,
             role,
-            counted[cadre_id],
+            make(figures_of[cadre_id]),
             away(cadre_id, ()),
         )
         for cadre_id, name, ref, unit, post, role in roster
@@ -483,12 +497,13 @@ def _under(counts: Counts, limit: float) -> bool:
     return rate is not None and rate < limit
 
 
-def _rate_may_be_below(f: Any, limit: float) -> Any:
-    """SQL over summed tallies: false only where the rate is defined and surely not under `limit`. Attended
-    and the denominator are integers; the half keeps floating point from dropping a rate that is just under
-    (`_under` decides), and an undefined rate is left to it too."""
-    attended = sum((sa.func.sum(f[v]) for v in attended_values()), sa.literal(0))
-    denominator = sa.func.sum(f.expected) - sum((sa.func.sum(f[v]) for v in excused_values()), sa.literal(0))
+def _rate_may_be_below(figure: Callable[[str], Any], limit: float) -> Any:
+    """SQL over a cadre's figures (`figure(column)`: a stored or a summed tally column): false only where the
+    rate is defined and surely not under `limit`. Attended and the denominator are integers; the half keeps
+    floating point from dropping a rate that is just under (`_under` decides), and an undefined rate is left
+    to it too."""
+    attended = sum((figure(v) for v in attended_values()), sa.literal(0))
+    denominator = figure("expected") - sum((figure(v) for v in excused_values()), sa.literal(0))
     return sa.or_(denominator <= 0, attended < denominator * limit + 0.5)
 
 

@@ -1,4 +1,5 @@
-"""The all-time attendance tally (migration 0016): `tally_all`, one row per (cadre, unit held at the time).
+"""The all-time attendance tallies: `tally_all` (migration 0016), one row per (cadre, unit held at the time),
+and `tally_cadre` (0017), the same figures summed per cadre.
 
 It holds the figures of `tally_year` summed over every year, and `first_at`, the start of the first session
 (not cancelled) counted in that row. The ten-year report read ten rows per cadre and unit from `tally_year` and
@@ -12,6 +13,10 @@ cancelled or moved later) that was the first recomputes `first_at` from the raw 
 then, so a mark costs two upserts and a primary-key lookup. The trigger SQL lives here and migration 0016
 calls it; a change to it needs a new migration that recreates the triggers. `differences` compares the table
 with the raw rows for `check`.
+
+`tally_cadre` lets the ten-year report read one row per cadre instead of summing his (cadre, unit) rows: the
+sums were its largest statement. Its own triggers (0017) add a third upsert to a mark; a post move or a
+session moved in time leaves it alone.
 """
 
 from __future__ import annotations
@@ -40,7 +45,9 @@ ALL = sa.table(
 
 
 # ---------------------------------------------------------------- the planner's rule
-_YEARS_WITH_DATA = sa.text("SELECT (SELECT min(period) FROM tally_year), (SELECT max(period) FROM tally_year)")
+_YEARS_WITH_DATA = sa.text(
+    "SELECT (SELECT min(period) FROM tally_year), (SELECT max(period) FROM tally_year)"
+)
 
 
 def covers(s: Session, start: date, end: date) -> bool:
@@ -60,7 +67,11 @@ def _sums(status: str, sign: int) -> str:
         return f"{sign} * SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"
 
     return ", ".join(
-        [one(f"{status} IS NOT NULL"), *(one(f"{status} = '{v}'") for v in STATUSES), one(f"{status} IS NULL")]
+        [
+            one(f"{status} IS NOT NULL"),
+            *(one(f"{status} = '{v}'") for v in STATUSES),
+            one(f"{status} IS NULL"),
+        ]
     )
 
 
@@ -167,6 +178,82 @@ def drop_triggers_sql(dialect: str) -> list[str]:
     return triggers.drop_sql(dialect, trigger_bodies())
 
 
+# ---------------------------------------------------------------- per cadre (migration 0017)
+CADRE_TABLE = "tally_cadre"
+PER_CADRE = sa.table(
+    CADRE_TABLE, sa.column("cadre_id", sa.Integer), *(sa.column(c, sa.Integer) for c in COLUMNS)
+)
+
+
+def _cadre_delta(*, sign: int, cadre: str, status: str, source: str) -> str:
+    """`_delta` for `tally_cadre`: the same figures summed over the units, no first session."""
+    cols = ", ".join(COLUMNS)
+    counts = ", ".join(f"{c} = {CADRE_TABLE}.{c} + excluded.{c}" for c in COLUMNS)
+    return (
+        f"INSERT INTO {CADRE_TABLE} (cadre_id, {cols}) "
+        f"SELECT {cadre}, {_sums(status, sign)} {source} GROUP BY 1 "
+        f"ON CONFLICT (cadre_id) DO UPDATE SET {counts}"
+    )
+
+
+def _cadre_row(row: str, sign: int) -> str:
+    return _cadre_delta(
+        sign=sign,
+        cadre=f"{row}.cadre_id",
+        status=f"{row}.status",
+        source=f"FROM training_session s WHERE s.id = {row}.session_id AND s.status != 'cancelled'",
+    )
+
+
+def _cadre_session(row: str, sign: int) -> str:
+    return _cadre_delta(
+        sign=sign,
+        cadre="p.cadre_id",
+        status="p.status",
+        source=f"FROM participant p WHERE p.session_id = {row}.id AND {row}.status != 'cancelled'",
+    )
+
+
+def cadre_trigger_bodies() -> dict[str, triggers.Trigger]:
+    """The triggers of `tally_cadre`: a post move (participant.unit_id) or a session moved in time changes
+    nothing here, so they do not fire for those."""
+    return {
+        "participant_tally_cadre_insert": ("AFTER INSERT", "participant", [_cadre_row("NEW", 1)], ""),
+        "participant_tally_cadre_delete": ("AFTER DELETE", "participant", [_cadre_row("OLD", -1)], ""),
+        "participant_tally_cadre_update": (
+            "AFTER UPDATE OF session_id, cadre_id, status",
+            "participant",
+            [_cadre_row("OLD", -1), _cadre_row("NEW", 1)],
+            "",
+        ),
+        "session_tally_cadre_update": (
+            "AFTER UPDATE OF status",
+            "training_session",
+            [_cadre_session("OLD", -1), _cadre_session("NEW", 1)],
+            "",
+        ),
+        "session_tally_cadre_delete": ("BEFORE DELETE", "training_session", [_cadre_session("OLD", -1)], ""),
+    }
+
+
+def create_cadre_triggers_sql(dialect: str) -> list[str]:
+    return triggers.create_sql(dialect, cadre_trigger_bodies())
+
+
+def drop_cadre_triggers_sql(dialect: str) -> list[str]:
+    return triggers.drop_sql(dialect, cadre_trigger_bodies())
+
+
+def cadre_backfill_sql() -> str:
+    """The migration's backfill of `tally_cadre`: the raw rows' figures per cadre (both engines)."""
+    return _cadre_delta(
+        sign=1,
+        cadre="p.cadre_id",
+        status="p.status",
+        source="FROM participant p JOIN training_session s ON s.id = p.session_id WHERE s.status != 'cancelled'",
+    )
+
+
 # ---------------------------------------------------------------- check and rebuild
 Row = tuple[tuple[int, ...], datetime | None]  # the counts in COLUMNS order, first_at (naive UTC)
 
@@ -223,7 +310,8 @@ def stored_rows(s: Session) -> dict[tuple[int, int], Row]:
 
 @dataclass(frozen=True)
 class AllTimeDifference:
-    """Shaped like tallies.TallyDifference so `check` words both alike (period 0: all time)."""
+    """Shaped like tallies.TallyDifference so `check` words both alike (period 0: all time; unit_key -1: the
+    per-cadre table, summed over units)."""
 
     table: str
     period: int
@@ -234,8 +322,36 @@ class AllTimeDifference:
     actual: int | str
 
 
+def cadre_rows(s: Session, *, stored: bool) -> dict[int, tuple[int, ...]]:
+    """`tally_cadre` as stored, or as the raw rows say it should be (`stored=False`); rows subtracted back
+    to zero are the same as none."""
+    if stored:
+        c = PER_CADRE.c
+        stmt: Any = sa.select(c.cadre_id, *(getattr(c, n) for n in COLUMNS))
+    else:
+        figures = _actual_stmt().subquery()
+        stmt = sa.select(
+            figures.c[0], *(sa.func.sum(figures.c[i + 2]) for i in range(len(COLUMNS)))
+        ).group_by(figures.c[0])
+    out: dict[int, tuple[int, ...]] = {}
+    for cadre, *values in s.connection().execute(stmt).all():
+        counts = tuple(int(v) for v in values)
+        if any(counts):
+            out[int(cadre)] = counts
+    return out
+
+
 def differences(s: Session, limit: int = 20) -> list[AllTimeDifference]:
     out: list[AllTimeDifference] = []
+    have, want = cadre_rows(s, stored=True), cadre_rows(s, stored=False)
+    zero = (0,) * len(COLUMNS)
+    for cadre in sorted(set(have) | set(want)):
+        stored, actual = have.get(cadre, zero), want.get(cadre, zero)
+        for column, a, b in zip(COLUMNS, stored, actual, strict=True):
+            if a != b:
+                out.append(AllTimeDifference(CADRE_TABLE, 0, cadre, -1, column, a, b))
+                if len(out) >= limit:
+                    return out
     have, want = stored_rows(s), actual_rows(s)
     nothing: Row = ((0,) * len(COLUMNS), None)
     for key in sorted(set(have) | set(want)):
@@ -255,9 +371,11 @@ def _shown(value: datetime | None) -> str:
 
 
 def rebuild(s: Session) -> None:
-    """Recompute the table from the raw rows (after a bulk load that went around the triggers)."""
-    s.execute(sa.text(f"DELETE FROM {TABLE}"))  # a fixed table name
+    """Recompute both tables from the raw rows (after a bulk load that went around the triggers)."""
+    s.execute(sa.text(f"DELETE FROM {TABLE}"))  # fixed table names
     s.execute(sa.insert(ALL).from_select(["cadre_id", "unit_key", *COLUMNS, "first_at"], _actual_stmt()))
+    s.execute(sa.text(f"DELETE FROM {CADRE_TABLE}"))
+    s.execute(sa.text(cadre_backfill_sql()))
 
 
 def backfill_sql() -> str:
