@@ -436,9 +436,13 @@ def _plan(s: Session, parsed: ParsedRoster) -> tuple[list[RowPlan], list[RowErro
             errors.extend(row_errors)
         else:
             cleaned.append((row, values))
-    # only the cadres these rows can match: a province roster has 88,000, a file a few thousand
+    # only the cadres these rows can match: a province roster has 88,000, a file a few thousand. A row with a
+    # person number matches by it alone, so only the rows without one look names up (common names are shared
+    # by hundreds of the province's cadres)
     known = _CadreIndex(
-        s, {v["ref"] for _, v in cleaned if v.get("ref")}, {v.get("name", "") for _, v in cleaned}
+        s,
+        {v["ref"] for _, v in cleaned if v.get("ref")},
+        {v.get("name", "") for _, v in cleaned if not v.get("ref")},
     )
     ranks = current_ranks(s, list(known.by_id))
     for row, values in cleaned:
