@@ -91,7 +91,7 @@ def test_generated_tallies_match_the_rows_and_triggers_are_back(tiny_cache: Path
     """The load goes around the tally triggers (migrations 0009, 0012): the tallies are rebuilt, the triggers
     restored."""
     from zhijin_training.db.engine import Database
-    from zhijin_training.services import hours_tally, tallies
+    from zhijin_training.services import hours_tally, tallies, tally_all
 
     g = generate.ensure(TINY, quiet=True)
     con = sqlite3.connect(g.path)
@@ -101,6 +101,7 @@ def test_generated_tallies_match_the_rows_and_triggers_are_back(tiny_cache: Path
     con.close()
     assert {"participant_tally_insert", "participant_tally_update", "session_tally_update"} <= triggers
     assert set(hours_tally.trigger_bodies("sqlite")) <= triggers
+    assert set(tally_all.cadre_trigger_bodies()) <= triggers  # the per-cadre tally (0017)
     assert tallied > 0 and hours_tallied > 0
     db = Database(f"sqlite:///{g.path}")
     try:
