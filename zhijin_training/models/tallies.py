@@ -16,10 +16,14 @@ def _count() -> int:
     return Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
-class _TallyColumns(SQLModel):
-    period: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    cadre_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    unit_key: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+def _key() -> int:
+    return Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+
+
+class _Counts(SQLModel):
+    """The figures every tally keeps. A table lists it first among its bases and its keys' classes after, so
+    the columns come out keys first (pydantic collects fields from the last base to the first)."""
+
     expected: int = _count()  # status taken
     present: int = _count()
     late: int = _count()
@@ -28,6 +32,22 @@ class _TallyColumns(SQLModel):
     absent: int = _count()
     deputy: int = _count()
     untaken: int = _count()  # no status yet, whether or not the session has begun
+
+
+class _CadreKey(SQLModel):
+    cadre_id: int = _key()
+
+
+class _CadreUnitKey(_CadreKey):
+    unit_key: int = _key()
+
+
+class _PeriodKey(SQLModel):
+    period: int = _key()
+
+
+class _TallyColumns(_Counts, _CadreUnitKey, _PeriodKey):
+    pass
 
 
 # migration 0014: the figures in cadre order too, so a report of many periods grouped by cadre (and unit) reads
@@ -57,7 +77,7 @@ class TallyYear(_TallyColumns, table=True):
     )
 
 
-class TallyAll(SQLModel, table=True):
+class TallyAll(_Counts, _CadreUnitKey, table=True):
     """Migration 0016: the same figures for all time, per (cadre, unit held at the time), with the start of the
     first session counted there. A report whose period covers every year with data (the ten-year report)
     reads these rows — one per cadre and unit — instead of ten years' rows, and orders a cadre's other units
@@ -69,32 +89,12 @@ class TallyAll(SQLModel, table=True):
         {"sqlite_with_rowid": False},
     )
 
-    cadre_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    unit_key: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    expected: int = _count()
-    present: int = _count()
-    late: int = _count()
-    left_early: int = _count()
-    on_leave: int = _count()
-    absent: int = _count()
-    deputy: int = _count()
-    untaken: int = _count()
     # naive UTC, copied from training_session.starts_at by the triggers (NULL: no session counted here)
     first_at: datetime | None = Field(default=None, sa_type=sa.DateTime)
 
 
-class TallyCadre(SQLModel, table=True):
+class TallyCadre(_Counts, _CadreKey, table=True):
     """Migration 0017: `tally_all` summed per cadre (every unit), so the ten-year report reads one row per
     cadre instead of summing his rows per unit."""
 
     __tablename__ = "tally_cadre"
-
-    cadre_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    expected: int = _count()
-    present: int = _count()
-    late: int = _count()
-    left_early: int = _count()
-    on_leave: int = _count()
-    absent: int = _count()
-    deputy: int = _count()
-    untaken: int = _count()
