@@ -8,6 +8,7 @@ and cancellations, every report read from the tallies equals the same report com
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from datetime import UTC, date
 
 import pytest
@@ -319,3 +320,25 @@ def test_units_elsewhere_first_seen_in_one_quarter_keep_the_order_of_their_first
             (row,) = [r for r in fast if r.cadre_id == cadre.id]
             assert row.unit_id == units[2]
             assert row.elsewhere == ((names[units[1]], 1), (names[units[0]], 1))
+
+
+# What migrations 0016 and 0017 ran on every database that has them. tally_all.py builds this SQL from shared
+# pieces; a change that alters it needs a new migration recreating the triggers, and only then new digests.
+MIGRATED_TRIGGER_SQL = {
+    ("sqlite", "0016"): "53fd42dd3873b9d7",
+    ("sqlite", "0017"): "4f5e582efacc20c5",
+    ("postgresql", "0016"): "2379b0804f6ec124",
+    ("postgresql", "0017"): "601757e5b3381b4b",
+}
+
+
+@pytest.mark.parametrize(("dialect", "revision"), sorted(MIGRATED_TRIGGER_SQL))
+def test_trigger_sql_is_what_the_migrations_ran(dialect: str, revision: str) -> None:
+    if revision == "0016":
+        parts = [*tally_all.create_triggers_sql(dialect), *tally_all.drop_triggers_sql(dialect)]
+        parts.append(tally_all.backfill_sql())
+    else:
+        parts = [*tally_all.create_cadre_triggers_sql(dialect), *tally_all.drop_cadre_triggers_sql(dialect)]
+        parts.append(tally_all.cadre_backfill_sql())
+    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+    assert digest == MIGRATED_TRIGGER_SQL[(dialect, revision)]

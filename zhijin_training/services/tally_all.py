@@ -43,6 +43,11 @@ ALL = sa.table(
     sa.column("first_at", sa.DateTime),
 )
 
+CADRE_TABLE = "tally_cadre"
+PER_CADRE = sa.table(
+    CADRE_TABLE, sa.column("cadre_id", sa.Integer), *(sa.column(c, sa.Integer) for c in COLUMNS)
+)
+
 
 # ---------------------------------------------------------------- the planner's rule
 _YEARS_WITH_DATA = sa.text(
@@ -75,20 +80,28 @@ def _sums(status: str, sign: int) -> str:
     )
 
 
-def _delta(*, sign: int, starts: str, cadre: str, unit: str, status: str, source: str) -> str:
-    """Add (1) or subtract (-1) the figures of the participations `source` selects (FROM … WHERE …). Adding
-    lowers `first_at` to the earliest start added; subtracting leaves it to `_recompute`."""
+def _delta(*, sign: int, cadre: str, status: str, source: str, unit: str | None, starts: str = "") -> str:
+    """Add (1) or subtract (-1) the figures of the participations `source` selects (FROM … WHERE …): into
+    `tally_all` per (cadre, unit), or with `unit=None` into `tally_cadre` per cadre. Adding to `tally_all`
+    lowers `first_at` to the earliest start added; subtracting leaves it to `_recompute_*`."""
+    table = TABLE if unit is not None else CADRE_TABLE
     cols = ", ".join(COLUMNS)
-    counts = ", ".join(f"{c} = {TABLE}.{c} + excluded.{c}" for c in COLUMNS)
+    counts = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COLUMNS)
+    if unit is None:
+        return (
+            f"INSERT INTO {table} (cadre_id, {cols}) "
+            f"SELECT {cadre}, {_sums(status, sign)} {source} GROUP BY 1 "
+            f"ON CONFLICT (cadre_id) DO UPDATE SET {counts}"
+        )
     first = f"MIN({starts})" if sign > 0 else "NULL"
     lower = (
-        f", first_at = CASE WHEN {TABLE}.first_at IS NULL OR excluded.first_at < {TABLE}.first_at "
-        f"THEN excluded.first_at ELSE {TABLE}.first_at END"
+        f", first_at = CASE WHEN {table}.first_at IS NULL OR excluded.first_at < {table}.first_at "
+        f"THEN excluded.first_at ELSE {table}.first_at END"
         if sign > 0
         else ""
     )
     return (
-        f"INSERT INTO {TABLE} (cadre_id, unit_key, {cols}, first_at) "
+        f"INSERT INTO {table} (cadre_id, unit_key, {cols}, first_at) "
         f"SELECT {cadre}, COALESCE({unit}, 0), {_sums(status, sign)}, {first} "
         f"{source} GROUP BY 1, 2 "
         f"ON CONFLICT (cadre_id, unit_key) DO UPDATE SET {counts}{lower}"
@@ -120,26 +133,33 @@ def _recompute_session(row: str) -> str:
     )
 
 
-def _row(row: str, sign: int) -> str:
+def _row(row: str, sign: int, *, per_cadre: bool = False) -> str:
+    """The figures of one participation (NEW or OLD) in its session, unless that is cancelled."""
     return _delta(
         sign=sign,
         starts="s.starts_at",
         cadre=f"{row}.cadre_id",
-        unit=f"{row}.unit_id",
+        unit=None if per_cadre else f"{row}.unit_id",
         status=f"{row}.status",
         source=f"FROM training_session s WHERE s.id = {row}.session_id AND s.status != 'cancelled'",
     )
 
 
-def _session(row: str, sign: int) -> str:
+def _session(row: str, sign: int, *, per_cadre: bool = False) -> str:
+    """The figures of every participation in one session (NEW or OLD), unless it is cancelled."""
     return _delta(
         sign=sign,
         starts=f"{row}.starts_at",
         cadre="p.cadre_id",
-        unit="p.unit_id",
+        unit=None if per_cadre else "p.unit_id",
         status="p.status",
         source=f"FROM participant p WHERE p.session_id = {row}.id AND {row}.status != 'cancelled'",
     )
+
+
+_EVERY_PARTICIPATION = (
+    "FROM participant p JOIN training_session s ON s.id = p.session_id WHERE s.status != 'cancelled'"
+)
 
 
 def trigger_bodies() -> dict[str, triggers.Trigger]:
@@ -179,60 +199,40 @@ def drop_triggers_sql(dialect: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- per cadre (migration 0017)
-CADRE_TABLE = "tally_cadre"
-PER_CADRE = sa.table(
-    CADRE_TABLE, sa.column("cadre_id", sa.Integer), *(sa.column(c, sa.Integer) for c in COLUMNS)
-)
-
-
-def _cadre_delta(*, sign: int, cadre: str, status: str, source: str) -> str:
-    """`_delta` for `tally_cadre`: the same figures summed over the units, no first session."""
-    cols = ", ".join(COLUMNS)
-    counts = ", ".join(f"{c} = {CADRE_TABLE}.{c} + excluded.{c}" for c in COLUMNS)
-    return (
-        f"INSERT INTO {CADRE_TABLE} (cadre_id, {cols}) "
-        f"SELECT {cadre}, {_sums(status, sign)} {source} GROUP BY 1 "
-        f"ON CONFLICT (cadre_id) DO UPDATE SET {counts}"
-    )
-
-
-def _cadre_row(row: str, sign: int) -> str:
-    return _cadre_delta(
-        sign=sign,
-        cadre=f"{row}.cadre_id",
-        status=f"{row}.status",
-        source=f"FROM training_session s WHERE s.id = {row}.session_id AND s.status != 'cancelled'",
-    )
-
-
-def _cadre_session(row: str, sign: int) -> str:
-    return _cadre_delta(
-        sign=sign,
-        cadre="p.cadre_id",
-        status="p.status",
-        source=f"FROM participant p WHERE p.session_id = {row}.id AND {row}.status != 'cancelled'",
-    )
-
-
 def cadre_trigger_bodies() -> dict[str, triggers.Trigger]:
     """The triggers of `tally_cadre`: a post move (participant.unit_id) or a session moved in time changes
     nothing here, so they do not fire for those."""
     return {
-        "participant_tally_cadre_insert": ("AFTER INSERT", "participant", [_cadre_row("NEW", 1)], ""),
-        "participant_tally_cadre_delete": ("AFTER DELETE", "participant", [_cadre_row("OLD", -1)], ""),
+        "participant_tally_cadre_insert": (
+            "AFTER INSERT",
+            "participant",
+            [_row("NEW", 1, per_cadre=True)],
+            "",
+        ),
+        "participant_tally_cadre_delete": (
+            "AFTER DELETE",
+            "participant",
+            [_row("OLD", -1, per_cadre=True)],
+            "",
+        ),
         "participant_tally_cadre_update": (
             "AFTER UPDATE OF session_id, cadre_id, status",
             "participant",
-            [_cadre_row("OLD", -1), _cadre_row("NEW", 1)],
+            [_row("OLD", -1, per_cadre=True), _row("NEW", 1, per_cadre=True)],
             "",
         ),
         "session_tally_cadre_update": (
             "AFTER UPDATE OF status",
             "training_session",
-            [_cadre_session("OLD", -1), _cadre_session("NEW", 1)],
+            [_session("OLD", -1, per_cadre=True), _session("NEW", 1, per_cadre=True)],
             "",
         ),
-        "session_tally_cadre_delete": ("BEFORE DELETE", "training_session", [_cadre_session("OLD", -1)], ""),
+        "session_tally_cadre_delete": (
+            "BEFORE DELETE",
+            "training_session",
+            [_session("OLD", -1, per_cadre=True)],
+            "",
+        ),
     }
 
 
@@ -246,12 +246,7 @@ def drop_cadre_triggers_sql(dialect: str) -> list[str]:
 
 def cadre_backfill_sql() -> str:
     """The migration's backfill of `tally_cadre`: the raw rows' figures per cadre (both engines)."""
-    return _cadre_delta(
-        sign=1,
-        cadre="p.cadre_id",
-        status="p.status",
-        source="FROM participant p JOIN training_session s ON s.id = p.session_id WHERE s.status != 'cancelled'",
-    )
+    return _delta(sign=1, cadre="p.cadre_id", unit=None, status="p.status", source=_EVERY_PARTICIPATION)
 
 
 # ---------------------------------------------------------------- check and rebuild
@@ -386,7 +381,7 @@ def backfill_sql() -> str:
         cadre="p.cadre_id",
         unit="p.unit_id",
         status="p.status",
-        source="FROM participant p JOIN training_session s ON s.id = p.session_id WHERE s.status != 'cancelled'",
+        source=_EVERY_PARTICIPATION,
     )
 
 
