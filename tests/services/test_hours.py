@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import make_ctx
 from tests.services.helpers import lecture, secretaries, session_on
-from zhijin_training.services import attendance, audit, hours, programmes, schedule
+from zhijin_training.services import attendance, audit, hours, programmes, roster, schedule
 from zhijin_training.services.context import Context
 from zhijin_training.services.errors import NotFoundError, PermissionDenied, ValidationError
 from zhijin_training.settings import AccessRole
@@ -272,6 +272,21 @@ def test_ledger_targets_shortfall_and_behind(ctx: Context) -> None:
     assert a.due == round(90 * 183 / 365, 1) and a.behind_by == round(a.due - 6, 1)
     assert b.shortfall == 0 and b.behind_by == 0
     assert hours.behind_target(ctx, YEAR, as_of=date(YEAR, 7, 2))[0].cadre_id == cadres[0]
+
+
+def test_first_cadres_of_the_ledger_start_the_whole_ledger(ctx: Context) -> None:
+    cadres, _ = _lecture_year(ctx)
+    for i, unit in enumerate(roster.list_units(ctx, kind="township")[2:12]):  # ten more, no 学时 yet
+        roster.add_cadre(ctx, name=f"副书记{i}", unit=unit.id, post_title="党委副书记", role="deputy_party_building")
+    hours.set_rank(ctx, cadres[0], "县处级", date(2020, 1, 1))  # the five-year figures too
+    hours.recognise(ctx, hours.add_record(ctx, _draft(cadres[1], hours=30, end_date=date(YEAR, 4, 6))).id)
+    for use_tallies in (True, False):
+        whole = hours.ledger(ctx, YEAR, as_of=date(YEAR, 7, 2), use_tallies=use_tallies).rows
+        assert len(whole) == 12
+        for first in (1, 2, 7, 12):
+            part = hours.ledger(ctx, YEAR, as_of=date(YEAR, 7, 2), use_tallies=use_tallies, first_cadres=first)
+            assert part.rows == whole[:first], (use_tallies, first)  # every active cadre has a row
+        assert hours.ledger(ctx, YEAR, as_of=date(YEAR, 7, 2), first_cadres=10**6).rows == whole
 
 
 def test_days_target_met_means_no_shortfall(ctx: Context) -> None:

@@ -119,6 +119,8 @@ def _same_reports(ctx: Context, units: list[int]) -> None:
                     assert by_year == fast, (start, end, unit_id, unit_kind)
                     # plain ints on every engine (PostgreSQL would sum a BIGINT column to a Decimal)
                     assert all(type(v) is int for r in fast for v in count_values(r.counts))
+                    if unit_id is None:  # a first screenful is the start of the whole list, exactly
+                        _first_screenfuls_start_the_list(s, now, start, end, unit_kind, fast)
             for unit_kind in (None, "township"):  # the kind is asked for in SQL on the tallied path
                 assert reports._unit_rows(s, now, start, end, unit_kind=unit_kind) == reports._unit_rows(
                     s, now, start, end, unit_kind=unit_kind, use_tallies=False
@@ -135,6 +137,18 @@ def _same_reports(ctx: Context, units: list[int]) -> None:
                     assert reports._below(s, now, start, end, limit, unit_kind) == under, (start, end, limit)
         assert tallies.differences(s) == []
         assert tally_all.covers(s, *PERIODS[0])  # the property tests the all-time path too
+
+
+def _first_screenfuls_start_the_list(
+    s: sa.orm.Session, now: object, start: date, end: date, unit_kind: str | None, whole: list
+) -> None:
+    shown = 0
+    for first in (1, 2, 3, 10, 60, 100_000):  # the office's cadres sit among the first few dozen
+        part = reports._cadre_rows(s, now, start, end, unit_kind=unit_kind, first_cadres=first)
+        assert part == whole[: len(part)], (start, end, unit_kind, first)
+        assert len(part) >= shown  # more cadres of the roster, never fewer rows
+        shown = len(part)
+    assert shown == len(whole)  # the whole roster: every row
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

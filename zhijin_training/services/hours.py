@@ -995,11 +995,13 @@ def ledger(
     as_of: date | None = None,
     rules: Rules | None = None,
     use_tallies: bool = True,  # False: from the raw rows (tests compare the two)
+    first_cadres: int | None = None,
 ) -> Ledger:
     """The year's 学时 per cadre against the targets: every active cadre (and inactive ones with figures).
 
     The 学时 earned here come from the maintained tallies (services/hours_tally.py) when they were computed
-    with these rules, else from the raw rows."""
+    with these rules, else from the raw rows. `first_cadres`: only that many first cadres of the roster order —
+    the start of the full ledger, exactly (a screen paints it while a large roster's ledger is computed)."""
     if not 1900 < year < 2200:
         raise ValidationError("hours.bad_year", field="year", year=year)
     day = _as_of(ctx, year, as_of)
@@ -1030,7 +1032,8 @@ def ledger(
                     col(Cadre.id).in_(hours_tally.cadres_with_rows(year)),
                     col(Cadre.id).in_(
                         select(ExternalTraining.cadre_id).where(
-                            col(ExternalTraining.start_date) >= first, col(ExternalTraining.start_date) <= last
+                            col(ExternalTraining.start_date) >= first,
+                            col(ExternalTraining.start_date) <= last,
                         )
                     ),
                 )
@@ -1040,8 +1043,12 @@ def ledger(
         stmt = stmt.order_by(
             sa.nulls_last(col(Unit.kind).desc()), col(Unit.sort_order), ROLE_ORDER, col(Cadre.id)
         )
+        if first_cadres is not None:
+            stmt = stmt.limit(first_cadres)
         cadres = s.exec(stmt).all()
-        ids = [c[0] for c in cadres] if (unit_id is not None or cadre_id is not None) else None
+        ids = (
+            [c[0] for c in cadres] if (unit_id is not None or cadre_id is not None or first_cadres) else None
+        )
         here = (
             hours_tally.earned_by_cadre(s, year, year, ids)
             if tallied
@@ -1125,7 +1132,15 @@ def _row(
         )
         shown = (round(target, 1), round(target_days, 1), round(online_target, 1), round(due, 1))
         per_history = memo[key] = (
-            target, target_days, online_target, due, due_days, online_due, rank, five_target, shown
+            target,
+            target_days,
+            online_target,
+            due,
+            due_days,
+            online_due,
+            rank,
+            five_target,
+            shown,
         )
     target, target_days, online_target, due, due_days, online_due, rank, five_target, shown = per_history
     days_met = target_days > 0 and days >= target_days - 1e-9

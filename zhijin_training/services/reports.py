@@ -268,6 +268,7 @@ def attendance_by_cadre(
     kind: str | None = None,
     search: str | None = None,
     unit_kind: str | None = None,
+    first_cadres: int | None = None,
 ) -> list[CadreRow]:
     """One row per cadre who was a participant in the period, in roster order.
 
@@ -275,12 +276,30 @@ def attendance_by_cadre(
     the person). With `unit_id` only the sessions attended while holding a post in that unit count, so the
     cadre rows of a unit add up to its `attendance_by_unit` row. `kind` is a programme kind; `unit_kind`
     limits to sessions held while in a unit of that kind.
+
+    `first_cadres`: only the participants among that many first cadres of the roster order — the start of the
+    full list, exactly (a screen paints it while the whole list of a large roster is still being read).
     """
     check_period(start, end)
     with ctx.db.read() as s:
         return _cadre_rows(
-            s, ctx.now(), start, end, unit_id=unit_id, kind=kind, search=search, unit_kind=unit_kind
+            s,
+            ctx.now(),
+            start,
+            end,
+            unit_id=unit_id,
+            kind=kind,
+            search=search,
+            unit_kind=unit_kind,
+            first_cadres=first_cadres,
         )
+
+
+def first_cadres_pay(start: date, end: date) -> bool:
+    """Whether a first screenful (`first_cadres`) comes quicker than the whole list: the period is whole
+    quarters and years, read from the tallies by key. The raw rows at a period's edges, read for a few
+    cadres, go by cadre through ten years of participations: slower than the whole list's scan by date."""
+    return not tallies.spans(start, end).edges
 
 
 def _search_words(search: str | None, shown_unit: Any) -> list[Any]:
@@ -311,6 +330,7 @@ def _cadre_rows(
     unit_kind: str | None = None,
     use_tallies: bool = True,  # False: from the raw rows (tests compare the two; `kind` always does)
     rate_below: float | None = None,  # only the rows whose rate is defined and under it
+    first_cadres: int | None = None,  # only among the roster's first cadres (attendance_by_cadre)
 ) -> list[CadreRow]:
     if use_tallies and kind is None and start is not None and end is not None and tallies.usable():
         return _cadre_rows_tallied(
@@ -322,6 +342,7 @@ def _cadre_rows(
             search=search,
             unit_kind=unit_kind,
             rate_below=rate_below,
+            first_cadres=first_cadres,
         )
     shown_unit = aliased(Unit)  # the unit displayed on the row
     at_time = aliased(Unit)  # the unit held on the session's day
@@ -395,12 +416,38 @@ def _cadre_rows_tallied(
     search: str | None,
     unit_kind: str | None,
     rate_below: float | None = None,
+    first_cadres: int | None = None,
 ) -> list[CadreRow]:
     """`_cadre_rows` from the maintained tallies. SQL gives the figures per cadre (kept per cadre for all
     time, 0017, else summed from the tallies) and the roster in its order (one row per cadre), and a second statement lists the (cadre, unit) figures held elsewhere than the
     unit shown; Python only builds the rows. `rate_below` drops rows by their rate before any other work: SQL
     drops those surely not under it (the review keeps a few hundred of 9,000), the exact test the rest, and the
     roster is then read for the cadres kept only, when they are few."""
+    assert first_cadres is None or rate_below is None, "a first screenful is of the whole list"
+    shown_unit = aliased(Unit)
+    unit_key = sa.literal(unit_id) if unit_id is not None else col(Cadre.unit_id)
+    stmt = (
+        sa.select(
+            col(Cadre.id),
+            col(Cadre.name),
+            col(Cadre.ref),
+            shown_unit.id,
+            col(Cadre.post_title),
+            col(Cadre.role),
+        )
+        .select_from(Cadre)
+        .join(shown_unit, unit_key == shown_unit.id, isouter=True)
+        .where(*_search_words(search, shown_unit))
+        .order_by(sa.nulls_last(shown_unit.kind.desc()), shown_unit.sort_order, _ROLE_ORDER, Cadre.id)
+    )
+    # a first screenful: the first cadres of the roster order (SQL keeps the top ones, no full sort), and the
+    # figures of those only; the participants among them are the start of the full list
+    some: list[int] | None = None
+    if first_cadres is not None:
+        top = stmt.with_only_columns(col(Cadre.id)).limit(first_cadres)
+        some = list(s.connection().execute(top).scalars())
+        if not some:
+            return []
     whole = tally_all.covers(s, start, end)  # every session counted: the all-time rows (0016)
     per_cadre: Any
     if whole and unit_id is None and not unit_kind:
@@ -409,6 +456,8 @@ def _cadre_rows_tallied(
         per_cadre = sa.select(c.cadre_id, *(c[n] for n in tallies.TALLY_COLUMNS)).where(
             c.expected + c.untaken > 0  # someone there, taken or not
         )
+        if some is not None:
+            per_cadre = per_cadre.where(c.cadre_id.in_(some))
         if rate_below is not None:
             per_cadre = per_cadre.where(_rate_may_be_below(c.__getitem__, rate_below))
     else:
@@ -425,6 +474,8 @@ def _cadre_rows_tallied(
             .group_by(f.cadre_id)
             .having(summed("expected") + summed("untaken") > 0)  # someone there, taken or not
         )
+        if some is not None:
+            per_cadre = per_cadre.where(f.cadre_id.in_(some))
         if rate_below is not None:
             per_cadre = per_cadre.having(_rate_may_be_below(summed, rate_below))
     # two plain statements, joined here: SQL reads (or sums, in cadre order: 0014's index, no sort) the figures
@@ -432,7 +483,7 @@ def _cadre_rows_tallied(
     figures = s.connection().execute(per_cadre).all()
     if not figures:
         return []
-    future = tallies.futures(s, now, start, end, unit_id=unit_id, unit_kind=unit_kind)
+    future = tallies.futures(s, now, start, end, unit_id=unit_id, unit_kind=unit_kind, cadre_ids=some)
     # each kept cadre's figures; the Counts are made as the rows are, in the roster's order
     figures_of: dict[int, Sequence[int]] = {row[0]: row[1:] for row in figures}
     for cadre_id, n in future.items():  # untaken counts the sessions to come too; not taken only begun ones
@@ -444,24 +495,10 @@ def _cadre_rows_tallied(
         figures_of = {c: v for c, v in figures_of.items() if _under(make(v), rate_below)}
         if not figures_of:
             return []
-    shown_unit = aliased(Unit)
-    unit_key = sa.literal(unit_id) if unit_id is not None else col(Cadre.unit_id)
-    stmt = (
-        sa.select(
-            col(Cadre.id),
-            col(Cadre.name),
-            col(Cadre.ref),
-            shown_unit.id,
-            col(Cadre.post_title),
-            col(Cadre.role),
-        )
-        .select_from(Cadre)
-        .join(shown_unit, unit_key == shown_unit.id, isouter=True)
-    )
-    stmt = stmt.where(*_search_words(search, shown_unit))
-    if len(figures_of) <= _FEW_ROWS:  # a few left (the review's cadres below the threshold): those only
+    if len(figures_of) <= _FEW_ROWS and some is None:  # a few left (the review's cadres below a threshold)
         stmt = stmt.where(col(Cadre.id).in_(list(figures_of)))
-    stmt = stmt.order_by(sa.nulls_last(shown_unit.kind.desc()), shown_unit.sort_order, _ROLE_ORDER, Cadre.id)
+    if some is not None:
+        stmt = stmt.where(col(Cadre.id).in_(some))
     roster = [r for r in s.connection().execute(stmt).all() if r[0] in figures_of]
     # the units' names from one read of the unit table (a few hundred), not one copy per row
     names = _unit_names(s) if roster else {}

@@ -229,10 +229,18 @@ def _period_in(period: Any, periods: Sequence[int], table: sa.Table) -> Any:
 
 
 def futures(
-    s: Session, now: datetime, start: date, end: date, *, unit_id: int | None, unit_kind: str | None
+    s: Session,
+    now: datetime,
+    start: date,
+    end: date,
+    *,
+    unit_id: int | None,
+    unit_kind: str | None,
+    cadre_ids: Sequence[int] | None = None,
 ) -> dict[int, int]:
-    """Per cadre, the untaken participants of [start, end] whose session is still to come (few: only the
-    future): "not taken" counts begun sessions only, so these come off the tallies' `untaken`."""
+    """Per cadre (of `cadre_ids`, or every one), the untaken participants of [start, end] whose session is
+    still to come (few: only the future): "not taken" counts begun sessions only, so these come off the
+    tallies' `untaken`."""
     # the sessions to come first (the start index), then their untaken participants (the partial index)
     to_come = sa.select(col(TrainingSession.id)).where(
         col(TrainingSession.status) != SessionStatus.CANCELLED.value,
@@ -246,6 +254,8 @@ def futures(
     )
     if unit_id is not None:
         stmt = stmt.where(col(Participant.unit_id) == unit_id)
+    if cadre_ids is not None:
+        stmt = stmt.where(col(Participant.cadre_id).in_(list(cadre_ids)))
     if unit_kind:
         stmt = stmt.join(Unit, col(Unit.id) == col(Participant.unit_id)).where(Unit.kind == unit_kind)
     return {int(cadre): int(n) for cadre, n in s.connection().execute(stmt).all()}
