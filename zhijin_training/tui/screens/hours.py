@@ -29,6 +29,9 @@ from zhijin_training.tui.kit.table import Col, Row, Table
 
 VIEWS = ("cadre", "unit", "pending")
 FIRST_ROWS = 120  # a long ledger shows this many rows at once, the rest right after (kit.table.Table)
+# a ledger opened afresh is painted first for this many cadres of the roster, then whole: a province's
+# 45,000 cadres take seconds to be set against their targets
+FIRST_CADRES = 300
 
 
 def num(value: float | None) -> str:
@@ -118,10 +121,13 @@ def _with_rows(view: str, items: list[Any]) -> tuple[list[Any], list[Row]]:
     return items, [(item_key(view, i), row_values(view, i)) for i in items]
 
 
-def load_view(ctx: Any, view: str, year: int, behind: bool) -> list[Any]:
-    """Worker side: the rows of one view, plain dataclasses from services.hours."""
+def load_view(ctx: Any, view: str, year: int, behind: bool, first_cadres: int | None = None) -> list[Any]:
+    """Worker side: the rows of one view, plain dataclasses from services.hours; `first_cadres`: the start
+    of the whole ledger only (services.hours.ledger)."""
     if view == "cadre":
-        return hours.behind_target(ctx, year) if behind else hours.ledger(ctx, year).rows
+        if behind:
+            return hours.behind_target(ctx, year)
+        return hours.ledger(ctx, year, first_cadres=first_cadres).rows
     if view == "unit":
         units = hours.unit_ledger(ctx, year)
         return [u for u in units if u.behind] if behind else units
@@ -198,6 +204,8 @@ class HoursScreen(SectionScreen):
         self.year = 0
         self.items: list[Any] = []
         self.leave_over: list[hours.LeaveOver] = []
+        # the view, year and filter whose whole list is shown
+        self._whole: tuple[str, int, bool] | None = None
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
@@ -234,9 +242,25 @@ class HoursScreen(SectionScreen):
         self._to_top = top
         self._bar(loading=True)
         ctx, view, year, behind = self.ctx, self.view, self.year, self.behind
-        self.call_service(
-            "rows", lambda: (view, year, behind, *_with_rows(view, load_view(ctx, view, year, behind)))
+        # the ledger not shown yet: a first screenful, then the whole (a refresh replaces the rows at once)
+        first = (
+            FIRST_CADRES if view == "cadre" and not behind and self._whole != (view, year, behind) else None
         )
+        self.call_service(
+            "rows",
+            lambda: (
+                view,
+                year,
+                behind,
+                *_with_rows(view, load_view(ctx, view, year, behind, first)),
+                first is None,
+            ),
+        )
+        if first is None:  # else after the first screenful, which it would only slow down
+            self._load_leave(year)
+
+    def _load_leave(self, year: int) -> None:
+        ctx = self.ctx
         self.call_service("leave", lambda: (year, hours.leave_over(ctx, year)))
 
     def done_leave(self, result: tuple[int, list[hours.LeaveOver]]) -> None:
@@ -245,15 +269,25 @@ class HoursScreen(SectionScreen):
             self.leave_over = rows
             self._bar()
 
-    def done_rows(self, result: tuple[str, int, bool, list[Any], list[Row]]) -> None:
-        view, year, behind, items, rows = result
+    def done_rows(self, result: tuple[str, int, bool, list[Any], list[Row], bool]) -> None:
+        view, year, behind, items, rows, whole = result
         if (view, year, behind) != (self.view, self.year, self.behind):
             return
         self.items = items
         self.table.replace_all(columns_for(view), rows)
         if getattr(self, "_to_top", False) and items:
             self.table.move_cursor(row=0)  # a new view or filter starts at its first (furthest behind) row
-        self._bar()
+            self._to_top = False  # the whole list that follows a first screenful keeps the cursor
+        if whole:
+            self._whole = (view, year, behind)
+            self._bar()
+            return
+        self._bar(loading=True)
+        ctx = self.ctx
+        self.call_service(
+            "rows", lambda: (view, year, behind, *_with_rows(view, load_view(ctx, view, year, behind)), True)
+        )
+        self._load_leave(year)
 
     def _bar(self, *, loading: bool = False) -> None:
         text = Text(no_wrap=True, overflow="crop", end="")

@@ -63,10 +63,11 @@ def shift_quarter(quarter: str, step: int) -> str:
     return quarter_of(date(start.year + month0 // 12, month0 % 12 + 1, 1))
 
 
-def load_report(ctx: Context, view: str, period: Period) -> list[Any]:
-    """Worker side: the rows of one view (plain dataclasses from services.reports)."""
+def load_report(ctx: Context, view: str, period: Period, first_cadres: int | None = None) -> list[Any]:
+    """Worker side: the rows of one view (plain dataclasses from services.reports); `first_cadres`: the
+    start of the per-cadre list only (services.reports.attendance_by_cadre)."""
     if view == "cadre":
-        return reports.attendance_by_cadre(ctx, period.start, period.end)
+        return reports.attendance_by_cadre(ctx, period.start, period.end, first_cadres=first_cadres)
     if view == "unit":
         return reports.attendance_by_unit(ctx, period.start, period.end)
     quarter = period.quarter or quarter_of(period.end)
@@ -74,6 +75,16 @@ def load_report(ctx: Context, view: str, period: Period) -> list[Any]:
 
 
 FIRST_ROWS = 120  # a long report shows this many rows at once, the rest right after (kit.table.Table)
+# a report opened afresh on a large roster is painted first for this many cadres of the roster (a few
+# screenfuls of participants), then whole: a province's 40,000 rows take a second more to read
+FIRST_CADRES = 300
+
+
+def _with_rows(view: str, items: list[Any]) -> tuple[Any, list[Any], list[Row]]:
+    """Worker side too: the review (or None), the items listed (a review's rows) and their table rows."""
+    review = items[0] if view == "review" else None
+    listed = list(review.rows) if review is not None else items
+    return review, listed, [(_key(view, i), row_values(view, i)) for i in listed]
 
 
 def _count(counts: Any, field: str) -> int:
@@ -217,6 +228,7 @@ class ReportsScreen(SectionScreen):
         self.review: Any = None
         self.sort_column: str | None = None
         self.sort_reverse = False
+        self._whole: tuple[str, Period] | None = None  # the view and period whose whole list is shown
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
@@ -236,7 +248,33 @@ class ReportsScreen(SectionScreen):
     def load(self) -> None:
         assert self.period is not None
         self._show_bar(loading=True)
-        self.call_service("report", lambda v=self.view, p=self.period: (v, p, load_report(self.ctx, v, p)))
+        ctx, view, period = self.ctx, self.view, self.period
+        # a first screenful, then the whole list: only when this view and period are not shown yet (a
+        # refresh replaces the rows in one go) and the rows keep the roster's order (no sort by a figure)
+        first = (
+            view == "cadre"
+            and self._whole != (view, period)
+            and not self.sort_column
+            and reports.first_cadres_pay(period.start, period.end)
+        )
+        if first:
+            self.call_service(
+                "report",
+                lambda: (
+                    view,
+                    period,
+                    *_with_rows(view, load_report(ctx, view, period, FIRST_CADRES)),
+                    False,
+                ),
+            )
+        else:
+            self._load_whole(view, period)
+
+    def _load_whole(self, view: str, period: Period) -> None:
+        ctx = self.ctx
+        self.call_service(
+            "report", lambda: (view, period, *_with_rows(view, load_report(ctx, view, period)), True)
+        )
 
     def on_screen_resume(self) -> None:
         """Back on this section: figures may have changed meanwhile (the app polls only the visible screen)."""
@@ -258,16 +296,24 @@ class ReportsScreen(SectionScreen):
             return
         open_absence_notice(self, self.period.quarter or quarter_of(self.period.start))
 
-    def done_report(self, result: tuple[str, Period, list[Any]]) -> None:
-        view, period, items = result
+    def done_report(self, result: tuple[str, Period, Any, list[Any], list[Row], bool]) -> None:
+        view, period, review, items, rows, whole = result
         if view != self.view or period != self.period:
             return
         if view == "review":
-            self.review = items[0]
-            items = list(self.review.rows)
+            self.review = review
         self.items = items
-        self._fill(columns_for(view))  # new columns and rows: one rebuild
-        self._show_bar()
+        if self.sort_column:
+            self._fill(columns_for(view))  # new columns and rows: one rebuild
+        else:  # the rows in the service's order, built by the worker
+            self.table.marker = {}
+            self.table.replace_all(columns_for(view), rows)
+        if whole:
+            self._whole = (view, period)
+            self._show_bar()
+        else:
+            self._show_bar(loading=True)
+            self._load_whole(view, period)
 
     def _fill(self, specs: list[Col] | None = None) -> None:
         items = list(self.items)
@@ -484,6 +530,9 @@ class ReportsScreen(SectionScreen):
             return
         if self.period is None or not self.items:
             self.show_info(t("reports.nothing"))
+            return
+        if self._whole != (self.view, self.period):  # a first screenful only: the file has every row
+            self.show_info(t("reports.still_loading"))
             return
         period, view = self.period, self.view
         name = period.quarter or f"{period.start.isoformat()}_{period.end.isoformat()}"
