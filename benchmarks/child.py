@@ -84,6 +84,13 @@ def _first_data_shown(screen: Any) -> bool:
     return bool(getattr(screen, "first_data_shown", False))
 
 
+def _rows_shown(screen: Any) -> bool:
+    """The screen's list (a kit table) holds rows."""
+    from zhijin_training.tui.kit.table import RowKeys
+
+    return any(isinstance(w, RowKeys) and w.data_rows for w in screen.query("*"))
+
+
 def app(db: str, session_id: int | None = None, sections: bool = False) -> None:
     """The real `zhijin-training --db DB` path (entry point, settings, schema check), with `tui.app.run` swapped
     for a headless run that reports Ready (and, with a session, the attendance screen) and exits."""
@@ -122,8 +129,13 @@ def app(db: str, session_id: int | None = None, sections: bool = False) -> None:
                 for name in [n for n in SECTIONS if n != "overview"]:
                     t0 = time.perf_counter()
                     self.switch_mode(name)
-                    await self._settle(lambda name=name: self.current_mode == name and self.screen.is_mounted)
+                    shown = lambda name=name: self.current_mode == name and self.screen.is_mounted  # noqa: E731
+                    # what a person waits for: the section's list shows rows (a long report: its first
+                    # screenful), or its loading is over with nothing to list
+                    await self._settle(lambda shown=shown: shown() and _rows_shown(self.screen), or_idle=True)
                     result[f"open_{name}"] = time.perf_counter() - t0
+                    await self._settle(shown)  # and every load of the section done (the whole list)
+                    result[f"done_{name}"] = time.perf_counter() - t0
             if session_id is not None:
                 self.open_attendance(session_id)
                 await self._settle(self._sheet_shown)
@@ -135,16 +147,26 @@ def app(db: str, session_id: int | None = None, sections: bool = False) -> None:
             sheet = getattr(self.screen, "sheet", None)
             return sheet is not None and sheet.session.id == session_id
 
-        async def _settle(self, done: Any) -> None:
+        async def _settle(self, done: Any, or_idle: bool = False) -> None:
+            """Until `done()` with no worker running; with `or_idle`, until `done()` alone (rows shown while
+            a longer load goes on), or no worker running for a second look (a section with nothing to list)."""
             import asyncio
 
-            for _ in range(2000):
+            for _ in range(4000):
                 others = [w for w in self.workers if w.group != "bench" and not w.is_finished]
-                if not others and done():
+                if or_idle and done():
+                    await asyncio.sleep(0)  # the rows' repaint
+                    return
+                if not others and (done() or or_idle):
                     await asyncio.sleep(0.01)  # the results' messages and one repaint
                     if not [w for w in self.workers if w.group != "bench" and not w.is_finished]:
-                        return
+                        if done() or not or_idle or self._idle_seen:
+                            self._idle_seen = False
+                            return
+                        self._idle_seen = True
                 await asyncio.sleep(0.005)
+
+        _idle_seen = False
 
     def run(ctx: Any) -> None:
         Measured(ctx, refresh_seconds=0).run(headless=True, size=SIZE)

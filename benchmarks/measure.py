@@ -230,18 +230,21 @@ def sections(g: Generated, runs: int) -> list[Figure]:
         ),
     ]
     for name, label in SECTION_LABELS.items():
+        # first open: the section's list shows rows (a long report or ledger: its first screenful, the
+        # whole list following while keys work); "whole" is when every load of the section is done
         key = f"open_{name}"
         value = statistics.median(r[key] for r in busy)
+        whole = statistics.median(r[f"done_{name}"] for r in busy)
         out.append(
             Figure(
                 f"busy.{name}",
-                f"writer running: first open of {label}",
+                f"writer running: first open of {label}, rows shown",
                 value,
                 baseline=statistics.median(r[key] for r in quiet),
                 runs=runs,
                 target="≤1 s",
                 ok=value <= 1.0,
-                note="baseline: the same open, nobody writing",
+                note=f"baseline: the same open, nobody writing; whole list after {_short(whole)}",
             )
         )
     return out
