@@ -126,3 +126,12 @@ def test_deactivated_cadre_leaves_default_audience(ctx: Context) -> None:
     roster.set_cadre_active(ctx, a.id, False)
     s = session_on(ctx, lecture(ctx).id, date(2026, 12, 4))
     assert s.participant_count == 1
+
+
+def test_cadre_and_unit_names_read_at_once(ctx: Context) -> None:
+    people = secretaries(ctx, 2)
+    names = roster.cadre_names(ctx, [people[0].id, people[1].id, people[0].id, 10**9])
+    assert names == {p.id: p.name for p in people}  # an id that is not there is left out
+    assert roster.cadre_names(ctx, []) == {}
+    units = roster.unit_names(ctx)
+    assert units == {u.id: u.name for u in roster.list_units(ctx)}

@@ -340,3 +340,23 @@ def test_moving_only_the_first_day_keeps_the_trip_length(ctx: Context) -> None:
     )
     assert (moved.first_day, moved.last_day) == (date(2026, 10, 19), date(2026, 10, 21))
     assert [(i.day, i.place) for i in moved.itinerary] == [(date(2026, 10, 20), "寿光")]
+
+
+def test_session_titles_read_a_page_at_once(ctx: Context) -> None:
+    programme = lecture(ctx)
+    plain = session_on(ctx, programme.id, date(2026, 3, 6))
+    named = schedule.create_session(
+        ctx,
+        schedule.SessionDraft(
+            programme=programme.id,
+            starts_at=at(date(2026, 3, 7), 9),
+            ends_at=at(date(2026, 3, 7), 11),
+            title="专题辅导",
+        ),
+        force=True,
+    )
+    titles = schedule.session_titles(ctx, [plain.id, named.id, plain.id, 10**9])
+    # as get_session says them; an id that is not there is left out
+    assert titles == {plain.id: schedule.get_session(ctx, plain.id).title, named.id: "专题辅导"}
+    assert titles[plain.id] == programme.title
+    assert schedule.session_titles(ctx, []) == {}

@@ -350,6 +350,22 @@ def get_cadre(ctx: Context, cadre_id: int) -> CadreView:
     return resolve_cadre(ctx, f"#{cadre_id}")
 
 
+def unit_names(ctx: Context) -> dict[int, str]:
+    """id → name of every unit, past ones included (names in stored snapshots), in one plain read."""
+    with ctx.db.read() as s:
+        return {int(i): str(n) for i, n in s.connection().execute(sa.select(col(Unit.id), col(Unit.name)))}
+
+
+def cadre_names(ctx: Context, cadre_ids: Sequence[int]) -> dict[int, str]:
+    """id → name of the cadres among `cadre_ids` that exist, in one read (a page of audit entries)."""
+    ids = sorted(set(cadre_ids))
+    if not ids:
+        return {}
+    with ctx.db.read() as s:
+        stmt = sa.select(col(Cadre.id), col(Cadre.name)).where(col(Cadre.id).in_(ids))
+        return {int(i): str(n) for i, n in s.connection().execute(stmt)}
+
+
 def add_cadre(
     ctx: Context,
     *,

@@ -206,6 +206,21 @@ def session_snapshot(s: Session, row: TrainingSession) -> dict[str, Any]:
     return snap
 
 
+def session_titles(ctx: Context, session_ids: Sequence[int]) -> dict[int, str]:
+    """id → title (its programme's when it has none, as SessionView.title) of the sessions among
+    `session_ids` that exist, in one read (a page of audit entries)."""
+    ids = sorted(set(session_ids))
+    if not ids:
+        return {}
+    with ctx.db.read() as s:
+        stmt = (
+            sa.select(col(TrainingSession.id), col(TrainingSession.title), col(Programme.title))
+            .join(Programme, col(Programme.id) == col(TrainingSession.programme_id))
+            .where(col(TrainingSession.id).in_(ids))
+        )
+        return {int(i): own or programme for i, own, programme in s.connection().execute(stmt)}
+
+
 def get_session(ctx: Context, session_id: int) -> SessionView:
     with ctx.db.read() as s:
         row = s.get(TrainingSession, session_id)

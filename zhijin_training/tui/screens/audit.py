@@ -14,7 +14,6 @@ from zhijin_training.i18n import has_key, label, t
 from zhijin_training.services import audit, roster, schedule
 from zhijin_training.services.audit import AuditGroup, AuditView
 from zhijin_training.services.context import Context
-from zhijin_training.services.errors import DomainError
 from zhijin_training.tui.base import SectionScreen
 from zhijin_training.tui.kit.dialogs import TableDialog
 from zhijin_training.tui.kit.keymap import Key, keys
@@ -107,28 +106,23 @@ def load_group(
 def _names(
     ctx: Context, entries: list[AuditView], known_cadres: dict[int, str], known_sessions: dict[int, str]
 ) -> tuple[dict[int, str], dict[int, str]]:
-    cadres: dict[int, str] = {}
-    sessions: dict[int, str] = {}
-    for e in entries:
-        if e.cadre_id and e.cadre_id not in known_cadres and e.cadre_id not in cadres:
-            try:
-                cadres[e.cadre_id] = roster.get_cadre(ctx, e.cadre_id).name
-            except DomainError:
-                cadres[e.cadre_id] = f"#{e.cadre_id}"
-        if e.session_id and e.session_id not in known_sessions and e.session_id not in sessions:
-            try:
-                sessions[e.session_id] = schedule.get_session(ctx, e.session_id).title
-            except DomainError:
-                sessions[e.session_id] = f"#{e.session_id}"
+    # one read per kind for the page, not one per entry; a record gone since shows as its number
+    cadre_ids = {e.cadre_id for e in entries if e.cadre_id and e.cadre_id not in known_cadres}
+    session_ids = {e.session_id for e in entries if e.session_id and e.session_id not in known_sessions}
+    found_cadres = roster.cadre_names(ctx, list(cadre_ids))
+    found_sessions = schedule.session_titles(ctx, list(session_ids))
+    cadres = {i: found_cadres.get(i, f"#{i}") for i in cadre_ids}
+    sessions = {i: found_sessions.get(i, f"#{i}") for i in session_ids}
     return cadres, sessions
 
 
-# unit ids in the stored snapshots are shown by name; a county has a few dozen units, read with each page
+# unit ids in the stored snapshots are shown by name; a county has a few dozen units (a province thousands),
+# their names read with each page
 _UNIT_NAMES: dict[int, str] = {}
 
 
 def _remember_units(ctx: Context) -> None:
-    _UNIT_NAMES.update({u.id: u.name for u in roster.list_units(ctx)})
+    _UNIT_NAMES.update(roster.unit_names(ctx))
 
 
 def field_name(key: str) -> str:
