@@ -345,16 +345,7 @@ def test_moving_only_the_first_day_keeps_the_trip_length(ctx: Context) -> None:
 def test_session_titles_read_a_page_at_once(ctx: Context) -> None:
     programme = lecture(ctx)
     plain = session_on(ctx, programme.id, date(2026, 3, 6))
-    named = schedule.create_session(
-        ctx,
-        schedule.SessionDraft(
-            programme=programme.id,
-            starts_at=at(date(2026, 3, 7), 9),
-            ends_at=at(date(2026, 3, 7), 11),
-            title="专题辅导",
-        ),
-        force=True,
-    )
+    named = session_on(ctx, programme.id, date(2026, 3, 7), 9, 11, title="专题辅导")
     titles = schedule.session_titles(ctx, [plain.id, named.id, plain.id, 10**9])
     # as get_session says them; an id that is not there is left out
     assert titles == {plain.id: schedule.get_session(ctx, plain.id).title, named.id: "专题辅导"}
