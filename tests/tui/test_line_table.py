@@ -127,3 +127,30 @@ def test_a_column_after_chinese_text_starts_at_the_same_cell_on_every_line() -> 
         assert len(rows) > 2 and len(cells) == 1, cells
 
     _run((64, 12), scenario)
+
+
+def test_styles_are_read_once_a_frame_and_a_blur_restyles_the_cursor() -> None:
+    reads: list[int] = []
+    cursor_styles: list[Any] = []
+
+    async def scenario(pilot: Any, table: LineTable) -> None:
+        real = table._row_styles
+
+        def counting() -> Any:
+            reads.append(1)
+            return real()
+
+        table._row_styles = counting  # type: ignore[method-assign]
+        table.refresh()
+        await pilot.pause()
+        assert len(reads) == 1  # one frame of 11 lines: the styles read once, not once a line
+        strips = pilot.app.screen._compositor.render_strips()
+        cursor_styles.append({seg.style for seg in strips[1] if seg.text.strip()})
+        table.blur()
+        await pilot.pause()
+        strips = pilot.app.screen._compositor.render_strips()
+        cursor_styles.append({seg.style for seg in strips[1] if seg.text.strip()})
+
+    _run((60, 12), scenario)
+    focused, blurred = cursor_styles
+    assert focused != blurred  # the cursor row drawn again in the blurred cursor's colours

@@ -25,7 +25,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -102,6 +102,8 @@ class LineTable(RowKeys, ScrollView, can_focus=True):
         self._strips: dict[str, Strip] = {}  # row key -> its line (no cursor), until the row changes
         self._header: Strip | None = None
         self._styles_for: tuple[Any, ...] | None = None
+        self._frame_styles: tuple[Style, Style, Style, Style] | None = None  # while one frame is drawn
+        self._spec_index = {s.key: i for i, s in enumerate(self.specs)}  # column key -> its value's index
         self.cursor_row = 0
 
     # ------------------------------------------------------------ layout
@@ -161,6 +163,7 @@ class LineTable(RowKeys, ScrollView, can_focus=True):
     def replace_all(self, specs: Sequence[Col], rows: Iterable[Any]) -> None:
         """New columns and rows at once; the cursor goes to the first row."""
         self.specs = [_as_col(c) for c in specs]
+        self._spec_index = {s.key: i for i, s in enumerate(self.specs)}
         self._laid_for = -1
         self._take(rows)
         self._ensure_layout()
@@ -284,7 +287,7 @@ class LineTable(RowKeys, ScrollView, can_focus=True):
     def _render_row(self, index: int, style: Style) -> Strip:
         """One row's line (cache miss: a row new or changed since it was last drawn)."""
         key, values = self.data_rows[index]
-        index_of = {s.key: i for i, s in enumerate(self.specs)}
+        index_of = self._spec_index
         row_style = Style.parse(self.row_styles[key]) if key in self.row_styles else None
         cells = []
         for spec in self.specs:
@@ -303,9 +306,18 @@ class LineTable(RowKeys, ScrollView, can_focus=True):
             cells.append((text, width, spec.right, cell_style))
         return self._line(cells, style)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # the styles are read once a frame, not once a line: reading them was a quarter of a frame's cost
+        self._ensure_layout()
+        self._frame_styles = self._row_styles()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_styles = None
+
     def render_line(self, y: int) -> Strip:
         self._ensure_layout()
-        base, header, even, cursor = self._row_styles()
+        base, header, even, cursor = self._frame_styles or self._row_styles()
         if y == 0:
             return self._render_header(header)
         index = round(self.scroll_offset.y) + y - 1
