@@ -48,7 +48,7 @@ from zhijin_training.services.rates import (
     excused_values,
     notice_values,
 )
-from zhijin_training.services.roster import ROLE_ORDER
+from zhijin_training.services.roster import ROLE_ORDER, unit_names_in
 from zhijin_training.services.validation import like_pattern
 from zhijin_training.timeutil import local_date, local_midnight, quarter_bounds, to_local
 
@@ -501,7 +501,7 @@ def _cadre_rows_tallied(
         stmt = stmt.where(col(Cadre.id).in_(some))
     roster = [r for r in s.connection().execute(stmt).all() if r[0] in figures_of]
     # the units' names from one read of the unit table (a few hundred), not one copy per row
-    names = _unit_names(s) if roster else {}
+    names = unit_names_in(s) if roster else {}
     elsewhere: dict[int, tuple[tuple[str, int], ...]] = {}
     if unit_id is None and roster:
         if whole:  # the all-time rows compare with the cadre's current unit, the one his row shows
@@ -515,7 +515,7 @@ def _cadre_rows_tallied(
             name,
             ref,
             unit,
-            names.get(unit) or NO_UNIT,
+            (names.get(unit) if unit is not None else None) or NO_UNIT,
             post,
             role,
             make(figures_of[cadre_id]),
@@ -523,10 +523,6 @@ def _cadre_rows_tallied(
         )
         for cadre_id, name, ref, unit, post, role in roster
     ]
-
-
-def _unit_names(s: Session) -> dict[int | None, str]:
-    return {int(i): n for i, n in s.connection().execute(sa.select(col(Unit.id), col(Unit.name)))}
 
 
 def _under(counts: Counts, limit: float) -> bool:
@@ -545,7 +541,7 @@ def _rate_may_be_below(figure: Callable[[str], Any], limit: float) -> Any:
 
 
 def _elsewhere_all_time(
-    s: Session, shown: Collection[int], unit_kind: str | None, names: dict[int | None, str]
+    s: Session, shown: Collection[int], unit_kind: str | None, names: dict[int, str]
 ) -> dict[int, tuple[tuple[str, int], ...]]:
     """`_elsewhere_tallied` for a period that holds every session: one `tally_all` row per (cadre, unit), in
     the order of its first session (`first_at`); nothing to break ties with from other tables. `shown`: the
@@ -605,7 +601,7 @@ def _elsewhere_tallied(
         if cadre_id not in shown:
             continue
         if names is None:
-            names = _unit_names(s)
+            names = unit_names_in(s)
         unit = int(key) or None
         away.setdefault(cadre_id, []).append(unit)
         counted[(cadre_id, unit)] = (names.get(int(key)) or NO_UNIT, int(n))

@@ -353,7 +353,12 @@ def get_cadre(ctx: Context, cadre_id: int) -> CadreView:
 def unit_names(ctx: Context) -> dict[int, str]:
     """id → name of every unit, past ones included (names in stored snapshots), in one plain read."""
     with ctx.db.read() as s:
-        return {int(i): str(n) for i, n in s.connection().execute(sa.select(col(Unit.id), col(Unit.name)))}
+        return unit_names_in(s)
+
+
+def unit_names_in(s: Session) -> dict[int, str]:
+    """`unit_names` inside a read already open (a report reads them in its own snapshot)."""
+    return {int(i): str(n) for i, n in s.connection().execute(sa.select(col(Unit.id), col(Unit.name)))}
 
 
 def cadre_names(ctx: Context, cadre_ids: Sequence[int]) -> dict[int, str]:
