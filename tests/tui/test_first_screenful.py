@@ -69,7 +69,13 @@ def test_report_paints_the_first_cadres_then_every_row(make_app, run_pilot, tui_
 
 def test_report_is_not_exported_from_a_first_screenful(make_app, run_pilot, monkeypatch, home: Path) -> None:
     monkeypatch.setattr(reports_screen, "FIRST_CADRES", 5)
-    monkeypatch.setattr(ReportsScreen, "_load_whole", lambda self, view, period: None)  # it never comes
+    first_only = ReportsScreen._load_rows
+
+    def never_whole(self: ReportsScreen, view: str, period: Any, first: int | None = None) -> None:
+        if first is not None:  # the whole list never comes
+            first_only(self, view, period, first)
+
+    monkeypatch.setattr(ReportsScreen, "_load_rows", never_whole)
 
     async def scenario(pilot) -> None:
         await pilot.press("5")

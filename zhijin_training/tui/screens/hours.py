@@ -241,11 +241,18 @@ class HoursScreen(SectionScreen):
     def load(self, *, top: bool = False) -> None:
         self._to_top = top
         self._bar(loading=True)
-        ctx, view, year, behind = self.ctx, self.view, self.year, self.behind
+        view, year, behind = self.view, self.year, self.behind
         # the ledger not shown yet: a first screenful, then the whole (a refresh replaces the rows at once)
         first = (
             FIRST_CADRES if view == "cadre" and not behind and self._whole != (view, year, behind) else None
         )
+        self._load_rows(view, year, behind, first)
+        if first is None:  # else after the first screenful, which it would only slow down
+            self._load_leave(year)
+
+    def _load_rows(self, view: str, year: int, behind: bool, first: int | None = None) -> None:
+        """The rows in a worker: the first `first` cadres (then `done_rows` asks for the rest), or all."""
+        ctx = self.ctx
         self.call_service(
             "rows",
             lambda: (
@@ -256,8 +263,6 @@ class HoursScreen(SectionScreen):
                 first is None,
             ),
         )
-        if first is None:  # else after the first screenful, which it would only slow down
-            self._load_leave(year)
 
     def _load_leave(self, year: int) -> None:
         ctx = self.ctx
@@ -283,10 +288,7 @@ class HoursScreen(SectionScreen):
             self._bar()
             return
         self._bar(loading=True)
-        ctx = self.ctx
-        self.call_service(
-            "rows", lambda: (view, year, behind, *_with_rows(view, load_view(ctx, view, year, behind)), True)
-        )
+        self._load_rows(view, year, behind)
         self._load_leave(year)
 
     def _bar(self, *, loading: bool = False) -> None:

@@ -248,7 +248,7 @@ class ReportsScreen(SectionScreen):
     def load(self) -> None:
         assert self.period is not None
         self._show_bar(loading=True)
-        ctx, view, period = self.ctx, self.view, self.period
+        view, period = self.view, self.period
         # a first screenful, then the whole list: only when this view and period are not shown yet (a
         # refresh replaces the rows in one go) and the rows keep the roster's order (no sort by a figure)
         first = (
@@ -257,23 +257,14 @@ class ReportsScreen(SectionScreen):
             and not self.sort_column
             and reports.first_cadres_pay(period.start, period.end)
         )
-        if first:
-            self.call_service(
-                "report",
-                lambda: (
-                    view,
-                    period,
-                    *_with_rows(view, load_report(ctx, view, period, FIRST_CADRES)),
-                    False,
-                ),
-            )
-        else:
-            self._load_whole(view, period)
+        self._load_rows(view, period, FIRST_CADRES if first else None)
 
-    def _load_whole(self, view: str, period: Period) -> None:
+    def _load_rows(self, view: str, period: Period, first: int | None = None) -> None:
+        """The rows in a worker: the first `first` cadres (then `done_report` asks for the rest), or all."""
         ctx = self.ctx
         self.call_service(
-            "report", lambda: (view, period, *_with_rows(view, load_report(ctx, view, period)), True)
+            "report",
+            lambda: (view, period, *_with_rows(view, load_report(ctx, view, period, first)), first is None),
         )
 
     def on_screen_resume(self) -> None:
@@ -313,7 +304,7 @@ class ReportsScreen(SectionScreen):
             self._show_bar()
         else:
             self._show_bar(loading=True)
-            self._load_whole(view, period)
+            self._load_rows(view, period)
 
     def _fill(self, specs: list[Col] | None = None) -> None:
         items = list(self.items)
