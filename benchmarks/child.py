@@ -152,6 +152,7 @@ def app(db: str, session_id: int | None = None, sections: bool = False) -> None:
             a longer load goes on), or no worker running for a second look (a section with nothing to list)."""
             import asyncio
 
+            idle_seen = False  # no worker running once already: a second look tells "nothing to list"
             for _ in range(4000):
                 others = [w for w in self.workers if w.group != "bench" and not w.is_finished]
                 if or_idle and done():
@@ -160,13 +161,10 @@ def app(db: str, session_id: int | None = None, sections: bool = False) -> None:
                 if not others and (done() or or_idle):
                     await asyncio.sleep(0.01)  # the results' messages and one repaint
                     if not [w for w in self.workers if w.group != "bench" and not w.is_finished]:
-                        if done() or not or_idle or self._idle_seen:
-                            self._idle_seen = False
+                        if done() or not or_idle or idle_seen:
                             return
-                        self._idle_seen = True
+                        idle_seen = True
                 await asyncio.sleep(0.005)
-
-        _idle_seen = False
 
     def run(ctx: Any) -> None:
         Measured(ctx, refresh_seconds=0).run(headless=True, size=SIZE)
