@@ -92,7 +92,7 @@ class LineTable(RowKeys, ScrollView, can_focus=True):
 
     def __init__(self, columns: Sequence[Col | tuple[str, str, int]], *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.specs = [_as_col(c) for c in columns]
+        self._use_columns(columns)
         self.data_rows: list[tuple[str, Sequence[Any]]] = []
         self.row_styles: dict[str, str] = {}
         self._index: dict[str, int] = {}
@@ -103,8 +103,11 @@ class LineTable(RowKeys, ScrollView, can_focus=True):
         self._header: Strip | None = None
         self._styles_for: tuple[Any, ...] | None = None
         self._frame_styles: tuple[Style, Style, Style, Style] | None = None  # while one frame is drawn
-        self._spec_index = {s.key: i for i, s in enumerate(self.specs)}  # column key -> its value's index
         self.cursor_row = 0
+
+    def _use_columns(self, columns: Sequence[Col | tuple[str, str, int]]) -> None:
+        self.specs = [_as_col(c) for c in columns]
+        self._spec_index = {s.key: i for i, s in enumerate(self.specs)}  # column key -> its value's index
 
     # ------------------------------------------------------------ layout
     def _lay_out(self, width: int) -> None:
@@ -162,8 +165,7 @@ class LineTable(RowKeys, ScrollView, can_focus=True):
 
     def replace_all(self, specs: Sequence[Col], rows: Iterable[Any]) -> None:
         """New columns and rows at once; the cursor goes to the first row."""
-        self.specs = [_as_col(c) for c in specs]
-        self._spec_index = {s.key: i for i, s in enumerate(self.specs)}
+        self._use_columns(specs)
         self._laid_for = -1
         self._take(rows)
         self._ensure_layout()

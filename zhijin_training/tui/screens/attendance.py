@@ -256,8 +256,8 @@ class AttendanceScreen(SectionScreen):
         if state != self._binding_state:
             self._binding_state = state
             self.refresh_bindings()
-        # the rows painted first, the footer's keys in the next frame: mounting and styling them took a
-        # quarter of the time between the data arriving and the sheet showing it
+        # the rows painted first, the footer's keys in the next frame: mounting and styling them took
+        # half the time between the data arriving and the sheet showing it
         self.call_after_refresh(self.show_footer_keys)
 
     def allows(self, action: str, parameters: tuple[object, ...]) -> bool | None:
