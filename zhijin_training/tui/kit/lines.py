@@ -310,7 +310,6 @@ class LineTable(RowKeys, ScrollView, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # the styles are read once a frame, not once a line: reading them was a quarter of a frame's cost
-        self._ensure_layout()
         self._frame_styles = self._row_styles()
         try:
             return super().render_lines(crop)
