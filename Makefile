@@ -16,8 +16,11 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml requirements.lock requirements-bootstrap.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-bootstrap.txt
-	@# every dependency is pinned by the lock file, used as constraints
-	$(UV) pip install --quiet --python $(PY) -c requirements.lock -e '.[dev]'
+	@# every dependency is pinned by the lock file, used as constraints; compiled to bytecode now, as pip
+	@# does, not at each start: users who cannot write the environment (a shared server) would compile the
+	@# whole of Textual every time they start the program (~0.3 s here)
+	$(UV) pip install --quiet --compile-bytecode --python $(PY) -c requirements.lock -e '.[dev]'
+	$(PY) -m compileall -q zhijin_training
 	@touch $(STAMP)
 
 run: $(STAMP)
