@@ -6,9 +6,14 @@ typer and the command modules entirely, so the interface appears sooner.
 
 from __future__ import annotations
 
+import gc
 import os
+from typing import TYPE_CHECKING
 
 from zhijin_training.settings import Settings
+
+if TYPE_CHECKING:
+    from zhijin_training.services.context import Context
 
 
 def demo_settings(settings: Settings, db_given: bool) -> Settings:
@@ -30,6 +35,19 @@ def open_tui(settings: Settings, *, demo: bool = False, db_given: bool = False) 
         settings = demo_settings(settings, db_given)
         init_database(open_context(settings, check_schema=False), demo=True)
     ctx = open_context(settings)
+    # the start-up makes hundreds of thousands of objects that live as long as the process (Textual, the
+    # screens): the collector would walk them over and over, ~30 ms before the first screen. It resumes
+    # when that screen is complete (ZhijinApp.settle_heap, at the latest HEAP_SETTLE_SECONDS after Ready).
+    gc.disable()
+    from zhijin_training.services.first_look import read_ahead
+
+    read_ahead(ctx)  # the overview's first panels, before the interface is imported (services.first_look)
+    run_tui(ctx)
+
+
+def run_tui(ctx: Context) -> None:
+    """The interface on `ctx`, imported only now, after the read ahead. (The start-up benchmark
+    replaces this with a measured headless run of the same app.)"""
     from zhijin_training.tui.app import run
 
     run(ctx)

@@ -3,6 +3,7 @@ services give: same sessions, same order, same fields, counts and itineraries.""
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -93,3 +94,56 @@ def test_reading_the_first_panels_imports_no_sqlalchemy(demo_path: Path) -> None
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=root)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["True", "False"]
+
+
+def test_a_read_ahead_is_taken_once_by_its_own_context(
+    demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx, other = make_ctx(demo_path), make_ctx(demo_path)
+    try:
+        first_look.read_ahead(ctx)
+        assert first_look.take_ahead(other) is None  # another context reads for itself
+        assert first_look.take_ahead(ctx) == _orm(ctx)
+        assert first_look.take_ahead(ctx) is None  # once
+
+        first_look.read_ahead(ctx)  # too old by the time it is taken: read again
+        monkeypatch.setattr(first_look, "AHEAD_FRESH_SECONDS", -1.0)
+        assert first_look.take_ahead(ctx) is None
+        monkeypatch.undo()
+
+        def broken(path: str, now: Any) -> Any:
+            raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(first_look, "_read", broken)
+        first_look.read_ahead(ctx)  # a failed read ahead is not an answer
+        assert first_look.take_ahead(ctx) is None
+    finally:
+        ctx.db.dispose()
+        other.db.dispose()
+
+
+def test_the_panels_are_read_before_the_interface_is_imported(demo_path: Path) -> None:
+    """launch.open_tui: the panels first (no Textual yet), with the collector off from there on."""
+    probe = (
+        "import sys\n"
+        "import zhijin_training.launch as launch\n"
+        "import zhijin_training.services.first_look as fl\n"
+        "real = fl.read_ahead\n"
+        "def read_ahead(ctx):\n"
+        "    print('textual' in sys.modules, 'zhijin_training.tui.app' in sys.modules)\n"
+        "    real(ctx)\n"
+        "    print(fl.take_ahead(ctx) is not None)\n"
+        "fl.read_ahead = read_ahead\n"
+        "launch.run_tui = lambda ctx: print(__import__('gc').isenabled())\n"
+        "sys.argv = ['zhijin-training', '--db', sys.argv[1]]\n"
+        "from zhijin_training.__main__ import main\n"
+        "main()\n"
+    )
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(demo_path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    # read before Textual and the interface are imported; the collector off for the start-up
+    assert done.stdout.split() == ["False", "False", "True", "False"]

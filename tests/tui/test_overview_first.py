@@ -56,12 +56,12 @@ def test_a_busy_fortnight_lists_the_first_sessions_and_says_there_are_more(
     """A province database has a thousand sessions in two weeks: the overview lists the first ones (fast at
     any size) and says where the rest are, instead of drawing them all."""
     from zhijin_training.services import first_look
-    from zhijin_training.tui.kit.table import Table
+    from zhijin_training.tui.kit.lines import LineTable
 
     monkeypatch.setattr(first_look, "UPCOMING_LIMIT", 1)  # the demo has two sessions in the fortnight
 
     async def scenario(pilot: Any) -> None:
-        rows = app.screen.query_one("#upcoming", Table).data_rows
+        rows = app.screen.query_one("#upcoming", LineTable).data_rows
         assert len(rows) == 1
         text = screen_text(app)
         assert "仅列前 1 场，全部见日程" in text, text
@@ -114,3 +114,81 @@ def test_the_heap_is_settled_once_the_first_screen_is_complete_and_handed_back_o
     run_pilot(app, scenario)
     assert seen["frozen"] > 1000 and calls == [1]
     assert gc.get_freeze_count() == 0
+
+
+def test_panels_read_ahead_are_shown_at_mount_without_a_load(
+    make_app, run_pilot, tui_ctx, monkeypatch
+) -> None:
+    """launch.open_tui reads the first panels before the interface is imported; the overview shows that read
+    with its first paint and asks no worker for it."""
+    from zhijin_training.services import first_look
+    from zhijin_training.tui.kit.lines import LineTable
+
+    expected = first_look.overview_sessions(tui_ctx)
+    loads: list[int] = []
+    real = overview.load_sessions
+
+    def counted(ctx: Any) -> Any:
+        loads.append(1)
+        return real(ctx)
+
+    monkeypatch.setattr(overview, "load_sessions", counted)
+    first_look.read_ahead(tui_ctx)
+    app = make_app()
+
+    async def scenario(pilot: Any) -> None:
+        shown = [key for key, _values in app.screen.query_one("#upcoming", LineTable).data_rows]
+        assert shown == [str(s.id) for s in expected[0]] and shown
+        assert loads == []  # nothing read again
+        await pilot.press("r")  # a reload reads the database, not the read ahead
+        await app.workers.wait_for_complete()
+        assert loads == [1]
+
+    run_pilot(app, scenario)
+
+
+def test_a_click_on_a_session_opens_its_attendance(make_app, run_pilot) -> None:
+    from zhijin_training.services import schedule
+    from zhijin_training.tui.screens.attendance import AttendanceScreen
+
+    async def scenario(pilot: Any) -> None:
+        await pilot.click("#awaiting", offset=(20, 2))  # the second session awaiting attendance
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, AttendanceScreen)
+        assert app.screen.sheet is not None and app.screen.sheet.session.id == second
+
+    app = make_app()
+    second = schedule.awaiting_attendance(app.ctx, limit=2)[1].id
+    run_pilot(app, scenario)
+
+
+def test_the_collector_is_on_again_when_the_first_screen_never_completes(
+    make_app, run_pilot, monkeypatch
+) -> None:
+    """launch.open_tui turns the collector off for the start-up; the figures failing to load must not leave it
+    off for the rest of the day."""
+    import gc
+
+    from zhijin_training.tui import app as tui_app
+
+    def broken(ctx: Any) -> Any:
+        raise RuntimeError("figures unavailable")
+
+    monkeypatch.setattr(overview, "load_secondary", broken)
+    monkeypatch.setattr(tui_app, "HEAP_SETTLE_SECONDS", 0.2)
+    app = make_app()
+    seen: dict[str, bool] = {}
+
+    async def scenario(pilot: Any) -> None:
+        await pilot.pause(0.5)
+        seen["enabled"] = gc.isenabled()
+
+    gc.disable()
+    try:
+        run_pilot(app, scenario)
+    finally:
+        gc.enable()
+        gc.unfreeze()
+    assert seen["enabled"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,9 @@ UPCOMING_LIMIT = 100
 AWAITING_LIMIT = 20
 AWAITING_WINDOW = timedelta(days=366)  # schedule.AWAITING_WINDOW (not imported: it would load SQLAlchemy)
 _ITINERARY_KINDS = ("study_trip", "secondment")
+# a read ahead older than this is not shown: the interface took unusually long to come up, read again
+AHEAD_FRESH_SECONDS = 10.0
+Panels = tuple[list[SessionView], list[SessionView]]  # (sessions ahead, sessions awaiting attendance)
 _SESSION_COLUMNS = """
   s.id, s.programme_id, g.title, g.kind, s.series_id, s.recurrence_id, s.detached, s.title, s.topic,
   s.speaker, s.location, s.branch_venues, s.broadcast_at, s.starts_at, s.ends_at, s.all_day, s.status,
@@ -100,7 +104,7 @@ def _views(con: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[Session
     return [_view(r, tuple(trips.get(r[0], ())), counts.get(r[0], (0, 0))) for r in rows]
 
 
-def _read(path: str, now: datetime) -> tuple[list[SessionView], list[SessionView]]:
+def _read(path: str, now: datetime) -> Panels:
     today = local_date(now)
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     try:
@@ -128,7 +132,7 @@ def _read(path: str, now: datetime) -> tuple[list[SessionView], list[SessionView
         con.close()
 
 
-def overview_sessions(ctx: Context) -> tuple[list[SessionView], list[SessionView]]:
+def overview_sessions(ctx: Context) -> Panels:
     """(the first UPCOMING_LIMIT + 1 sessions of today and the next 14 days, sessions of the past year still
     awaiting attendance)."""
     path = ctx.db.path if ctx.db.is_sqlite else None
@@ -143,3 +147,32 @@ def overview_sessions(ctx: Context) -> tuple[list[SessionView], list[SessionView
         schedule.upcoming(ctx, days=UPCOMING_DAYS, limit=UPCOMING_LIMIT + 1),
         schedule.awaiting_attendance(ctx, limit=AWAITING_LIMIT),
     )
+
+
+_ahead: tuple[Context, Panels, float] | None = None  # (read for which context, the panels, read at)
+
+
+def read_ahead(ctx: Context) -> None:
+    """Read the first panels now, before the interface is imported (launch.open_tui): ~10 ms, and the overview
+    shows them with its first paint, with no worker round trip. Not in a thread beside the import: there the
+    read took ten times as long and slowed the import, each sqlite3 call waiting for the interpreter lock.
+    A database other than SQLite, or a read that fails, is read by the overview as usual."""
+    global _ahead
+    path = ctx.db.path if ctx.db.is_sqlite else None
+    if path is None:
+        return
+    try:
+        panels = _read(str(path), ctx.now())
+    except (sqlite3.Error, ValueError, TypeError):
+        return
+    _ahead = (ctx, panels, time.monotonic())
+
+
+def take_ahead(ctx: Context) -> Panels | None:
+    """The panels `read_ahead` read for this context, once; None when there are none or they are stale."""
+    global _ahead
+    if _ahead is None or _ahead[0] is not ctx:
+        return None
+    _, panels, read_at = _ahead
+    _ahead = None
+    return panels if time.monotonic() - read_at <= AHEAD_FRESH_SECONDS else None

@@ -37,6 +37,7 @@ SECTIONS: dict[str, str] = {
     "hours": "zhijin_training.tui.screens.hours:HoursScreen",
 }
 SECTION_KEYS: dict[str, str] = {name: str(i) for i, name in enumerate(SECTIONS, start=1)}
+HEAP_SETTLE_SECONDS = 10.0  # after Ready, the heap is settled even if the first screen never completed
 HANGUP_GRACE_SECONDS = 3.0  # after SIGHUP/SIGTERM the process ends within this, stuck workers or not
 
 
@@ -111,18 +112,25 @@ class ZhijinApp(Keyed, TypeAhead):
         for problem in self._user_keymap.problems:
             self.notify(problem, severity="warning", timeout=8, markup=False)
 
+    def on_ready(self) -> None:
+        # the overview settles the heap when its figures are shown; a failed load must not leave the
+        # collector off (launch.open_tui turns it off for the start-up)
+        self.set_timer(HEAP_SETTLE_SECONDS, self.settle_heap)
+
     _heap_settled = False
 
     def settle_heap(self) -> None:
         """Once, when the first screen is complete: collect, then move every object alive — Textual, SQLAlchemy
         and the app's own modules, hundreds of thousands of objects that live as long as the process — into
         the collector's permanent generation (gc.freeze). Every later full collection then walks only what was
-        made since, instead of pausing every thread, the interface's included, to walk them all again."""
+        made since, instead of pausing every thread, the interface's included, to walk them all again.
+        The collector, off for the start-up (launch.open_tui), is on again from here."""
         if self._heap_settled:
             return
         self._heap_settled = True
         gc.collect()
         gc.freeze()
+        gc.enable()
 
     def _hang_up(self) -> None:
         """Leave through the normal exit path, but never hang: a worker stuck in a database call could keep
@@ -140,6 +148,7 @@ class ZhijinApp(Keyed, TypeAhead):
         # tests, the benchmarks — must not leave its cycles uncollectable)
         if self._heap_settled:
             gc.unfreeze()
+        gc.enable()
         try:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGHUP, signal.SIGTERM):

@@ -11,7 +11,8 @@ not the list. Columns are laid out exactly as kit.table.Table lays them out (sam
 optional columns, CJK-aware cutting with `rich.cells`), so the two look alike. Public Textual API only.
 
 Keys: up/down, page up/down, home/end move the cursor; Enter posts `LineTable.RowSelected`. A click moves
-the cursor to the row clicked (it never selects: on the attendance sheet selecting records a mark).
+the cursor to the row clicked; it selects the row too only with `click_selects` (as a DataTable does: the
+overview opens the session clicked), never on the attendance sheet, where selecting records a mark.
 """
 
 from __future__ import annotations
@@ -90,8 +91,15 @@ class LineTable(RowKeys, ScrollView, can_focus=True):
         def control(self) -> LineTable:
             return self.table
 
-    def __init__(self, columns: Sequence[Col | tuple[str, str, int]], *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        columns: Sequence[Col | tuple[str, str, int]],
+        *,
+        id: str | None = None,
+        click_selects: bool = False,
+    ) -> None:
         super().__init__(id=id)
+        self.click_selects = click_selects
         self._use_columns(columns)
         self.data_rows: list[tuple[str, Sequence[Any]]] = []
         self.row_styles: dict[str, str] = {}
@@ -250,6 +258,8 @@ class LineTable(RowKeys, ScrollView, can_focus=True):
         index = round(self.scroll_offset.y) + offset.y - 1
         if 0 <= index < self.row_count:
             self._set_cursor(index)
+            if self.click_selects:
+                self.action_select()
 
     # ------------------------------------------------------------ drawing
     def _row_styles(self) -> tuple[Style, Style, Style, Style]:

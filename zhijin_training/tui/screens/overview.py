@@ -12,14 +12,14 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from zhijin_training.i18n import t
 from zhijin_training.services.views import SessionView
 from zhijin_training.timeutil import local_date, quarter_of
 from zhijin_training.tui.base import SectionScreen
 from zhijin_training.tui.kit.keymap import Key, keys
-from zhijin_training.tui.kit.table import Table
+from zhijin_training.tui.kit.lines import LineTable
 from zhijin_training.tui.widgets.fmt import (
     count_text,
     day_text,
@@ -100,7 +100,7 @@ class OverviewScreen(SectionScreen):
         yield from self.compose_top()
         with Vertical(id="overview"):
             yield Static(t("overview.upcoming"), classes="panel-title", markup=False)
-            yield Table(
+            yield LineTable(
                 [
                     ("day", t("col.date"), 8),
                     ("time", t("col.time"), 11),
@@ -110,9 +110,10 @@ class OverviewScreen(SectionScreen):
                     ("state", t("col.state"), state_width()),
                 ],
                 id="upcoming",
+                click_selects=True,
             )
             yield Static(t("overview.awaiting"), classes="panel-title", markup=False)
-            yield Table(
+            yield LineTable(
                 [
                     ("day", t("col.date"), 8),
                     ("time", t("col.time"), 11),
@@ -120,6 +121,7 @@ class OverviewScreen(SectionScreen):
                     ("people", t("col.recorded"), 7),
                 ],
                 id="awaiting",
+                click_selects=True,
             )
             yield Static("", id="quarter", markup=False)
         yield from self.compose_bottom()
@@ -128,8 +130,15 @@ class OverviewScreen(SectionScreen):
     first_data_shown = False  # the first panels have been painted (the start-up benchmark waits for it)
 
     def on_mount(self) -> None:
-        self.query_one("#upcoming", Table).focus()
-        self.refresh_data()
+        from zhijin_training.services.first_look import take_ahead
+
+        self.query_one("#upcoming", LineTable).focus()
+        ahead = take_ahead(self.ctx)  # read before the interface was imported (launch.open_tui)
+        if ahead is not None:
+            # after the first refresh, not in it: set here, the rows held Ready back by ~40 ms (measured)
+            self.call_after_refresh(self._show_sessions, ahead)
+        else:
+            self.refresh_data()
 
     def on_screen_resume(self) -> None:
         """Back on this section: show what changed elsewhere meanwhile (the app polls only the visible screen)."""
@@ -168,7 +177,7 @@ class OverviewScreen(SectionScreen):
         now = self.ctx.now()
         more = len(upcoming) > UPCOMING_LIMIT  # one row beyond the limit was read to know
         upcoming = upcoming[:UPCOMING_LIMIT]
-        self.query_one("#upcoming", Table).set_rows(
+        self.query_one("#upcoming", LineTable).set_rows(
             (
                 s.id,
                 (
@@ -183,7 +192,7 @@ class OverviewScreen(SectionScreen):
             )
             for s in upcoming
         )
-        self.query_one("#awaiting", Table).set_rows(
+        self.query_one("#awaiting", LineTable).set_rows(
             (
                 s.id,
                 (day_text(s.first_day), time_text(s), s.title, f"{s.recorded_count}/{s.participant_count}"),
@@ -216,7 +225,7 @@ class OverviewScreen(SectionScreen):
     # ------------------------------------------------------------ actions
     def _selected_session(self) -> int | None:
         focused = self.focused
-        table = focused if isinstance(focused, Table) else self.query_one("#upcoming", Table)
+        table = focused if isinstance(focused, LineTable) else self.query_one("#upcoming", LineTable)
         key = table.selected_key
         return int(key) if key is not None else None  # type: ignore[call-overload]
 
@@ -227,9 +236,9 @@ class OverviewScreen(SectionScreen):
             return
         self.zapp.open_attendance(session_id)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_line_table_row_selected(self, event: LineTable.RowSelected) -> None:
         event.stop()
-        self.zapp.open_attendance(int(event.row_key.value or 0))
+        self.zapp.open_attendance(int(event.key))
 
     def action_reload(self) -> None:
         self.refresh_data()
