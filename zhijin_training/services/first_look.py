@@ -132,15 +132,23 @@ def _read(path: str, now: datetime) -> Panels:
         con.close()
 
 
+def _read_sqlite(ctx: Context) -> Panels | None:
+    """The panels through sqlite3; None on another database or any trouble (the services say what is wrong)."""
+    path = ctx.db.path if ctx.db.is_sqlite else None
+    if path is None:
+        return None
+    try:
+        return _read(str(path), ctx.now())
+    except (sqlite3.Error, ValueError, TypeError):
+        return None
+
+
 def overview_sessions(ctx: Context) -> Panels:
     """(the first UPCOMING_LIMIT + 1 sessions of today and the next 14 days, sessions of the past year still
     awaiting attendance)."""
-    path = ctx.db.path if ctx.db.is_sqlite else None
-    if path is not None:
-        try:
-            return _read(str(path), ctx.now())
-        except (sqlite3.Error, ValueError, TypeError):  # let the services say what is wrong
-            pass
+    panels = _read_sqlite(ctx)
+    if panels is not None:
+        return panels
     from zhijin_training.services import schedule
 
     return (
@@ -158,14 +166,9 @@ def read_ahead(ctx: Context) -> None:
     read took ten times as long and slowed the import, each sqlite3 call waiting for the interpreter lock.
     A database other than SQLite, or a read that fails, is read by the overview as usual."""
     global _ahead
-    path = ctx.db.path if ctx.db.is_sqlite else None
-    if path is None:
-        return
-    try:
-        panels = _read(str(path), ctx.now())
-    except (sqlite3.Error, ValueError, TypeError):
-        return
-    _ahead = (ctx, panels, time.monotonic())
+    panels = _read_sqlite(ctx)
+    if panels is not None:
+        _ahead = (ctx, panels, time.monotonic())
 
 
 def take_ahead(ctx: Context) -> Panels | None:
