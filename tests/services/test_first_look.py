@@ -77,9 +77,19 @@ def test_a_broken_file_falls_back_to_the_services(demo_path: Path, monkeypatch: 
         ctx.db.dispose()
 
 
-def test_reading_the_first_panels_imports_no_sqlalchemy(demo_path: Path) -> None:
+def _run_probe(probe: str, *args: str) -> list[str]:
+    """`probe` in a fresh interpreter (what it imports is the point); the words it printed."""
     import subprocess
 
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=60, cwd=root
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.split()
+
+
+def test_reading_the_first_panels_imports_no_sqlalchemy(demo_path: Path) -> None:
     probe = (
         "import sys\n"
         "from zhijin_training.services.context import open_context\n"
@@ -90,10 +100,7 @@ def test_reading_the_first_panels_imports_no_sqlalchemy(demo_path: Path) -> None
         "up, waiting = overview_sessions(ctx)\n"
         "print(len(up) + len(waiting) > 0, 'sqlalchemy' in sys.modules)\n"
     )
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=root)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["True", "False"]
+    assert _run_probe(probe) == ["True", "False"]
 
 
 def test_a_read_ahead_is_taken_once_by_its_own_context(
@@ -139,11 +146,5 @@ def test_the_panels_are_read_before_the_interface_is_imported(demo_path: Path) -
         "from zhijin_training.__main__ import main\n"
         "main()\n"
     )
-    import subprocess
-
-    done = subprocess.run(
-        [sys.executable, "-c", probe, str(demo_path)], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
     # read before Textual and the interface are imported; the collector off for the start-up
-    assert done.stdout.split() == ["False", "False", "True", "False"]
+    assert _run_probe(probe, str(demo_path)) == ["False", "False", "True", "False"]
